@@ -1,0 +1,52 @@
+# Tendero: `make demo` serves the app with demo data; `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tendero
+
+.PHONY: demo test lint types migrations-check test-sqlite test-postgres bench messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+messages: $(STAMP)
+	$(BIN)/pybabel compile --domain django --directory tendero/locale --use-fuzzy --statistics 2>&1 | tail -n 1
+
+demo: $(STAMP) messages
+	$(BIN)/tendero demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check tendero bench
+	$(BIN)/ruff format --check tendero bench
+
+types: $(STAMP)
+	$(BIN)/mypy tendero
+
+migrations-check: $(STAMP)
+	TENDERO_ENV=test $(BIN)/tendero makemigrations --check --dry-run
+
+test-sqlite: $(STAMP) messages
+	TENDERO_ENV=test $(BIN)/pytest -p no:cacheprovider tendero
+
+# PostgreSQL is required in CI (REQUIRE_POSTGRES=1); on a laptop without it the
+# suite says so loudly and runs on SQLite only.
+test-postgres: $(STAMP) messages
+	@if $(BIN)/python -m tendero.dbcheck "$(POSTGRES_URL)"; then \
+		TENDERO_ENV=test DATABASE_URL="$(POSTGRES_URL)" $(BIN)/pytest -p no:cacheprovider tendero; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL at $(POSTGRES_URL) is unreachable and REQUIRE_POSTGRES is set: failing."; exit 1; \
+	else \
+		echo "!!! PostgreSQL at $(POSTGRES_URL) is unreachable: PostgreSQL tests NOT run."; \
+	fi
+
+test: lint types migrations-check test-sqlite test-postgres
+
+bench: $(STAMP) messages
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,1 @@
+"""Tendero: a customer-centric CRM."""

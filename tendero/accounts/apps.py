@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "tendero.accounts"
+    label = "accounts"
+    verbose_name = _("People who use Tendero")
+
+    def ready(self) -> None:
+        from tendero.accounts.roles import sync_roles_after_migrate
+
+        post_migrate.connect(sync_roles_after_migrate, dispatch_uid="tendero-sync-roles")

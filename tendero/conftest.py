@@ -1,0 +1,81 @@
+"""The cast every test can call on: one user per role, plus a second sales rep
+and an outsider without any role, and a helper to make customers."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from tendero.accounts import roles
+from tendero.accounts.models import User
+from tendero.customers import services
+from tendero.customers.models import Customer
+
+PASSWORD = "correct-horse-battery-42"
+
+
+def _user(username: str, role: str | None, **extra: Any) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@tendero.test", **extra
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return User.objects.get(pk=user.pk)  # a fresh instance: no cached permissions
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return _user("alicia", roles.ADMINISTRATOR, first_name="Alicia", last_name="Núñez")
+
+
+@pytest.fixture
+def manager(db: None) -> User:
+    return _user("marta", roles.MANAGER, first_name="Marta", last_name="Ibáñez")
+
+
+@pytest.fixture
+def sales(db: None) -> User:
+    return _user("sergio", roles.SALES, first_name="Sergio", last_name="Peña")
+
+
+@pytest.fixture
+def other_sales(db: None) -> User:
+    return _user("olga", roles.SALES, first_name="Olga", last_name="Ruiz")
+
+
+@pytest.fixture
+def service_agent(db: None) -> User:
+    return _user("saul", roles.SERVICE, first_name="Saúl", last_name="Gómez")
+
+
+@pytest.fixture
+def marketer(db: None) -> User:
+    return _user("mia", roles.MARKETING, first_name="Mía", last_name="López")
+
+
+@pytest.fixture
+def reader(db: None) -> User:
+    return _user("rita", roles.READ_ONLY, first_name="Rita", last_name="Sanz")
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return _user("otto", None, first_name="Otto", last_name="Weiss")
+
+
+@pytest.fixture
+def make_customer(manager: User) -> Callable[..., Customer]:
+    """make_customer(display_name=..., account_executive=user, **fields) via the service."""
+
+    def make(account_executive: User | None = None, **fields: Any) -> Customer:
+        data: dict[str, Any] = {"kind": "person", "display_name": "José Pérez", **fields}
+        return services.create_customer(manager, data, account_executive=account_executive)
+
+    return make
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client

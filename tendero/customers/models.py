@@ -1,0 +1,331 @@
+"""Customers (people and organisations), their contacts, tags, account executives
+and the relationship ladder."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+if TYPE_CHECKING:
+    from tendero.accounts.models import User
+
+
+class CustomerKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ORGANISATION = "organisation", _("Organisation")
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    ACTIVE = "active", _("Active")
+    AT_RISK = "at_risk", _("At risk")
+    LAPSED = "lapsed", _("Lapsed")
+    WON_BACK = "won_back", _("Won back")
+
+
+class RelationshipLevel(models.IntegerChoices):
+    """The ladder a relationship climbs one rung at a time."""
+
+    PRODUCT = 1, _("Product")
+    SOLUTIONS = 2, _("Solutions")
+    RELATIONSHIP = 3, _("Relationship")
+    TRUST = 4, _("Trust")
+
+
+class AcquisitionSource(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    WEBSITE = "website", _("Website")
+    STORE = "store", _("Store")
+    PHONE = "phone", _("Phone sales")
+    FIELD_SALES = "field_sales", _("Field sales")
+    CAMPAIGN = "campaign", _("Campaign")
+    PARTNER = "partner", _("Partner")
+    EVENT = "event", _("Event")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet["Customer"]):
+    def visible_to(self, user: User | Any) -> CustomerQuerySet:
+        """The customers `user` may see: everyone's with view_all_customers, else their own."""
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.has_perm("customers.view_all_customers"):
+            return self.all()
+        if user.has_perm("customers.view_customer"):
+            return self.filter(account_executive=user)
+        return self.none()
+
+    def editable_by(self, user: User | Any) -> CustomerQuerySet:
+        if not user.has_perm("customers.change_customer"):
+            return self.none()
+        return self.visible_to(user)
+
+    def search(self, text: str) -> CustomerQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            models.Q(display_name__icontains=text)
+            | models.Q(preferred_name__icontains=text)
+            | models.Q(tax_id__iexact=text)
+            | models.Q(emails__address__iexact=text)
+        ).distinct()
+
+
+class Customer(models.Model):
+    """A person or an organisation we serve, for life."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=CustomerKind.choices)
+    display_name = models.CharField(_("name"), max_length=200)
+    preferred_name = models.CharField(
+        _("preferred name"),
+        max_length=100,
+        blank=True,
+        help_text=_("How they like to be addressed."),
+    )
+    tax_id = models.CharField(_("tax or legal id"), max_length=40, blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"), blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    acquisition_source = models.CharField(
+        _("acquisition source"), max_length=20, choices=AcquisitionSource.choices, blank=True
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"),
+        max_length=10,
+        choices=LifecycleStage.choices,
+        default=LifecycleStage.PROSPECT,
+    )
+    relationship_level = models.PositiveSmallIntegerField(
+        _("relationship level"),
+        choices=RelationshipLevel.choices,
+        default=RelationshipLevel.PRODUCT,
+    )
+    # The current account executive, kept alongside the assignment history so that
+    # portfolio-scoped queries are a single indexed filter.
+    account_executive = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account executive"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portfolio",
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        permissions = [
+            ("view_all_customers", "Can see every customer, not only their own portfolio"),
+            ("assign_account_executive", "Can assign account executives"),
+            ("change_relationship_level", "Can move a customer's relationship level"),
+        ]
+        indexes = [
+            models.Index(fields=["display_name", "id"], name="customer_name_idx"),
+            models.Index(fields=["account_executive", "display_name"], name="customer_ae_name_idx"),
+            models.Index(fields=["lifecycle_stage", "display_name"], name="customer_stage_idx"),
+            models.Index(fields=["tax_id"], name="customer_tax_id_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~models.Q(external_id=""),
+                name="customer_external_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(relationship_level__gte=1, relationship_level__lte=4),
+                name="customer_relationship_level_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("customers:detail", args=[self.pk])
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.pk}
+
+    @property
+    def is_organisation(self) -> bool:
+        return self.kind == CustomerKind.ORGANISATION
+
+    @property
+    def address_name(self) -> str:
+        """How to address them: their preferred name if we know it."""
+        return self.preferred_name or self.display_name
+
+
+class CustomerEmail(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(_("email"), max_length=254)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(Lower("address"), name="customer_email_lower_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "address"], name="customer_email_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+
+class CustomerPhone(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("phone"), max_length=32, help_text=_("E.164, e.g. +34612345678"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["number"], name="customer_phone_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "number"], name="customer_phone_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+
+class ContactQuerySet(models.QuerySet["Contact"]):
+    def visible_to(self, user: User | Any) -> ContactQuerySet:
+        return self.filter(customer__in=Customer.objects.visible_to(user))
+
+
+class Contact(models.Model):
+    """A person at an organisation customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_primary", "last_name", "first_name", "id"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+
+class AccountExecutiveAssignment(models.Model):
+    """One period during which a user was a customer's account executive."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="account_executive_assignments"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    started_at = models.DateTimeField(_("from"), default=timezone.now)
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_account_executive",
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "-started_at"], name="ae_assignment_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+    def tenure_days(self, today: date | None = None) -> int:
+        end: datetime = self.ended_at or timezone.now()
+        return max((end - self.started_at).days, 0)
+
+
+class RelationshipLevelChange(models.Model):
+    """A step on the relationship ladder, with who took it and why."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="level_changes")
+    from_level = models.PositiveSmallIntegerField(choices=RelationshipLevel.choices)
+    to_level = models.PositiveSmallIntegerField(choices=RelationshipLevel.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-changed_at"], name="level_change_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer}: {self.from_level} → {self.to_level}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+    @property
+    def is_promotion(self) -> bool:
+        return self.to_level > self.from_level

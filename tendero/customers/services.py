@@ -1,0 +1,478 @@
+"""Every state change of customers and contacts. Views, the API, tasks and commands
+call these functions; they validate, check permissions, write in one transaction
+and leave an audit trail (django-auditlog, with the acting user)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tendero.accounts.models import User
+from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.customers.models import (
+    AccountExecutiveAssignment,
+    AcquisitionSource,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerKind,
+    CustomerPhone,
+    LifecycleStage,
+    RelationshipLevel,
+    RelationshipLevelChange,
+    Tag,
+)
+from tendero.customers.validation import (
+    normalise_email,
+    normalise_phone,
+    validate_country,
+    validate_currency,
+    validate_language,
+)
+
+CUSTOMER_TEXT_FIELDS: dict[str, int] = {
+    "display_name": 200,
+    "preferred_name": 100,
+    "tax_id": 40,
+    "external_id": 100,
+    "street": 200,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+}
+CUSTOMER_FIELDS = frozenset(
+    [
+        *CUSTOMER_TEXT_FIELDS,
+        "kind",
+        "country",
+        "language",
+        "currency",
+        "acquisition_source",
+        "lifecycle_stage",
+        "emails",
+        "phones",
+        "tags",
+    ]
+)
+CONTACT_TEXT_FIELDS: dict[str, int] = {
+    "first_name": 100,
+    "last_name": 100,
+    "preferred_name": 100,
+    "role": 100,
+}
+CONTACT_FIELDS = frozenset([*CONTACT_TEXT_FIELDS, "email", "phone", "is_primary"])
+
+
+@contextmanager
+def _audited(by: User) -> Any:
+    with transaction.atomic(), set_actor(by):
+        yield
+
+
+def _require(by: User, permission: str) -> None:
+    if not by.has_perm(permission):
+        raise NotAllowed(_("You do not have permission to do this."))
+
+
+class _Errors:
+    """Collects field errors so that a person sees every problem at once."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.fields.setdefault(field, []).append(str(message))
+
+    def check(self, field: str, func: Callable[[], Any]) -> Any:
+        try:
+            return func()
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.add(field, message)
+            return None
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise InvalidCustomerData(_("Please correct the errors below."), self.fields)
+
+
+def _clean_text(errors: _Errors, field: str, value: Any, max_length: int) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, _("Must be text."))
+        return ""
+    value = value.strip()
+    if len(value) > max_length:
+        errors.add(
+            field, _("At most %(n)d characters (it has %(m)d).") % {"n": max_length, "m": len(value)}
+        )
+    return value
+
+
+def _choice(errors: _Errors, field: str, value: Any, choices: Iterable[Any]) -> Any:
+    allowed = {str(c) for c in choices}
+    if str(value) not in allowed:
+        errors.add(field, _("“%(value)s” is not one of the choices.") % {"value": value})
+    return value
+
+
+def _clean_list(errors: _Errors, field: str, values: Any, cleaner: Callable[[str], str]) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [line for line in values.replace(",", "\n").splitlines()]
+    cleaned: list[str] = []
+    for raw in values:
+        if not isinstance(raw, str):
+            errors.add(field, _("Must be text."))
+            continue
+        if not raw.strip():
+            continue
+        value = errors.check(field, lambda raw=raw: cleaner(raw))
+        if value and value not in cleaned:
+            cleaned.append(value)
+    if len(cleaned) > 10:
+        errors.add(field, _("At most 10."))
+    return cleaned
+
+
+def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[str, Any]:
+    """Validate and normalise customer fields; raises InvalidCustomerData with every error."""
+    errors = _Errors()
+    unknown = set(data) - CUSTOMER_FIELDS
+    for field in sorted(unknown):
+        errors.add(field, _("Unknown field."))
+    clean: dict[str, Any] = {}
+    for field, max_length in CUSTOMER_TEXT_FIELDS.items():
+        if field in data:
+            clean[field] = _clean_text(errors, field, data[field], max_length)
+    if "display_name" in clean or current is None:
+        if not clean.get("display_name"):
+            errors.add("display_name", _("A customer needs a name."))
+    if "kind" in data or current is None:
+        clean["kind"] = _choice(errors, "kind", data.get("kind"), CustomerKind.values)
+    for field, validator in (
+        ("country", validate_country),
+        ("language", validate_language),
+        ("currency", validate_currency),
+    ):
+        if field in data:
+            text = _clean_text(errors, field, data[field], 10)
+            clean[field] = errors.check(field, lambda v=text, f=validator: f(v)) or ""
+    if data.get("acquisition_source"):
+        clean["acquisition_source"] = _choice(
+            errors, "acquisition_source", data["acquisition_source"], AcquisitionSource.values
+        )
+    elif "acquisition_source" in data:
+        clean["acquisition_source"] = ""
+    if "lifecycle_stage" in data:
+        clean["lifecycle_stage"] = _choice(
+            errors, "lifecycle_stage", data["lifecycle_stage"], LifecycleStage.values
+        )
+    if "emails" in data:
+        clean["emails"] = _clean_list(errors, "emails", data["emails"], normalise_email)
+    if "phones" in data:
+        country = clean.get("country", current.country if current else "") or ""
+        clean["phones"] = _clean_list(
+            errors, "phones", data["phones"], lambda raw: normalise_phone(raw, str(country))
+        )
+    if "tags" in data:
+        clean["tags"] = _clean_list(errors, "tags", data["tags"], _clean_tag_name)
+    errors.raise_if_any()
+    return clean
+
+
+def _clean_tag_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if len(name) > 50:
+        raise ValidationError(_("A tag has at most 50 characters."))
+    return name
+
+
+def _set_emails(customer: Customer, addresses: list[str]) -> None:
+    existing = {e.address: e for e in customer.emails.all()}
+    for address, email in existing.items():
+        if address not in addresses:
+            email.delete()
+    for position, address in enumerate(addresses):
+        if address in existing:
+            if existing[address].position != position:
+                existing[address].position = position
+                existing[address].save(update_fields=["position"])
+        else:
+            CustomerEmail.objects.create(customer=customer, address=address, position=position)
+
+
+def _set_phones(customer: Customer, numbers: list[str]) -> None:
+    existing = {p.number: p for p in customer.phones.all()}
+    for number, phone in existing.items():
+        if number not in numbers:
+            phone.delete()
+    for position, number in enumerate(numbers):
+        if number in existing:
+            if existing[number].position != position:
+                existing[number].position = position
+                existing[number].save(update_fields=["position"])
+        else:
+            CustomerPhone.objects.create(customer=customer, number=number, position=position)
+
+
+def _set_tags(by: User, customer: Customer, names: list[str]) -> None:
+    existing = {t.name.lower(): t for t in Tag.objects.filter(name__in=names)}
+    tags = []
+    for name in names:
+        tag = existing.get(name.lower())
+        if tag is None:
+            tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            if not by.has_perm("customers.add_tag"):
+                raise InvalidCustomerData(
+                    _("You may only use existing tags."),
+                    {"tags": [_("“%(name)s” does not exist.") % {"name": name}]},
+                )
+            tag = Tag.objects.create(name=name)
+        tags.append(tag)
+    current = set(customer.tags.all())
+    if current != set(tags):
+        customer.tags.set(tags)
+
+
+def _save_customer(customer: Customer) -> None:
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as exc:
+        raise InvalidCustomerData(
+            _("Another customer already has this external id."),
+            {"external_id": [_("Already in use.")]},
+        ) from exc
+
+
+def create_customer(by: User, data: Mapping[str, Any], account_executive: User | None = None) -> Customer:
+    """Create a customer with their emails, phones and tags.
+
+    Whoever has no right to assign account executives becomes the new customer's
+    account executive themselves, so the customer is in their portfolio.
+    Raises NotAllowed, InvalidCustomerData.
+    """
+    _require(by, "customers.add_customer")
+    clean = _clean_customer(data, None)
+    if account_executive is not None and account_executive != by:
+        _require(by, "customers.assign_account_executive")
+    elif account_executive is None and not by.has_perm("customers.view_all_customers"):
+        account_executive = by
+    emails = clean.pop("emails", [])
+    phones = clean.pop("phones", [])
+    tags = clean.pop("tags", [])
+    with _audited(by):
+        customer = Customer(**clean)
+        _save_customer(customer)
+        _set_emails(customer, emails)
+        _set_phones(customer, phones)
+        _set_tags(by, customer, tags)
+        if account_executive is not None:
+            _open_assignment(by, customer, account_executive, _("New customer"))
+    return customer
+
+
+def update_customer(
+    by: User, customer: Customer, expected_version: int, changes: Mapping[str, Any]
+) -> Customer:
+    """Apply `changes` to `customer` if nobody changed it since `expected_version`.
+
+    Raises NotAllowed, InvalidCustomerData, VersionConflict (nothing is written then).
+    """
+    _require(by, "customers.change_customer")
+    clean = _clean_customer(changes, customer)
+    emails = clean.pop("emails", None)
+    phones = clean.pop("phones", None)
+    tags = clean.pop("tags", None)
+    with _audited(by):
+        # The conditional UPDATE locks the row (PostgreSQL) or the database (SQLite)
+        # until commit, so two editors of one version cannot both win.
+        bumped = Customer.objects.filter(pk=customer.pk, version=expected_version).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not bumped:
+            current = Customer.objects.filter(pk=customer.pk).values_list("version", flat=True)
+            raise VersionConflict(current.first() or 0)
+        customer.refresh_from_db()
+        for field, value in clean.items():
+            setattr(customer, field, value)
+        _save_customer(customer)
+        if emails is not None:
+            _set_emails(customer, emails)
+        if phones is not None:
+            _set_phones(customer, phones)
+        if tags is not None:
+            _set_tags(by, customer, tags)
+    return customer
+
+
+def delete_customer(by: User, customer: Customer) -> None:
+    """Delete a customer and everything that hangs from them. Raises NotAllowed."""
+    _require(by, "customers.delete_customer")
+    with _audited(by):
+        customer.delete()
+
+
+def _open_assignment(by: User, customer: Customer, user: User, reason: str) -> None:
+    if not user.is_active or not user.has_perm("customers.view_customer"):
+        raise InvalidCustomerData(
+            _("This person cannot be an account executive."),
+            {"account_executive": [_("Choose an active user who works with customers.")]},
+        )
+    now = timezone.now()
+    AccountExecutiveAssignment.objects.filter(customer=customer, ended_at__isnull=True).update(
+        ended_at=now
+    )
+    AccountExecutiveAssignment.objects.create(
+        customer=customer, user=user, started_at=now, assigned_by=by, reason=reason[:200]
+    )
+    Customer.objects.filter(pk=customer.pk).update(account_executive=user)
+    customer.account_executive = user
+
+
+def assign_account_executive(by: User, customer: Customer, user: User | None, reason: str = "") -> None:
+    """Make `user` the customer's account executive (None: nobody), closing the current
+    assignment so that every period of the relationship is kept.
+
+    Raises NotAllowed, InvalidCustomerData.
+    """
+    _require(by, "customers.assign_account_executive")
+    if user is not None and user.pk == customer.account_executive_id:
+        return
+    with _audited(by):
+        if user is None:
+            AccountExecutiveAssignment.objects.filter(
+                customer=customer, ended_at__isnull=True
+            ).update(ended_at=timezone.now())
+            with set_actor(by):
+                customer.account_executive = None
+                customer.save(update_fields=["account_executive"])
+        else:
+            _open_assignment(by, customer, user, reason)
+
+
+def change_relationship_level(by: User, customer: Customer, to_level: int, reason: str) -> RelationshipLevelChange:
+    """Move the relationship one rung up or down the ladder, with a reason.
+
+    Raises NotAllowed, InvalidCustomerData (skipping a rung, no reason, unknown level).
+    """
+    _require(by, "customers.change_relationship_level")
+    errors = _Errors()
+    reason = _clean_text(errors, "reason", reason, 2000)
+    if not reason:
+        errors.add("reason", _("Say why the relationship changed."))
+    if to_level not in RelationshipLevel.values:
+        errors.add("to_level", _("Unknown relationship level."))
+    elif abs(to_level - customer.relationship_level) != 1:
+        errors.add(
+            "to_level",
+            _("A relationship moves one level at a time: from %(from)s only to the next or previous one.")
+            % {"from": RelationshipLevel(customer.relationship_level).label},
+        )
+    errors.raise_if_any()
+    with _audited(by):
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.relationship_level != customer.relationship_level:
+            raise VersionConflict(locked.version)
+        change = RelationshipLevelChange.objects.create(
+            customer=customer,
+            from_level=customer.relationship_level,
+            to_level=to_level,
+            changed_by=by,
+            reason=reason,
+        )
+        customer.relationship_level = to_level
+        customer.version = locked.version + 1
+        customer.updated_at = timezone.now()
+        customer.save(update_fields=["relationship_level", "version", "updated_at"])
+    return change
+
+
+def _clean_contact(data: Mapping[str, Any], current: Contact | None, country: str) -> dict[str, Any]:
+    errors = _Errors()
+    for field in sorted(set(data) - CONTACT_FIELDS):
+        errors.add(field, _("Unknown field."))
+    clean: dict[str, Any] = {}
+    for field, max_length in CONTACT_TEXT_FIELDS.items():
+        if field in data:
+            clean[field] = _clean_text(errors, field, data[field], max_length)
+    if ("first_name" in clean or current is None) and not clean.get("first_name"):
+        errors.add("first_name", _("A contact needs a first name."))
+    if data.get("email"):
+        text = _clean_text(errors, "email", data["email"], 254)
+        clean["email"] = errors.check("email", lambda: normalise_email(text)) or ""
+    elif "email" in data:
+        clean["email"] = ""
+    if data.get("phone"):
+        text = _clean_text(errors, "phone", data["phone"], 40)
+        clean["phone"] = errors.check("phone", lambda: normalise_phone(text, country)) or ""
+    elif "phone" in data:
+        clean["phone"] = ""
+    if "is_primary" in data:
+        if not isinstance(data["is_primary"], bool):
+            errors.add("is_primary", _("Must be true or false."))
+        clean["is_primary"] = bool(data["is_primary"])
+    errors.raise_if_any()
+    return clean
+
+
+def _only_one_primary(contact: Contact) -> None:
+    if contact.is_primary:
+        for other in Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+            pk=contact.pk
+        ):
+            other.is_primary = False
+            other.save(update_fields=["is_primary"])
+
+
+def create_contact(by: User, customer: Customer, data: Mapping[str, Any]) -> Contact:
+    """Add a person at an organisation customer. Raises NotAllowed, InvalidCustomerData."""
+    _require(by, "customers.add_contact")
+    if customer.kind != CustomerKind.ORGANISATION:
+        raise InvalidCustomerData(_("Only organisations have contacts."))
+    clean = _clean_contact(data, None, str(customer.country or ""))
+    with _audited(by):
+        contact = Contact.objects.create(customer=customer, **clean)
+        _only_one_primary(contact)
+    return contact
+
+
+def update_contact(by: User, contact: Contact, expected_version: int, changes: Mapping[str, Any]) -> Contact:
+    """Change a contact if nobody changed it since `expected_version`.
+
+    Raises NotAllowed, InvalidCustomerData, VersionConflict.
+    """
+    _require(by, "customers.change_contact")
+    clean = _clean_contact(changes, contact, str(contact.customer.country or ""))
+    with _audited(by):
+        bumped = Contact.objects.filter(pk=contact.pk, version=expected_version).update(
+            version=F("version") + 1, updated_at=timezone.now()
+        )
+        if not bumped:
+            current = Contact.objects.filter(pk=contact.pk).values_list("version", flat=True)
+            raise VersionConflict(current.first() or 0)
+        contact.refresh_from_db()
+        for field, value in clean.items():
+            setattr(contact, field, value)
+        contact.save()
+        _only_one_primary(contact)
+    return contact
+
+
+def delete_contact(by: User, contact: Contact) -> None:
+    """Remove a contact. Raises NotAllowed."""
+    _require(by, "customers.delete_contact")
+    with _audited(by):
+        contact.delete()

@@ -13,7 +13,7 @@ from tendero.accounts.models import User
 from tendero.customers import services
 from tendero.customers.models import Customer
 
-PASSWORD = "correct-horse-battery-42"
+PASSWORD = "correct-horse-battery-42"  # noqa: S105
 
 
 def _user(username: str, role: str | None, **extra: Any) -> User:

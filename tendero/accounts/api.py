@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, SessionAuth as NinjaSessionAuth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from tendero.accounts.services import authenticate_api_token
 

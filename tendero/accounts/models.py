@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-TOKEN_PREFIX = "tdr_"
+TOKEN_PREFIX = "tdr_"  # noqa: S105  (a public prefix, not a secret)
 
 
 class User(AbstractUser):

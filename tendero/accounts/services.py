@@ -57,9 +57,9 @@ def authenticate_api_token(raw: str) -> User | None:
 
 def revoke_api_token(user: User, token_id: int) -> None:
     """Revoke one of `user`'s own tokens. Raises AccountError if it is not theirs."""
-    updated = ApiToken.objects.filter(
-        pk=token_id, user=user, revoked_at__isnull=True
-    ).update(revoked_at=timezone.now())
+    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
     if not updated:
         raise AccountError("No such active token.")
 

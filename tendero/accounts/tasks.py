@@ -1,5 +1,7 @@
 """Background work for accounts: thin tasks that call services."""
 
+from datetime import timedelta
+
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 from huey import crontab
@@ -16,7 +18,7 @@ def purge_expired_credentials() -> dict[str, int]:
     """
     now = timezone.now()
     sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
-    cutoff = now - timezone.timedelta(days=90)
+    cutoff = now - timedelta(days=90)
     tokens, _ = ApiToken.objects.filter(revoked_at__lt=cutoff).delete()
     expired, _ = ApiToken.objects.filter(expires_at__lt=cutoff).delete()
     return {"sessions": sessions, "tokens": tokens + expired}

@@ -4,6 +4,7 @@ and leave an audit trail (django-auditlog, with the acting user)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -113,7 +114,8 @@ def _clean_text(errors: _Errors, field: str, value: Any, max_length: int) -> str
     value = value.strip()
     if len(value) > max_length:
         errors.add(
-            field, _("At most %(n)d characters (it has %(m)d).") % {"n": max_length, "m": len(value)}
+            field,
+            _("At most %(n)d characters (it has %(m)d).") % {"n": max_length, "m": len(value)},
         )
     return value
 
@@ -125,7 +127,9 @@ def _choice(errors: _Errors, field: str, value: Any, choices: Iterable[Any]) -> 
     return value
 
 
-def _clean_list(errors: _Errors, field: str, values: Any, cleaner: Callable[[str], str]) -> list[str]:
+def _clean_list(
+    errors: _Errors, field: str, values: Any, cleaner: Callable[[str], str]
+) -> list[str]:
     if values is None:
         return []
     if isinstance(values, str):
@@ -137,7 +141,7 @@ def _clean_list(errors: _Errors, field: str, values: Any, cleaner: Callable[[str
             continue
         if not raw.strip():
             continue
-        value = errors.check(field, lambda raw=raw: cleaner(raw))
+        value = errors.check(field, functools.partial(cleaner, raw))
         if value and value not in cleaned:
             cleaned.append(value)
     if len(cleaned) > 10:
@@ -155,9 +159,8 @@ def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[s
     for field, max_length in CUSTOMER_TEXT_FIELDS.items():
         if field in data:
             clean[field] = _clean_text(errors, field, data[field], max_length)
-    if "display_name" in clean or current is None:
-        if not clean.get("display_name"):
-            errors.add("display_name", _("A customer needs a name."))
+    if ("display_name" in clean or current is None) and not clean.get("display_name"):
+        errors.add("display_name", _("A customer needs a name."))
     if "kind" in data or current is None:
         clean["kind"] = _choice(errors, "kind", data.get("kind"), CustomerKind.values)
     for field, validator in (
@@ -167,7 +170,7 @@ def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[s
     ):
         if field in data:
             text = _clean_text(errors, field, data[field], 10)
-            clean[field] = errors.check(field, lambda v=text, f=validator: f(v)) or ""
+            clean[field] = errors.check(field, functools.partial(validator, text)) or ""
     if data.get("acquisition_source"):
         clean["acquisition_source"] = _choice(
             errors, "acquisition_source", data["acquisition_source"], AcquisitionSource.values
@@ -226,23 +229,27 @@ def _set_phones(customer: Customer, numbers: list[str]) -> None:
             CustomerPhone.objects.create(customer=customer, number=number, position=position)
 
 
-def _set_tags(by: User, customer: Customer, names: list[str]) -> None:
-    existing = {t.name.lower(): t for t in Tag.objects.filter(name__in=names)}
+def _check_tags_allowed(by: User, names: list[str] | None) -> None:
+    """Only people who may create tags can tag with a name that does not exist yet."""
+    if not names or by.has_perm("customers.add_tag"):
+        return
+    known = {
+        name.lower() for name in Tag.objects.values_list("name", flat=True).filter(name__in=names)
+    }
+    for name in names:
+        if name.lower() not in known and not Tag.objects.filter(name__iexact=name).exists():
+            raise InvalidCustomerData(
+                _("You may only use existing tags."),
+                {"tags": [_("“%(name)s” does not exist.") % {"name": name}]},
+            )
+
+
+def _set_tags(customer: Customer, names: list[str]) -> None:
     tags = []
     for name in names:
-        tag = existing.get(name.lower())
-        if tag is None:
-            tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            if not by.has_perm("customers.add_tag"):
-                raise InvalidCustomerData(
-                    _("You may only use existing tags."),
-                    {"tags": [_("“%(name)s” does not exist.") % {"name": name}]},
-                )
-            tag = Tag.objects.create(name=name)
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
         tags.append(tag)
-    current = set(customer.tags.all())
-    if current != set(tags):
+    if set(customer.tags.all()) != set(tags):
         customer.tags.set(tags)
 
 
@@ -257,7 +264,9 @@ def _save_customer(customer: Customer) -> None:
         ) from exc
 
 
-def create_customer(by: User, data: Mapping[str, Any], account_executive: User | None = None) -> Customer:
+def create_customer(
+    by: User, data: Mapping[str, Any], account_executive: User | None = None
+) -> Customer:
     """Create a customer with their emails, phones and tags.
 
     Whoever has no right to assign account executives becomes the new customer's
@@ -273,12 +282,13 @@ def create_customer(by: User, data: Mapping[str, Any], account_executive: User |
     emails = clean.pop("emails", [])
     phones = clean.pop("phones", [])
     tags = clean.pop("tags", [])
+    _check_tags_allowed(by, tags)
     with _audited(by):
         customer = Customer(**clean)
         _save_customer(customer)
         _set_emails(customer, emails)
         _set_phones(customer, phones)
-        _set_tags(by, customer, tags)
+        _set_tags(customer, tags)
         if account_executive is not None:
             _open_assignment(by, customer, account_executive, _("New customer"))
     return customer
@@ -296,6 +306,25 @@ def update_customer(
     emails = clean.pop("emails", None)
     phones = clean.pop("phones", None)
     tags = clean.pop("tags", None)
+    _check_tags_allowed(by, tags)
+    try:
+        _apply_customer_update(by, customer, expected_version, clean, emails, phones, tags)
+    except Exception:
+        # Everything was rolled back: bring the in-memory object back in line with it.
+        customer.refresh_from_db()
+        raise
+    return customer
+
+
+def _apply_customer_update(
+    by: User,
+    customer: Customer,
+    expected_version: int,
+    clean: dict[str, Any],
+    emails: list[str] | None,
+    phones: list[str] | None,
+    tags: list[str] | None,
+) -> None:
     with _audited(by):
         # The conditional UPDATE locks the row (PostgreSQL) or the database (SQLite)
         # until commit, so two editors of one version cannot both win.
@@ -314,8 +343,7 @@ def update_customer(
         if phones is not None:
             _set_phones(customer, phones)
         if tags is not None:
-            _set_tags(by, customer, tags)
-    return customer
+            _set_tags(customer, tags)
 
 
 def delete_customer(by: User, customer: Customer) -> None:
@@ -342,7 +370,9 @@ def _open_assignment(by: User, customer: Customer, user: User, reason: str) -> N
     customer.account_executive = user
 
 
-def assign_account_executive(by: User, customer: Customer, user: User | None, reason: str = "") -> None:
+def assign_account_executive(
+    by: User, customer: Customer, user: User | None, reason: str = ""
+) -> None:
     """Make `user` the customer's account executive (None: nobody), closing the current
     assignment so that every period of the relationship is kept.
 
@@ -363,7 +393,9 @@ def assign_account_executive(by: User, customer: Customer, user: User | None, re
             _open_assignment(by, customer, user, reason)
 
 
-def change_relationship_level(by: User, customer: Customer, to_level: int, reason: str) -> RelationshipLevelChange:
+def change_relationship_level(
+    by: User, customer: Customer, to_level: int, reason: str
+) -> RelationshipLevelChange:
     """Move the relationship one rung up or down the ladder, with a reason.
 
     Raises NotAllowed, InvalidCustomerData (skipping a rung, no reason, unknown level).
@@ -378,7 +410,10 @@ def change_relationship_level(by: User, customer: Customer, to_level: int, reaso
     elif abs(to_level - customer.relationship_level) != 1:
         errors.add(
             "to_level",
-            _("A relationship moves one level at a time: from %(from)s only to the next or previous one.")
+            _(
+                "A relationship moves one level at a time: "
+                "from %(from)s only to the next or previous one."
+            )
             % {"from": RelationshipLevel(customer.relationship_level).label},
         )
     errors.raise_if_any()
@@ -400,7 +435,9 @@ def change_relationship_level(by: User, customer: Customer, to_level: int, reaso
     return change
 
 
-def _clean_contact(data: Mapping[str, Any], current: Contact | None, country: str) -> dict[str, Any]:
+def _clean_contact(
+    data: Mapping[str, Any], current: Contact | None, country: str
+) -> dict[str, Any]:
     errors = _Errors()
     for field in sorted(set(data) - CONTACT_FIELDS):
         errors.add(field, _("Unknown field."))
@@ -430,9 +467,9 @@ def _clean_contact(data: Mapping[str, Any], current: Contact | None, country: st
 
 def _only_one_primary(contact: Contact) -> None:
     if contact.is_primary:
-        for other in Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
-            pk=contact.pk
-        ):
+        for other in Contact.objects.filter(
+            customer_id=contact.customer_id, is_primary=True
+        ).exclude(pk=contact.pk):
             other.is_primary = False
             other.save(update_fields=["is_primary"])
 
@@ -449,7 +486,9 @@ def create_contact(by: User, customer: Customer, data: Mapping[str, Any]) -> Con
     return contact
 
 
-def update_contact(by: User, contact: Contact, expected_version: int, changes: Mapping[str, Any]) -> Contact:
+def update_contact(
+    by: User, contact: Contact, expected_version: int, changes: Mapping[str, Any]
+) -> Contact:
     """Change a contact if nobody changed it since `expected_version`.
 
     Raises NotAllowed, InvalidCustomerData, VersionConflict.

@@ -184,7 +184,8 @@ USE_TZ = True
 LANGUAGE_COOKIE_NAME = "tendero_language"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = PROJECT_DIR / "staticfiles"
+# Collected static files (production); in development they are served from the apps.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "staticfiles"))) if PRODUCTION else None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,9 +1,476 @@
+"""HTML pages for customers and their contacts. Views parse and authorize; every
+change goes through tendero.customers.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tendero.accounts.models import User
+from tendero.customers import services
+from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
+from tendero.customers.forms import (
+    AccountExecutiveForm,
+    ContactEditForm,
+    ContactForm,
+    CustomerEditForm,
+    CustomerFilterForm,
+    CustomerForm,
+    RelationshipLevelForm,
+)
+from tendero.customers.models import (
+    AccountExecutiveAssignment,
+    Contact,
+    Customer,
+    RelationshipLevel,
+    RelationshipLevelChange,
+)
+from tendero.customers.validation import format_phone
+from tendero.privacy.models import AuditEntry
+
+PER_PAGE = 25
+# Counting a million rows is slow; past this many we say "10,000+".
+COUNT_LIMIT = 10_000
+AUDIT_ROWS = 50
 
 
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_perm(request: HttpRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def not_allowed(request: HttpRequest, error: NotAllowed | None = None) -> HttpResponse:
+    message = error.message if error else _("You do not have permission to do this.")
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def _visible_customer(request: HttpRequest, pk: int) -> Customer:
+    return get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+
+
+def tenure_label(days: int) -> str:
+    """A tenure the way people say it: days for the first two months, then months."""
+    if days < 60:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    months = days // 30
+    if months < 24:
+        return ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
+    years = days // 365
+    return ngettext("%(n)d year", "%(n)d years", years) % {"n": years}
+
+
+# ---------------------------------------------------------------- list
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", "1")), 100_000))
+    except ValueError:
+        return 1
+
+
+@login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("todo")
+    """The customers the user may see, filtered, sorted and paginated without COUNT(*)."""
+    user = _user(request)
+    form = CustomerFilterForm(
+        request.GET, show_account_executive=user.has_perm("customers.view_all_customers")
+    )
+    qs = form.filter(Customer.objects.visible_to(user))
+    page = _page_number(request)
+    offset = (page - 1) * PER_PAGE
+    rows = list(
+        qs.select_related("account_executive").prefetch_related("tags", "emails", "phones")[
+            offset : offset + PER_PAGE + 1
+        ]
+    )
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    if page == 1 and not has_next:
+        total = len(rows)
+    else:
+        total = qs.order_by()[: COUNT_LIMIT + 1].count()
+    for customer in rows:
+        emails = list(customer.emails.all())
+        phones = list(customer.phones.all())
+        customer.primary_email = emails[0].address if emails else ""  # type: ignore[attr-defined]
+        customer.primary_phone = format_phone(phones[0].number) if phones else ""  # type: ignore[attr-defined]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context: dict[str, Any] = {
+        "form": form,
+        "customers": rows,
+        "page": page,
+        "has_previous": page > 1,
+        "has_next": has_next,
+        "total": min(total, COUNT_LIMIT),
+        "total_is_capped": total > COUNT_LIMIT,
+        "first_row": offset + 1 if rows else 0,
+        "last_row": offset + len(rows),
+        "query_string": params.urlencode(),
+        "filtered": bool(form.active_filters),
+        "columns": _columns(request, form.active_sort),
+        "active_sort": form.active_sort,
+    }
+    template = "customers/_table.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
 
 
+def _columns(request: HttpRequest, active: str) -> list[dict[str, str]]:
+    """The table's columns; sortable ones carry the query string that sorts by them
+    (clicking the sorted column again reverses it)."""
+    labels = [
+        ("name", _("Name")),
+        ("", _("Email and phone")),
+        ("kind", _("Kind")),
+        ("stage", _("Stage")),
+        ("level", _("Level")),
+        ("ae", _("Account executive")),
+        ("country", _("Country")),
+        ("created", _("Created")),
+    ]
+    columns = []
+    for key, label in labels:
+        column = {"label": label, "query": "", "sort": ""}
+        if key:
+            params = request.GET.copy()
+            params.pop("page", None)
+            params["sort"] = f"-{key}" if active == key else key
+            column["query"] = params.urlencode()
+            column["sort"] = "asc" if active == key else "desc" if active == f"-{key}" else ""
+        columns.append(column)
+    return columns
+
+
+# ---------------------------------------------------------------- detail
+
+
+def _customer_360(customer_qs: QuerySet[Customer], pk: int) -> Customer:
+    """The customer with everything the detail page shows, in a fixed number of queries."""
+    return get_object_or_404(
+        customer_qs.select_related("account_executive").prefetch_related(
+            "tags",
+            "emails",
+            "phones",
+            "contacts",
+            Prefetch(
+                "account_executive_assignments",
+                queryset=AccountExecutiveAssignment.objects.select_related("user", "assigned_by"),
+            ),
+            Prefetch(
+                "level_changes",
+                queryset=RelationshipLevelChange.objects.select_related("changed_by"),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def _detail_context(
+    request: HttpRequest,
+    customer: Customer,
+    level_form: RelationshipLevelForm | None = None,
+    ae_form: AccountExecutiveForm | None = None,
+) -> dict[str, Any]:
+    user = _user(request)
+    assignments = list(customer.account_executive_assignments.all())
+    for assignment in assignments:
+        assignment.tenure = tenure_label(assignment.tenure_days())  # type: ignore[attr-defined]
+    current = next((a for a in assignments if a.ended_at is None), None)
+    level = customer.relationship_level
+    level_steps = []
+    if level + 1 in RelationshipLevel.values:
+        level_steps.append(("up", level + 1, RelationshipLevel(level + 1).label))
+    if level - 1 in RelationshipLevel.values:
+        level_steps.append(("down", level - 1, RelationshipLevel(level - 1).label))
+    can_change_level = user.has_perm("customers.change_relationship_level")
+    can_assign = user.has_perm("customers.assign_account_executive")
+    if can_assign and ae_form is None:
+        ae_form = AccountExecutiveForm(
+            initial={"user": customer.account_executive_id}, auto_id="id_ae_%s"
+        )
+    if can_change_level and level_form is None:
+        level_form = RelationshipLevelForm(auto_id="id_level_%s")
+    audit = list(
+        AuditEntry.objects.for_customer(customer.pk).select_related("actor", "content_type")[
+            :AUDIT_ROWS
+        ]
+    )
+    return {
+        "customer": customer,
+        "emails": [e.address for e in customer.emails.all()],
+        "phones": [format_phone(p.number) for p in customer.phones.all()],
+        "tags": list(customer.tags.all()),
+        "contacts": list(customer.contacts.all()) if customer.is_organisation else [],
+        "assignments": assignments,
+        "current_assignment": current,
+        "level_changes": list(customer.level_changes.all()),
+        "level_steps": level_steps,
+        "level_form": level_form if can_change_level else None,
+        "ae_form": ae_form if can_assign else None,
+        "audit": audit,
+        "audit_limit": AUDIT_ROWS,
+        "now": timezone.now(),
+    }
+
+
+@login_required
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return HttpResponse("todo")
+    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
+    return render(request, "customers/detail.html", _detail_context(request, customer))
+
+
+@login_required
+@require_POST
+def change_level(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the relationship one rung, with a reason."""
+    _require_perm(request, "customers.change_relationship_level")
+    customer = _visible_customer(request, pk)
+    form = RelationshipLevelForm(request.POST, auto_id="id_level_%s")
+    status = 400
+    if form.is_valid():
+        try:
+            services.change_relationship_level(
+                _user(request), customer, form.cleaned_data["to_level"], form.cleaned_data["reason"]
+            )
+        except NotAllowed as exc:
+            return not_allowed(request, exc)
+        except VersionConflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except CustomerError as exc:
+            form.add_service_errors(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Relationship level changed."))
+            return redirect(customer)
+    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
+    context = _detail_context(request, customer, level_form=form)
+    return render(request, "customers/detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand the customer to another account executive (or to nobody)."""
+    _require_perm(request, "customers.assign_account_executive")
+    customer = _visible_customer(request, pk)
+    form = AccountExecutiveForm(request.POST, auto_id="id_ae_%s")
+    status = 400
+    if form.is_valid():
+        try:
+            services.assign_account_executive(
+                _user(request), customer, form.cleaned_data["user"], form.cleaned_data["reason"]
+            )
+        except NotAllowed as exc:
+            return not_allowed(request, exc)
+        except CustomerError as exc:
+            form.add_service_errors(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Account executive updated."))
+            return redirect(customer)
+    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
+    context = _detail_context(request, customer, ae_form=form)
+    return render(request, "customers/detail.html", context, status=status)
+
+
+# ---------------------------------------------------------------- create, edit, delete
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "customers.add_customer")
+    status = 200
+    if request.method == "POST":
+        form = CustomerForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                customer = services.create_customer(_user(request), form.service_data())
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+            else:
+                messages.success(
+                    request, _("%(name)s was added.") % {"name": customer.display_name}
+                )
+                return redirect(customer)
+    else:
+        form = CustomerForm()
+    return render(request, "customers/form.html", {"form": form, "customer": None}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "customers.change_customer")
+    customer = get_object_or_404(
+        Customer.objects.visible_to(request.user).prefetch_related("emails", "phones", "tags"),
+        pk=pk,
+    )
+    status = 200
+    conflict = False
+    if request.method == "POST":
+        form: CustomerForm = CustomerEditForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.update_customer(
+                    _user(request), customer, form.cleaned_data["version"], form.service_data()
+                )
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except VersionConflict as exc:
+                form.add_error(None, exc.message)
+                conflict = True
+                status = 409
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect(customer)
+    else:
+        form = CustomerEditForm(
+            initial={**CustomerForm.initial_for(customer), "version": customer.version}
+        )
+    context = {"form": form, "customer": customer, "conflict": conflict}
+    return render(request, "customers/form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "customers.delete_customer")
+    customer = _visible_customer(request, pk)
+    if request.method == "POST":
+        try:
+            services.delete_customer(_user(request), customer)
+        except NotAllowed as exc:
+            return not_allowed(request, exc)
+        messages.success(request, _("%(name)s was deleted.") % {"name": customer.display_name})
+        return redirect("customers:list")
+    return render(request, "customers/confirm_delete.html", {"customer": customer})
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def _visible_contact(request: HttpRequest, pk: int, contact_pk: int) -> Contact:
+    return get_object_or_404(
+        Contact.objects.visible_to(request.user).select_related("customer"),
+        pk=contact_pk,
+        customer_id=pk,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "customers.add_contact")
+    customer = _visible_customer(request, pk)
+    status = 200
+    if request.method == "POST":
+        form = ContactForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.create_contact(_user(request), customer, form.service_data())
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Contact added."))
+                return redirect(reverse("customers:detail", args=[customer.pk]) + "#contacts")
+    else:
+        form = ContactForm()
+    context = {"form": form, "customer": customer, "contact": None}
+    return render(request, "customers/contact_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    _require_perm(request, "customers.change_contact")
+    contact = _visible_contact(request, pk, contact_pk)
+    status = 200
+    conflict = False
+    if request.method == "POST":
+        form: ContactForm = ContactEditForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.update_contact(
+                    _user(request), contact, form.cleaned_data["version"], form.service_data()
+                )
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except VersionConflict as exc:
+                form.add_error(None, exc.message)
+                conflict = True
+                status = 409
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Contact saved."))
+                return redirect(reverse("customers:detail", args=[pk]) + "#contacts")
+    else:
+        form = ContactEditForm(
+            initial={
+                "first_name": contact.first_name,
+                "last_name": contact.last_name,
+                "preferred_name": contact.preferred_name,
+                "role": contact.role,
+                "email": contact.email,
+                "phone": format_phone(contact.phone) if contact.phone else "",
+                "is_primary": contact.is_primary,
+                "version": contact.version,
+            }
+        )
+    context = {
+        "form": form,
+        "customer": contact.customer,
+        "contact": contact,
+        "conflict": conflict,
+    }
+    return render(request, "customers/contact_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_delete(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    _require_perm(request, "customers.delete_contact")
+    contact = _visible_contact(request, pk, contact_pk)
+    if request.method == "POST":
+        try:
+            services.delete_contact(_user(request), contact)
+        except NotAllowed as exc:
+            return not_allowed(request, exc)
+        messages.success(request, _("Contact removed."))
+        return redirect(reverse("customers:detail", args=[pk]) + "#contacts")
+    context = {"customer": contact.customer, "contact": contact}
+    return render(request, "customers/contact_confirm_delete.html", context)

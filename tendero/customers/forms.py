@@ -1,0 +1,324 @@
+"""Forms for the customer pages: they check shape at the edge (lengths, choices,
+integers); the services do the domain validation and normalising."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from tendero.accounts.models import User
+from tendero.customers.errors import CustomerError
+from tendero.customers.models import (
+    AcquisitionSource,
+    Customer,
+    CustomerKind,
+    LifecycleStage,
+    RelationshipLevel,
+    Tag,
+)
+from tendero.customers.validation import format_phone
+
+BLANK = ("", "—")
+
+LANGUAGE_CHOICES = [
+    BLANK,
+    ("es", _("Spanish")),
+    ("en", _("English")),
+    ("pt", _("Portuguese")),
+    ("fr", _("French")),
+    ("de", _("German")),
+    ("it", _("Italian")),
+    ("ca", _("Catalan")),
+    ("eu", _("Basque")),
+    ("gl", _("Galician")),
+    ("nl", _("Dutch")),
+    ("zh", _("Chinese")),
+    ("ar", _("Arabic")),
+]
+
+CURRENCY_CHOICES = [
+    BLANK,
+    ("EUR", _("EUR — Euro")),
+    ("USD", _("USD — US dollar")),
+    ("GBP", _("GBP — Pound sterling")),
+    ("MXN", _("MXN — Mexican peso")),
+    ("ARS", _("ARS — Argentine peso")),
+    ("COP", _("COP — Colombian peso")),
+    ("CLP", _("CLP — Chilean peso")),
+    ("PEN", _("PEN — Peruvian sol")),
+    ("BRL", _("BRL — Brazilian real")),
+    ("CHF", _("CHF — Swiss franc")),
+    ("JPY", _("JPY — Japanese yen")),
+    ("CNY", _("CNY — Chinese yuan")),
+]
+
+
+def account_executive_candidates() -> QuerySet[User]:
+    """Active users whose role lets them work with customers."""
+    return (
+        User.objects.filter(is_active=True, groups__permissions__codename="view_customer")
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class ServiceErrorsMixin:
+    """Puts a service's field errors next to the matching fields."""
+
+    def add_service_errors(self, error: CustomerError) -> None:
+        form: Any = self
+        placed = False
+        for field, messages in error.field_errors.items():
+            for message in messages:
+                if field in form.fields:
+                    form.add_error(field, message)
+                    placed = True
+                else:
+                    form.add_error(None, f"{field}: {message}")
+        if not placed and not error.field_errors:
+            form.add_error(None, error.message)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class CustomerForm(ServiceErrorsMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices)
+    display_name = forms.CharField(label=_("Name"), max_length=200)
+    preferred_name = forms.CharField(
+        label=_("Preferred name"),
+        max_length=100,
+        required=False,
+        help_text=_("How they like to be addressed."),
+    )
+    tax_id = forms.CharField(label=_("Tax or legal id"), max_length=40, required=False)
+    emails = forms.CharField(
+        label=_("Emails"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line; the first is the primary address."),
+    )
+    phones = forms.CharField(
+        label=_("Phones"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line, e.g. +34 612 345 678; the first is the primary number."),
+    )
+    street = forms.CharField(label=_("Street"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    region = forms.CharField(label=_("Region"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, required=False)
+    acquisition_source = forms.ChoiceField(
+        label=_("Acquisition source"),
+        choices=[BLANK, *AcquisitionSource.choices],
+        required=False,
+    )
+    lifecycle_stage = forms.ChoiceField(
+        label=_("Lifecycle stage"), choices=LifecycleStage.choices, initial=LifecycleStage.PROSPECT
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        max_length=1000,
+        required=False,
+        help_text=_("Separated by commas."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country_field: Any = self.fields["country"]
+        country_field.choices = [BLANK, *countries]
+
+    @classmethod
+    def initial_for(cls, customer: Customer) -> dict[str, Any]:
+        return {
+            "kind": customer.kind,
+            "display_name": customer.display_name,
+            "preferred_name": customer.preferred_name,
+            "tax_id": customer.tax_id,
+            "emails": "\n".join(e.address for e in customer.emails.all()),
+            "phones": "\n".join(format_phone(p.number) for p in customer.phones.all()),
+            "street": customer.street,
+            "city": customer.city,
+            "region": customer.region,
+            "postal_code": customer.postal_code,
+            "country": str(customer.country or ""),
+            "language": customer.language,
+            "currency": customer.currency,
+            "acquisition_source": customer.acquisition_source,
+            "lifecycle_stage": customer.lifecycle_stage,
+            "tags": ", ".join(t.name for t in customer.tags.all()),
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        """The cleaned values in the shape the customer services take."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data["emails"] = _lines(data.get("emails", ""))
+        data["phones"] = _lines(data.get("phones", ""))
+        data["tags"] = [t.strip() for t in data.get("tags", "").split(",") if t.strip()]
+        return data
+
+
+class CustomerEditForm(CustomerForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ContactForm(ServiceErrorsMixin, forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
+    role = forms.CharField(label=_("Role"), max_length=100, required=False)
+    email = forms.CharField(label=_("Email"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        return data
+
+
+class ContactEditForm(ContactForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RelationshipLevelForm(ServiceErrorsMixin, forms.Form):
+    to_level = forms.TypedChoiceField(
+        label=_("New level"), choices=RelationshipLevel.choices, coerce=int
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What evidence shows the relationship changed?"),
+    )
+
+
+class AccountExecutiveForm(ServiceErrorsMixin, forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Account executive"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Nobody"),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user_field: Any = self.fields["user"]
+        user_field.queryset = account_executive_candidates()
+
+
+SORTS = {
+    "name": ("display_name", "id"),
+    "kind": ("kind", "display_name", "id"),
+    "stage": ("lifecycle_stage", "display_name", "id"),
+    "level": ("relationship_level", "display_name", "id"),
+    "ae": ("account_executive__first_name", "account_executive__last_name", "display_name", "id"),
+    "country": ("country", "display_name", "id"),
+    "created": ("created_at", "id"),
+}
+
+
+class CustomerFilterForm(forms.Form):
+    """The list's filters. Invalid values are ignored rather than refused."""
+
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", _("Any kind")), *CustomerKind.choices], required=False
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), choices=[("", _("Any stage")), *LifecycleStage.choices], required=False
+    )
+    level = forms.TypedChoiceField(
+        label=_("Level"),
+        choices=[("", _("Any level")), *RelationshipLevel.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    ae = forms.ModelChoiceField(
+        label=_("Account executive"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Anyone"),
+    )
+    tag = forms.ModelChoiceField(
+        label=_("Tag"),
+        queryset=Tag.objects.all(),
+        to_field_name="name",
+        required=False,
+        empty_label=_("Any tag"),
+    )
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        choices=[(k, k) for k in SORTS] + [(f"-{k}", f"-{k}") for k in SORTS],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, show_account_executive: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        country_field: Any = self.fields["country"]
+        country_field.choices = [("", _("Any country")), *countries]
+        if show_account_executive:
+            ae_field: Any = self.fields["ae"]
+            ae_field.queryset = account_executive_candidates()
+        else:
+            del self.fields["ae"]
+
+    def value(self, name: str) -> Any:
+        if not hasattr(self, "cleaned_data"):
+            return None
+        return self.cleaned_data.get(name)
+
+    def filter(self, qs: QuerySet[Customer]) -> QuerySet[Customer]:
+        self.is_valid()  # fills cleaned_data with the valid values only
+        if q := self.value("q"):
+            qs = qs.search(q)  # type: ignore[attr-defined]
+        if kind := self.value("kind"):
+            qs = qs.filter(kind=kind)
+        if stage := self.value("stage"):
+            qs = qs.filter(lifecycle_stage=stage)
+        if level := self.value("level"):
+            qs = qs.filter(relationship_level=level)
+        if ae := self.value("ae"):
+            qs = qs.filter(account_executive=ae)
+        if tag := self.value("tag"):
+            qs = qs.filter(tags=tag)
+        if country := self.value("country"):
+            qs = qs.filter(country=country)
+        sort = self.value("sort") or "name"
+        descending = sort.startswith("-")
+        fields = SORTS[sort.lstrip("-")]
+        return qs.order_by(*(f"-{f}" if descending else f for f in fields))
+
+    @property
+    def active_sort(self) -> str:
+        return self.value("sort") or "name"
+
+    @property
+    def active_filters(self) -> list[tuple[str, str]]:
+        """(name, shown value) of every filter in use, for the chips."""
+        chips = []
+        for name in ("q", "kind", "stage", "level", "ae", "tag", "country"):
+            value = self.value(name)
+            if value in (None, ""):
+                continue
+            field = self.fields[name]
+            shown = str(value)
+            choices = getattr(field, "choices", None)
+            if choices is not None and not isinstance(field, forms.ModelChoiceField):
+                shown = str(dict((str(k), v) for k, v in choices).get(str(value), value))
+            chips.append((name, f"{field.label}: {shown}"))
+        return chips

@@ -1,11 +1,30 @@
 """The REST API, /api/v1/: one NinjaAPI with a router per app."""
 
+import json
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
 from tendero.customers.errors import CustomerError
+
+
+class JsonObjectParser(Parser):
+    """Request bodies are JSON objects; anything else is a 400 with a message."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            data = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HttpError(400, _("The body is not valid JSON.")) from exc
+        if not isinstance(data, dict):
+            raise HttpError(400, _("The body must be a JSON object."))
+        return data
+
 
 api = NinjaAPI(
     title="Tendero API",
@@ -15,12 +34,13 @@ api = NinjaAPI(
     auth=[BearerTokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",
+    parser=JsonObjectParser(),
 )
 
 
 @api.exception_handler(CustomerError)
 def customer_error(request: HttpRequest, exc: CustomerError) -> HttpResponse:
-    body: dict[str, object] = {"detail": exc.message}
+    body: dict[str, object] = {"detail": str(exc.message)}
     if exc.field_errors:
         body["errors"] = exc.field_errors
     current_version = getattr(exc, "current_version", None)
@@ -29,17 +49,56 @@ def customer_error(request: HttpRequest, exc: CustomerError) -> HttpResponse:
     return api.create_response(request, body, status=exc.status)
 
 
+def _field_name(location: tuple[Any, ...]) -> str:
+    # ("body", "payload", "emails", 0) -> "emails.0"; ("query", "limit") -> "limit".
+    parts = list(location)
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    elif parts and parts[0] in ("query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts) or "__all__"
+
+
+def _error_message(error: dict[str, Any]) -> str:
+    context = error.get("ctx") or {}
+    kind = error.get("type")
+    if kind == "missing":
+        return _("This field is required.")
+    if kind == "extra_forbidden":
+        return _("Unknown field.")
+    if kind == "string_too_long":
+        return _("At most %(n)s characters.") % {"n": context.get("max_length")}
+    if kind == "string_too_short":
+        return _("This field cannot be empty.")
+    if kind == "too_long":
+        return _("At most %(n)s items.") % {"n": context.get("max_length")}
+    if kind in ("int_parsing", "int_type"):
+        return _("Must be a whole number.")
+    if kind == "string_type":
+        return _("Must be text.")
+    if kind in ("less_than_equal", "greater_than_equal"):
+        return _("Out of range.") + " " + str(error.get("msg", ""))
+    return str(error.get("msg", _("Not valid.")))
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Pydantic's errors in the same shape as the services': {field: [messages]}."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        field = _field_name(tuple(error.get("loc", ())))
+        errors.setdefault(field, []).append(_error_message(error))
     return api.create_response(
-        request, {"detail": "The request is not valid.", "errors": exc.errors}, status=422
+        request, {"detail": _("Please correct the errors below."), "errors": errors}, status=422
     )
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
-        request, {"detail": "Authentication required: send Authorization: Bearer <token>."}, status=401
+        request,
+        {"detail": "Authentication required: send Authorization: Bearer <token>."},
+        status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="tendero"'
     return response
@@ -47,6 +106,9 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja wraps what the body parser raised in its own, untranslated, 400.
+    if isinstance(exc.__cause__, HttpError):
+        exc = exc.__cause__
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 

@@ -103,10 +103,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     )
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
-    if page == 1 and not has_next:
-        total = len(rows)
-    else:
-        total = qs.order_by()[: COUNT_LIMIT + 1].count()
+    # A single page counts itself; otherwise count at most COUNT_LIMIT + 1 rows.
+    single_page = page == 1 and not has_next
+    total = len(rows) if single_page else qs.order_by()[: COUNT_LIMIT + 1].count()
     for customer in rows:
         emails = list(customer.emails.all())
         phones = list(customer.phones.all())
@@ -208,6 +207,9 @@ def _detail_context(
         )
     if can_change_level and level_form is None:
         level_form = RelationshipLevelForm(auto_id="id_level_%s")
+    contacts = list(customer.contacts.all()) if customer.is_organisation else []
+    for contact in contacts:
+        contact.phone_display = format_phone(contact.phone) if contact.phone else ""  # type: ignore[attr-defined]
     audit = list(
         AuditEntry.objects.for_customer(customer.pk).select_related("actor", "content_type")[
             :AUDIT_ROWS
@@ -218,7 +220,7 @@ def _detail_context(
         "emails": [e.address for e in customer.emails.all()],
         "phones": [format_phone(p.number) for p in customer.phones.all()],
         "tags": list(customer.tags.all()),
-        "contacts": list(customer.contacts.all()) if customer.is_organisation else [],
+        "contacts": contacts,
         "assignments": assignments,
         "current_assignment": current,
         "level_changes": list(customer.level_changes.all()),

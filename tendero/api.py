@@ -1,8 +1,11 @@
 """The REST API, /api/v1/: one NinjaAPI with a router per app."""
 
 import json
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -26,6 +29,21 @@ class JsonObjectParser(Parser):
         return data
 
 
+def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI document and the docs page are for people and programs that may use
+    the API: a bearer token or a signed-in session. Browsers are sent to sign in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated or BearerTokenAuth()(request):
+            return view(request, *args, **kwargs)
+        if request.path.endswith("openapi.json"):
+            return authentication_error(request, AuthenticationError())
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
 api = NinjaAPI(
     title="Tendero API",
     version="1",
@@ -35,6 +53,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     parser=JsonObjectParser(),
+    docs_decorator=_signed_in,
 )
 
 

@@ -137,7 +137,7 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
         customers = customers.filter(created_at__lt=_aware(params.created_before))
     tie_breaker = "-id" if params.ordering.startswith("-") else "id"
     ordered = customers_for_display(customers.order_by(params.ordering, tie_breaker))
-    return paginate(request, ordered, params)
+    return paginate(request, ordered, params, counted=customers)
 
 
 def _aware(moment: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
@@ -44,11 +45,11 @@ COUNT_LIMIT = 10_000
 def _storable_text(value: str) -> str:
     # PostgreSQL refuses NUL characters and lone surrogates cannot be encoded to UTF-8.
     if "\x00" in value:
-        raise PydanticCustomError("nul_character", "Text cannot contain NUL characters.")
+        raise PydanticCustomError("nul_character", _("Text cannot contain NUL characters."))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise PydanticCustomError("invalid_text", "Text must be valid Unicode.") from None
+        raise PydanticCustomError("invalid_text", _("Text must be valid Unicode.")) from None
     return value
 
 
@@ -74,7 +75,7 @@ class PatchSchema(InputSchema):
     @classmethod
     def _null_is_not_a_value(cls, value: Any) -> Any:
         if value is None:
-            raise PydanticCustomError("null", "Leave the field out instead of sending null.")
+            raise PydanticCustomError("null", _("Leave the field out instead of sending null."))
         return value
 
 
@@ -91,7 +92,7 @@ class QueryParams(Schema):
             if unknown:
                 raise PydanticCustomError(
                     "unknown_parameter",
-                    "Unknown query parameter(s): {names}.",
+                    _("Unknown query parameter(s): {names}."),
                     {"names": ", ".join(unknown)},
                 )
         return data
@@ -111,11 +112,18 @@ PAGINATION_DESCRIPTION = (
 )
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], params: PageParams) -> dict[str, Any]:
+def paginate(
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    params: PageParams,
+    counted: QuerySet[Any] | None = None,
+) -> dict[str, Any]:
     """One page of `queryset` with a bounded count and next/previous links.
 
     Fetching one item more than asked tells whether there is a next page without
-    counting; the count itself stops at COUNT_LIMIT + 1 rows (a sliced subquery).
+    counting; the count itself stops at COUNT_LIMIT + 1 rows (a sliced subquery of
+    primary keys, unordered so the database may stop early). `counted` is the same
+    rows without what only display needs (joins, annotations), if there is any.
     """
     limit, offset = params.limit, params.offset
     items = list(queryset[offset : offset + limit + 1])
@@ -124,9 +132,10 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], params: PageParams) 
     if not has_next and (items or offset == 0):
         count, exact = offset + len(items), True
     else:
-        counted = queryset[: COUNT_LIMIT + 1].count()
-        exact = counted <= COUNT_LIMIT
-        count = min(counted, COUNT_LIMIT)
+        source = queryset if counted is None else counted
+        found = source.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+        exact = found <= COUNT_LIMIT
+        count = min(found, COUNT_LIMIT)
         if items:  # deep pages prove at least this many
             count = max(count, offset + len(items))
     return {

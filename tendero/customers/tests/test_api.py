@@ -382,7 +382,20 @@ def test_null_does_not_blank_a_required_field(manager, portfolio):
         {"version": 1, "display_name": None},
     )
     assert response.status_code == 422
+    assert response.json()["errors"] == {
+        "display_name": ["Leave the field out instead of sending null."]
+    }
     assert Customer.objects.get(pk=portfolio["mine"].pk).display_name == "Ana Ruiz"
+
+
+def test_a_body_that_is_not_a_json_object_is_explained(manager, portfolio):
+    client = api_client(manager)
+    url = f"{API}/customers/{portfolio['mine'].pk}"
+    broken = client.generic("PATCH", url, b"{not json", content_type="application/json")
+    assert broken.status_code == 400
+    assert broken.json() == {"detail": "The body is not valid JSON."}
+    listed = client.generic("PATCH", url, b"[]", content_type="application/json")
+    assert listed.json() == {"detail": "The body must be a JSON object."}
 
 
 def test_a_stale_version_is_a_conflict_and_overwrites_nothing(manager, service_agent, portfolio):

@@ -62,7 +62,7 @@ def edit_data(customer: Customer, **overrides: Any) -> dict[str, Any]:
 def test_anonymous_visitor_is_sent_to_login(client: Client, db: None, name: str) -> None:
     response = client.get(reverse(name))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("accounts:login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_anonymous_visitor_cannot_open_a_customer(
@@ -71,7 +71,7 @@ def test_anonymous_visitor_cannot_open_a_customer(
     customer = make_customer()
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("accounts:login"))
+    assert response["Location"].startswith(reverse("accounts:login"))
 
 
 def test_sales_rep_sees_only_their_portfolio_in_the_list(
@@ -236,13 +236,13 @@ def test_manager_creates_a_customer(client: Client, manager: User) -> None:
     response = login(client, manager).post(reverse("customers:create"), customer_form_data())
     customer = Customer.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("customers:detail", args=[customer.pk])
+    assert response["Location"] == reverse("customers:detail", args=[customer.pk])
     assert customer.display_name == "Lucía Fernández"
     assert [e.address for e in customer.emails.all()] == ["lucia@example.es", "lucy@example.com"]
     assert [p.number for p in customer.phones.all()] == ["+34612345678"]
     assert sorted(t.name for t in customer.tags.all()) == ["football", "vip"]
     assert str(customer.country) == "ES"
-    page = client.get(response.url)
+    page = client.get(response["Location"])
     assert "Lucía Fernández was added." in page.text
     assert "+34 612 34 56 78" in page.text
 
@@ -311,7 +311,7 @@ def test_editing_saves_changes_and_says_so(
     customer.refresh_from_db()
     assert customer.display_name == "José Pérez García"
     assert customer.version == 2
-    assert "Changes saved." in client.get(response.url).text
+    assert "Changes saved." in client.get(response["Location"]).text
 
 
 def test_stale_edit_answers_409_and_keeps_what_was_typed(
@@ -367,7 +367,7 @@ def test_manager_deletes_a_customer_after_confirming(
     assert Customer.objects.filter(pk=customer.pk).exists()
     response = client.post(reverse("customers:delete", args=[customer.pk]))
     assert response.status_code == 302
-    assert response.url == reverse("customers:list")
+    assert response["Location"] == reverse("customers:list")
     assert not Customer.objects.filter(pk=customer.pk).exists()
 
 
@@ -638,7 +638,7 @@ def test_list_runs_a_bounded_number_of_queries(
         )
     login(client, manager)
     with django_assert_max_num_queries(15):
-        response = client.get(reverse("customers:list"), {"q": "Customer", "page": 1})
+        response = client.get(reverse("customers:list"), {"q": "Customer", "page": "1"})
     assert response.status_code == 200
 
 

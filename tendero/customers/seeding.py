@@ -125,8 +125,7 @@ def seed_customers(
     writer: _Writer = _CopyWriter() if postgres else _ExecuteManyWriter()
     rows = 0
     with transaction.atomic():
-        if postgres:
-            _skip_foreign_key_triggers()
+        replication_role = _skip_foreign_key_triggers() if postgres else None
         first_id = _reserve_customer_ids(count) + 1
         generator = _Generator(first_id, reps, tag_ids, _timestamp_format(postgres))
         done = 0
@@ -142,6 +141,12 @@ def seed_customers(
                 stdout.write(
                     f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
                     f"   {rows / elapsed:>10,.0f} rows/s\n"
+                )
+        if replication_role is not None:
+            with connection.cursor() as cursor:
+                # Inside a caller's transaction, the caller's later writes are checked again.
+                cursor.execute(
+                    "SELECT set_config('session_replication_role', %s, true)", [replication_role]
                 )
     if postgres:
         with connection.cursor() as cursor:
@@ -168,16 +173,21 @@ def _ensure_tags() -> list[int]:
     )
 
 
-def _skip_foreign_key_triggers() -> None:
+def _skip_foreign_key_triggers() -> str | None:
     """Every row refers to rows that exist by construction, so checking each foreign key
     at commit only costs time (about a third of the run). A superuser can switch the
     checks off for this transaction, as pg_restore --disable-triggers does; others
-    keep them."""
+    keep them. Returns the setting to restore, or None if nothing changed."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        cursor.execute(
+            "SELECT rolsuper, current_setting('session_replication_role') "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
         row = cursor.fetchone()
-        if row and row[0]:
-            cursor.execute("SET LOCAL session_replication_role = replica")
+        if not row or not row[0]:
+            return None
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        return str(row[1])
 
 
 def _reserve_customer_ids(count: int) -> int:

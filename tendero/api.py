@@ -72,7 +72,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
     # ("body", "payload", "emails", 0) -> "emails.0"; ("query", "limit") -> "limit".
     parts = list(location)
     if parts and parts[0] == "body":
-        parts = parts[2:] if len(parts) > 2 else parts[1:]
+        parts = parts[2:] if len(parts) > 2 else ["body"]
     elif parts and parts[0] in ("query", "path", "header", "cookie", "form"):
         parts = parts[1:]
     return ".".join(str(part) for part in parts) or "__all__"
@@ -91,10 +91,12 @@ def _error_message(error: dict[str, Any]) -> str:
         return _("This field cannot be empty.")
     if kind == "too_long":
         return _("At most %(n)s items.") % {"n": context.get("max_length")}
-    if kind in ("int_parsing", "int_type"):
+    if kind in ("int_parsing", "int_type", "int_from_float"):
         return _("Must be a whole number.")
     if kind == "string_type":
         return _("Must be text.")
+    if kind == "bool_type":
+        return _("Must be true or false.")
     if kind in ("less_than_equal", "greater_than_equal"):
         return _("Out of range.") + " " + str(error.get("msg", ""))
     return str(error.get("msg", _("Not valid.")))

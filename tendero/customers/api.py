@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
@@ -132,16 +131,12 @@ def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> d
     if params.country:
         customers = customers.filter(country=params.country.upper())
     if params.created_after:
-        customers = customers.filter(created_at__gte=_aware(params.created_after))
+        customers = customers.filter(created_at__gte=params.created_after)
     if params.created_before:
-        customers = customers.filter(created_at__lt=_aware(params.created_before))
+        customers = customers.filter(created_at__lt=params.created_before)
     tie_breaker = "-id" if params.ordering.startswith("-") else "id"
     ordered = customers_for_display(customers.order_by(params.ordering, tie_breaker))
     return paginate(request, ordered, params, counted=customers)
-
-
-def _aware(moment: Any) -> Any:
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
 @router.post(

@@ -7,16 +7,20 @@ meaning (emails, phone numbers, countries...) and answer with field errors.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
     ConfigDict,
+    Strict,
+    StrictBool,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -53,13 +57,29 @@ def _storable_text(value: str) -> str:
     return value
 
 
+def _storable_moment(value: datetime) -> datetime:
+    # Naive means the server's time zone; the database compares in UTC, which
+    # must stay within year 1..9999.
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError("datetime_range", _("Date out of range.")) from None
+
+
 Text = Annotated[str, AfterValidator(_storable_text)]
+Moment = Annotated[datetime, AfterValidator(_storable_moment)]
 Email = Annotated[Text, Field(max_length=254)]
 Phone = Annotated[Text, Field(max_length=40)]
 TagName = Annotated[Text, Field(max_length=50)]
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# In JSON bodies numbers must be numbers: true or "2" are mistakes, not versions.
+BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Version = Annotated[
-    int, Field(ge=1, le=MAX_VERSION, description="The version you read; see 409 Conflict.")
+    int,
+    Strict(),
+    Field(ge=1, le=MAX_VERSION, description="The version you read; see 409 Conflict."),
 ]
 
 
@@ -190,8 +210,8 @@ class CustomerListParams(PageParams):
     account_executive: ObjectId | None = Field(None, description="A user id.")
     tag: TagName | None = Field(None, description="A tag name.")
     country: Text | None = Field(None, max_length=2, description="ISO 3166 code, e.g. ES.")
-    created_after: datetime | None = None
-    created_before: datetime | None = None
+    created_after: Moment | None = None
+    created_before: Moment | None = None
     ordering: CustomerOrdering = "display_name"
 
 
@@ -281,7 +301,7 @@ class CustomerIn(InputSchema):
         default_factory=list, max_length=10, description="Normalised to E.164."
     )
     tags: list[TagName] = Field(default_factory=list, max_length=10)
-    account_executive_id: ObjectId | None = Field(
+    account_executive_id: BodyId | None = Field(
         None, description="A user id; by default the creator, if they work a portfolio."
     )
 
@@ -310,7 +330,7 @@ class CustomerPatch(PatchSchema):
 
 
 class RelationshipLevelIn(InputSchema):
-    to_level: int = Field(ge=1, le=4, description="One rung up or down: 1 Product … 4 Trust.")
+    to_level: StrictInt = Field(ge=1, le=4, description="One rung up or down: 1 Product … 4 Trust.")
     reason: Text = Field(min_length=1, max_length=2000)
 
 
@@ -338,7 +358,7 @@ class RelationshipLevelChangePage(Page):
 
 
 class AccountExecutiveIn(InputSchema):
-    user_id: ObjectId | None = Field(description="The new account executive; null for nobody.")
+    user_id: BodyId | None = Field(description="The new account executive; null for nobody.")
     reason: Text = Field("", max_length=200)
 
 
@@ -398,7 +418,7 @@ class ContactIn(InputSchema):
     role: Text = Field("", max_length=100)
     email: Text = Field("", max_length=254)
     phone: Text = Field("", max_length=40)
-    is_primary: bool = False
+    is_primary: StrictBool = False
 
 
 class ContactPatch(PatchSchema):
@@ -411,7 +431,7 @@ class ContactPatch(PatchSchema):
     role: Text | None = Field(None, max_length=100)
     email: Text | None = Field(None, max_length=254)
     phone: Text | None = Field(None, max_length=40)
-    is_primary: bool | None = Field(None)
+    is_primary: StrictBool | None = Field(None)
 
 
 # Tags

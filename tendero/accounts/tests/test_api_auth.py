@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -15,11 +16,11 @@ URL = "/api/v1/customers"
 CSRF_TOKEN = "A" * 32
 
 
-def bearer(raw: str, **kwargs) -> Client:
+def bearer(raw: str, **kwargs: Any) -> Client:
     return Client(headers={"Authorization": f"Bearer {raw}"}, **kwargs)
 
 
-def create(client: Client, **headers) -> object:
+def create(client: Client, **headers: str) -> Any:
     return client.post(
         URL,
         data=json.dumps({"kind": "person", "display_name": "Eva"}),

@@ -484,6 +484,10 @@ def test_an_id_that_is_not_a_number_is_refused(manager):
         (b'{"version": 100000000000000000000000000000, "city": "Lugo"}', "application/json"),
         (b'{"version": -1}', "application/json"),
         (b'{"version": 1.5}', "application/json"),
+        (b'{"version": true}', "application/json"),
+        (b'{"version": "1", "city": "Lugo"}', "application/json"),
+        (b"", "application/json"),
+        (b"{}", "text/plain"),
         (b'{"version": 1, "emails": {"a": 1}}', "application/json"),
         (b'{"version": 1, "emails": [null]}', "application/json"),
         (b'{"version": 1, "tags": [["nested"]]}', "application/json"),
@@ -514,6 +518,9 @@ def test_malformed_requests_get_a_clear_client_error(manager, portfolio, body, c
         "offset=99999999999999999999",
         "created_after=not-a-date",
         "created_after=99999-01-01",
+        "created_after=0001-01-01T00:00:00%2B05:00",
+        "created_before=9999-12-31T23:59:59-05:00",
+        "created_after=1e9",
         "relationship_level=9",
     ],
 )
@@ -699,6 +706,8 @@ def test_contact_input_is_validated(sales, portfolio):
     assert "email" in response.json()["errors"]
     response = send(client, "post", url, {"first_name": "A" * 101, "nickname": "x"})
     assert set(response.json()["errors"]) == {"first_name", "nickname"}
+    response = send(client, "post", url, {"first_name": "Ana", "is_primary": "yes"})
+    assert response.json()["errors"] == {"is_primary": ["Must be true or false."]}
     assert not Contact.objects.exists()
 
 

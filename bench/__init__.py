@@ -1,0 +1,1 @@
+"""Tendero benchmarks: `python -m bench.run` (make bench)."""

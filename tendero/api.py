@@ -97,8 +97,10 @@ def _error_message(error: dict[str, Any]) -> str:
         return _("Must be text.")
     if kind == "bool_type":
         return _("Must be true or false.")
-    if kind in ("less_than_equal", "greater_than_equal"):
-        return _("Out of range.") + " " + str(error.get("msg", ""))
+    if kind == "less_than_equal":
+        return _("At most %(n)s.") % {"n": context.get("le")}
+    if kind == "greater_than_equal":
+        return _("At least %(n)s.") % {"n": context.get("ge")}
     return str(error.get("msg", _("Not valid.")))
 
 
@@ -107,7 +109,10 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     """Pydantic's errors in the same shape as the services': {field: [messages]}."""
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        field = _field_name(tuple(error.get("loc", ())))
+        if error.get("type") == "unknown_parameter":
+            field = "query"  # about the query string as a whole, not one parameter
+        else:
+            field = _field_name(tuple(error.get("loc", ())))
         errors.setdefault(field, []).append(_error_message(error))
     return api.create_response(
         request, {"detail": _("Please correct the errors below."), "errors": errors}, status=422
@@ -118,7 +123,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
         request,
-        {"detail": "Authentication required: send Authorization: Bearer <token>."},
+        {"detail": _("Authentication required: send Authorization: Bearer <token>.")},
         status=401,
     )
     response["WWW-Authenticate"] = 'Bearer realm="tendero"'

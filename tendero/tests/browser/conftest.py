@@ -20,10 +20,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
-# Playwright's sync API runs an event loop in this thread; the live server runs
-# Django in its own thread, so the ORM use from tests here is safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
@@ -41,7 +37,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread, which makes Django
+    # refuse ORM calls from the test itself; the live server serves from its own
+    # thread, so allowing them here is safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(base_url=live_server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(10_000)

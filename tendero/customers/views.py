@@ -7,14 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.models import User
@@ -215,6 +215,11 @@ def _detail_context(
             :AUDIT_ROWS
         ]
     )
+    for entry in audit:
+        entry.verb = _audit_verb(entry.action)
+        entry.object_label = _audit_object(entry.content_type.model)
+        entry.display_changes = _display_changes(entry)
+        entry.is_creation = entry.action == AuditEntry.Action.CREATE
     return {
         "customer": customer,
         "emails": [e.address for e in customer.emails.all()],
@@ -231,6 +236,60 @@ def _detail_context(
         "audit_limit": AUDIT_ROWS,
         "now": timezone.now(),
     }
+
+
+def _audit_verb(action: int) -> str:
+    return {
+        AuditEntry.Action.CREATE: pgettext("audit action", "created"),
+        AuditEntry.Action.UPDATE: pgettext("audit action", "changed"),
+        AuditEntry.Action.DELETE: pgettext("audit action", "deleted"),
+    }.get(action, pgettext("audit action", "viewed"))
+
+
+def _audit_object(model: str) -> str:
+    return {
+        "customer": pgettext("audit object", "customer"),
+        "customeremail": pgettext("audit object", "email"),
+        "customerphone": pgettext("audit object", "phone"),
+        "contact": pgettext("audit object", "contact"),
+        "accountexecutiveassignment": pgettext("audit object", "account executive assignment"),
+        "relationshiplevelchange": pgettext("audit object", "relationship level change"),
+    }.get(model, model)
+
+
+def _field_label(entry: AuditEntry, field: str) -> str:
+    model = entry.content_type.model_class()
+    try:
+        found = model._meta.get_field(field) if model else None
+    except FieldDoesNotExist:
+        return field
+    return str(getattr(found, "verbose_name", field))
+
+
+def _shown(value: Any) -> str:
+    # django-auditlog stores values as text, an empty value as "None".
+    text = "" if value is None else str(value)
+    return "" if text == "None" or text.endswith(".None") else text
+
+
+def _display_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
+    """(field, before, after) worth showing: a creation lists only the values it set."""
+    rows = []
+    raw = entry.changes if isinstance(entry.changes, dict) else {}
+    for field, before, after in entry.field_changes:
+        before_text, after_text = _shown(before), _shown(after)
+        if isinstance(raw.get(field), dict):
+            # A many-to-many change (tags): which objects were added or removed.
+            change = raw[field]
+            names = ", ".join(str(name) for name in change.get("objects", []))
+            if change.get("operation") == "delete":
+                before_text, after_text = names, ""
+            else:
+                before_text, after_text = "", names
+        if entry.action == AuditEntry.Action.CREATE and (not after_text or field == "id"):
+            continue
+        rows.append((_field_label(entry, field), before_text, after_text))
+    return rows
 
 
 @login_required

@@ -69,10 +69,14 @@ def account_executive_candidates() -> QuerySet[User]:
 class ServiceErrorsMixin:
     """Puts a service's field errors next to the matching fields."""
 
+    # Service field names that a form calls differently.
+    service_field_aliases: dict[str, str] = {}
+
     def add_service_errors(self, error: CustomerError) -> None:
         form: Any = self
         placed = False
-        for field, messages in error.field_errors.items():
+        for service_field, messages in error.field_errors.items():
+            field = self.service_field_aliases.get(service_field, service_field)
             for message in messages:
                 if field in form.fields:
                     form.add_error(field, message)
@@ -159,6 +163,18 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
             "tags": ", ".join(t.name for t in customer.tags.all()),
         }
 
+    def clean_emails(self) -> str:
+        text: str = self.cleaned_data["emails"]
+        if any(len(line) > 254 for line in _lines(text)):
+            raise forms.ValidationError(_("An email address has at most 254 characters."))
+        return text
+
+    def clean_phones(self) -> str:
+        text: str = self.cleaned_data["phones"]
+        if any(len(line) > 40 for line in _lines(text)):
+            raise forms.ValidationError(_("A phone number has at most 40 characters."))
+        return text
+
     def service_data(self) -> dict[str, Any]:
         """The cleaned values in the shape the customer services take."""
         data = dict(self.cleaned_data)
@@ -212,6 +228,8 @@ class AccountExecutiveForm(ServiceErrorsMixin, forms.Form):
         empty_label=_("Nobody"),
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    service_field_aliases = {"account_executive": "user"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

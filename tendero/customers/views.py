@@ -210,11 +210,13 @@ def _detail_context(
     contacts = list(customer.contacts.all()) if customer.is_organisation else []
     for contact in contacts:
         contact.phone_display = format_phone(contact.phone) if contact.phone else ""  # type: ignore[attr-defined]
-    audit = list(
-        AuditEntry.objects.for_customer(customer.pk).select_related("actor", "content_type")[
-            :AUDIT_ROWS
-        ]
-    )
+    audit: list[AuditEntry] = []
+    if user.has_perm("privacy.view_auditentry"):
+        audit = list(
+            AuditEntry.objects.for_customer(customer.pk).select_related("actor", "content_type")[
+                :AUDIT_ROWS
+            ]
+        )
     for entry in audit:
         entry.verb = _audit_verb(entry.action)
         entry.object_label = _audit_object(entry.content_type.model)
@@ -233,6 +235,7 @@ def _detail_context(
         "level_form": level_form if can_change_level else None,
         "ae_form": ae_form if can_assign else None,
         "audit": audit,
+        "can_see_audit": user.has_perm("privacy.view_auditentry"),
         "audit_limit": AUDIT_ROWS,
         "now": timezone.now(),
     }

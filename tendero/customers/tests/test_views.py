@@ -283,6 +283,9 @@ def test_invalid_email_and_phone_are_shown_at_their_fields(client: Client, manag
         {"tags": "t" * 60},
         {"emails": "\n".join(f"a{n}@b.es" for n in range(11))},
         {"emails": "x" * 5000},
+        {"emails": "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".es"},
+        {"phones": "+34 612 345 678" + " " * 30 + "9"},
+        {"display_name": "bad\x00name"},
     ],
 )
 def test_bad_customer_input_is_refused_without_error(

@@ -3,7 +3,6 @@ pytest-django's live server."""
 
 import os
 import shutil
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,29 +20,29 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture
+def page(live_server, transactional_db, monkeypatch):
+    """A fresh headless Chromium page pointed at the live server.
+
+    Chromium is launched per test: Playwright's sync API keeps an event loop
+    running in this thread while it is open, and Django rightly refuses ORM calls
+    from a thread with a running loop. The live server serves from its own thread,
+    so allowing them for the duration of a browser test is safe; the other tests
+    keep Django's protection.
+    """
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # Playwright gives every launch a new, empty profile of its own.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
-        yield browser
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
         browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server, monkeypatch):
-    # Playwright's sync API runs an event loop in this thread, which makes Django
-    # refuse ORM calls from the test itself; the live server serves from its own
-    # thread, so allowing them here is safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    context = browser.new_context(base_url=live_server.url, locale="en-GB")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()

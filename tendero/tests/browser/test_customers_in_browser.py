@@ -55,7 +55,7 @@ def test_creating_and_editing_a_customer(page, manager):
     sign_in(page, manager.username)
     page.get_by_role("link", name="New customer").first.click()
     page.get_by_label("Kind").select_option("person")
-    page.get_by_label("Name", exact=True).fill("José Álvarez")
+    page.get_by_label(re.compile(r"^Name")).fill("José Álvarez")
     page.get_by_label("Preferred name").fill("Pepe")
     page.get_by_label("Emails").fill("jose@example.es")
     page.get_by_label("Phones").fill("612 34 56 78")
@@ -82,7 +82,7 @@ def test_a_version_conflict_keeps_what_was_typed(page, manager, admin_user, make
 
     page.get_by_label("City").fill("Valencia")
     page.get_by_role("button", name=re.compile("Save", re.I)).click()
-    expect(page.locator("main")).to_contain_text("Someone else changed this record")
+    expect(page.locator("main")).to_contain_text("Someone else changed this")
     expect(page.get_by_label("City")).to_have_value("Valencia")
     customer.refresh_from_db()
     assert customer.city == "Madrid"

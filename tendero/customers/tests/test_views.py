@@ -732,3 +732,16 @@ def test_spanish_speaker_sees_spanish(client: Client, manager: User) -> None:
     assert '<html lang="es">' in html
     assert "Clientes" in html
     assert "Nuevo cliente" in html
+
+
+@pytest.mark.parametrize(
+    "sort", ["name", "-kind", "stage", "-level", "ae", "-ae", "country", "-created"]
+)
+def test_every_column_sorts_together_with_a_search(
+    client: Client, manager: User, sales: User, make_customer: MakeCustomer, sort: str
+) -> None:
+    make_customer(display_name="Sol Uno", emails=["uno@sol.es"], account_executive=sales)
+    make_customer(display_name="Sol Dos", country="MX", tags=["vip"])
+    response = login(client, manager).get(reverse("customers:list"), {"q": "sol", "sort": sort})
+    assert response.status_code == 200
+    assert len(response.context["customers"]) == 2

@@ -125,11 +125,23 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "last_row": offset + len(rows),
         "query_string": params.urlencode(),
         "filtered": bool(form.active_filters),
+        "chips": _chips(request, form),
         "columns": _columns(request, form.active_sort),
         "active_sort": form.active_sort,
     }
     template = "customers/_table.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+def _chips(request: HttpRequest, form: CustomerFilterForm) -> list[dict[str, str]]:
+    """One chip per filter in use, with the query string that drops it."""
+    chips = []
+    for name, shown in form.active_filters:
+        params = request.GET.copy()
+        params.pop("page", None)
+        params.pop(name, None)
+        chips.append({"label": shown, "query": params.urlencode()})
+    return chips
 
 
 def _columns(request: HttpRequest, active: str) -> list[dict[str, str]]:

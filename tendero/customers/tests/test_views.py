@@ -745,3 +745,14 @@ def test_every_column_sorts_together_with_a_search(
     response = login(client, manager).get(reverse("customers:list"), {"q": "sol", "sort": sort})
     assert response.status_code == 200
     assert len(response.context["customers"]) == 2
+
+
+def test_each_filter_chip_removes_only_its_filter(
+    client: Client, manager: User, make_customer: MakeCustomer
+) -> None:
+    make_customer(display_name="Sol SA", kind="organisation")
+    response = login(client, manager).get(
+        reverse("customers:list"), {"q": "sol", "kind": "organisation"}
+    )
+    queries = [chip["query"] for chip in response.context["chips"]]
+    assert queries == ["kind=organisation", "q=sol"]

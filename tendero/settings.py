@@ -184,6 +184,8 @@ USE_TZ = True
 LANGUAGE_COOKIE_NAME = "tendero_language"
 
 STATIC_URL = "/static/"
+# The project's own assets (the stylesheet, the keyboard shortcut script).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Collected static files (production); in development they are served from the apps.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "staticfiles"))) if PRODUCTION else None
 STORAGES = {

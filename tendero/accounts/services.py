@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from tendero.accounts.models import ApiToken, User, generate_raw_token, hash_token
 
@@ -25,10 +26,10 @@ def create_api_token(user: User, name: str, expires_at: datetime | None = None) 
     Raises AccountError for an inactive user or an empty name.
     """
     if not user.is_active:
-        raise AccountError("An inactive user cannot receive an API token.")
+        raise AccountError(_("An inactive user cannot receive an API token."))
     name = name.strip()
     if not name:
-        raise AccountError("A token needs a name.")
+        raise AccountError(_("A token needs a name."))
     raw = generate_raw_token()
     token = ApiToken.objects.create(
         user=user, name=name[:100], key_hash=hash_token(raw), hint=raw[:8], expires_at=expires_at
@@ -61,7 +62,7 @@ def revoke_api_token(user: User, token_id: int) -> None:
         revoked_at=timezone.now()
     )
     if not updated:
-        raise AccountError("No such active token.")
+        raise AccountError(_("No such active token."))
 
 
 def set_language_preference(user: User, language: str) -> None:
@@ -70,6 +71,6 @@ def set_language_preference(user: User, language: str) -> None:
     Raises AccountError for a language Tendero does not speak.
     """
     if language and language not in dict(settings.LANGUAGES):
-        raise AccountError("Unsupported language.")
+        raise AccountError(_("Unsupported language."))
     user.language = language
     user.save(update_fields=["language"])

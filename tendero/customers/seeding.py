@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,7 +73,6 @@ _STAGES = (
     + [LifecycleStage.WON_BACK.value] * 2
 )
 _SOURCES = [s.value for s in AcquisitionSource]
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 @dataclass(frozen=True)
@@ -128,20 +128,27 @@ def seed_customers(
         replication_role = _skip_foreign_key_triggers() if postgres else None
         first_id = _reserve_customer_ids(count) + 1
         generator = _Generator(first_id, reps, tag_ids, _timestamp_format(postgres))
-        done = 0
-        while done < count:
-            size = min(batch_size, count - done)
-            batch = generator.batch(first_id + done, size)
-            for table, table_rows in batch.items():
-                writer.write(table, table_rows)
-                rows += len(table_rows)
-            done += size
-            if stdout is not None:
-                elapsed = time.perf_counter() - started
-                stdout.write(
-                    f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
-                    f"   {rows / elapsed:>10,.0f} rows/s\n"
-                )
+        starts = range(first_id, first_id + count, batch_size)
+        # The next batch is generated in a thread while this one is written: the
+        # database driver releases the GIL while it waits for the server.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(generator.batch, first_id, min(batch_size, count))
+            for start in starts:
+                batch = pending.result()
+                following = start + batch_size
+                if following < first_id + count:
+                    size = min(batch_size, first_id + count - following)
+                    pending = pool.submit(generator.batch, following, size)
+                for table, table_rows in batch.items():
+                    writer.write(table, table_rows)
+                    rows += len(table_rows)
+                if stdout is not None:
+                    done = min(start + batch_size, first_id + count) - first_id
+                    elapsed = time.perf_counter() - started
+                    stdout.write(
+                        f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
+                        f"   {rows / elapsed:>10,.0f} rows/s\n"
+                    )
         if replication_role is not None:
             with connection.cursor() as cursor:
                 # Inside a caller's transaction, the caller's later writes are checked again.
@@ -378,7 +385,8 @@ class _Writer:
 
 
 class _CopyWriter(_Writer):
-    """PostgreSQL COPY in text format: one round trip per table and batch."""
+    """PostgreSQL COPY: one round trip per table and batch; psycopg formats the rows
+    in C (several times faster than joining strings in Python)."""
 
     def write(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -387,21 +395,8 @@ class _CopyWriter(_Writer):
         columns = ", ".join(quote(c) for c in table.columns)
         sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.write("".join(_copy_line(row) for row in rows))
-
-
-def _copy_line(row: Iterable[Any]) -> str:
-    return "\t".join(_copy_value(value) for value in row) + "\n"
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
+            for row in rows:
+                copy.write_row(row)
 
 
 class _ExecuteManyWriter(_Writer):

@@ -35,6 +35,8 @@ def format_phone(e164: str) -> str:
 
 def normalise_email(raw: str) -> str:
     address = raw.strip()
+    if len(address) > 254:
+        raise ValidationError(_("An email address has at most 254 characters."))
     validate_email(address)
     local, _at, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"

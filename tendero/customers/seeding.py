@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -128,27 +127,20 @@ def seed_customers(
         replication_role = _skip_foreign_key_triggers() if postgres else None
         first_id = _reserve_customer_ids(count) + 1
         generator = _Generator(first_id, reps, tag_ids, _timestamp_format(postgres))
-        starts = range(first_id, first_id + count, batch_size)
-        # The next batch is generated in a thread while this one is written: the
-        # database driver releases the GIL while it waits for the server.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = pool.submit(generator.batch, first_id, min(batch_size, count))
-            for start in starts:
-                batch = pending.result()
-                following = start + batch_size
-                if following < first_id + count:
-                    size = min(batch_size, first_id + count - following)
-                    pending = pool.submit(generator.batch, following, size)
-                for table, table_rows in batch.items():
-                    writer.write(table, table_rows)
-                    rows += len(table_rows)
-                if stdout is not None:
-                    done = min(start + batch_size, first_id + count) - first_id
-                    elapsed = time.perf_counter() - started
-                    stdout.write(
-                        f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
-                        f"   {rows / elapsed:>10,.0f} rows/s\n"
-                    )
+        done = 0
+        while done < count:
+            size = min(batch_size, count - done)
+            batch = generator.batch(first_id + done, size)
+            for table, table_rows in batch.items():
+                writer.write(table, table_rows)
+                rows += len(table_rows)
+            done += size
+            if stdout is not None:
+                elapsed = time.perf_counter() - started
+                stdout.write(
+                    f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
+                    f"   {rows / elapsed:>10,.0f} rows/s\n"
+                )
         if replication_role is not None:
             with connection.cursor() as cursor:
                 # Inside a caller's transaction, the caller's later writes are checked again.

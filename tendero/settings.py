@@ -129,7 +129,10 @@ TEMPLATES = [
 # Database: SQLite file by default, DATABASE_URL selects PostgreSQL (psycopg 3).
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections in production; none in tests, so the test database
+    # can always be dropped at the end of a run.
+    conn_max_age = 0 if TENDERO_ENV == "test" else env_int("CONN_MAX_AGE", 60)
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["TEST"] = {"NAME": env_str("TENDERO_TEST_DATABASE", "test_tendero")}
@@ -222,6 +225,8 @@ HUEY["consumer"] = {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "threa
 # Audit trail: django-auditlog writing into our own entry model, which keeps
 # the customer id of every change so a customer's whole history is one query.
 AUDITLOG_LOGENTRY_MODEL = "privacy.AuditEntry"
+# auditlog's own migrations would create its (swapped-out, unused) table anyway.
+MIGRATION_MODULES = {"auditlog": None}
 AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 NINJA_PAGINATION_PER_PAGE = 25

@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def page(live_server, transactional_db, monkeypatch):
+def page(transactional_db, live_server, monkeypatch):
     """A fresh headless Chromium page pointed at the live server.
 
     Chromium is launched per test: Playwright's sync API keeps an event loop

@@ -201,32 +201,40 @@ def _clean_tag_name(raw: str) -> str:
     return name
 
 
+def _set_ordered_values(
+    existing_rows: Iterable[Any], value_field: str, values: list[str], create: Callable[..., Any]
+) -> None:
+    """Make a customer's emails or phones exactly `values`, in that order (the first is
+    the primary one), touching only the rows that change so the audit trail stays true."""
+    existing = {getattr(row, value_field): row for row in existing_rows}
+    for value, row in existing.items():
+        if value not in values:
+            row.delete()
+    for position, value in enumerate(values):
+        row = existing.get(value)
+        if row is None:
+            create(**{value_field: value, "position": position})
+        elif row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+
+
 def _set_emails(customer: Customer, addresses: list[str]) -> None:
-    existing = {e.address: e for e in customer.emails.all()}
-    for address, email in existing.items():
-        if address not in addresses:
-            email.delete()
-    for position, address in enumerate(addresses):
-        if address in existing:
-            if existing[address].position != position:
-                existing[address].position = position
-                existing[address].save(update_fields=["position"])
-        else:
-            CustomerEmail.objects.create(customer=customer, address=address, position=position)
+    _set_ordered_values(
+        customer.emails.all(),
+        "address",
+        addresses,
+        functools.partial(CustomerEmail.objects.create, customer=customer),
+    )
 
 
 def _set_phones(customer: Customer, numbers: list[str]) -> None:
-    existing = {p.number: p for p in customer.phones.all()}
-    for number, phone in existing.items():
-        if number not in numbers:
-            phone.delete()
-    for position, number in enumerate(numbers):
-        if number in existing:
-            if existing[number].position != position:
-                existing[number].position = position
-                existing[number].save(update_fields=["position"])
-        else:
-            CustomerPhone.objects.create(customer=customer, number=number, position=position)
+    _set_ordered_values(
+        customer.phones.all(),
+        "number",
+        numbers,
+        functools.partial(CustomerPhone.objects.create, customer=customer),
+    )
 
 
 def _check_tags_allowed(by: User, names: list[str] | None) -> None:

@@ -3,6 +3,7 @@ change goes through tendero.customers.services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -371,30 +372,61 @@ def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- create, edit, delete
 
 
+class _Outcome:
+    """What became of a form submitted to a service: a response to send at once
+    (a redirect after success, or a 403), or the status to re-render the form with."""
+
+    def __init__(
+        self, response: HttpResponse | None = None, status: int = 200, conflict: bool = False
+    ) -> None:
+        self.response = response
+        self.status = status
+        self.conflict = conflict
+
+
+def _submit(
+    request: HttpRequest,
+    form: Any,
+    change: Callable[[dict[str, Any]], Any],
+    success_message: Callable[[Any], str],
+    success_url: Callable[[Any], str],
+) -> _Outcome:
+    """Validate `form`, hand its data to a service through `change`, and map the
+    service's domain errors onto the form: typed input is never lost."""
+    if not form.is_valid():
+        return _Outcome(status=400)
+    try:
+        result = change(form.cleaned_data)
+    except NotAllowed as exc:
+        return _Outcome(response=not_allowed(request, exc))
+    except VersionConflict as exc:
+        form.add_error(None, exc.message)
+        return _Outcome(status=409, conflict=True)
+    except CustomerError as exc:
+        form.add_service_errors(exc)
+        return _Outcome(status=exc.status)
+    messages.success(request, success_message(result))
+    return _Outcome(response=redirect(success_url(result)))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
     _require_perm(request, "customers.add_customer")
-    status = 200
+    outcome = _Outcome()
+    form = CustomerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        form = CustomerForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                customer = services.create_customer(_user(request), form.service_data())
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                messages.success(
-                    request, _("%(name)s was added.") % {"name": customer.display_name}
-                )
-                return redirect(customer)
-    else:
-        form = CustomerForm()
-    return render(request, "customers/form.html", {"form": form, "customer": None}, status=status)
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.create_customer(_user(request), form.service_data()),
+            lambda customer: _("%(name)s was added.") % {"name": customer.display_name},
+            lambda customer: customer.get_absolute_url(),
+        )
+        if outcome.response:
+            return outcome.response
+    context = {"form": form, "customer": None}
+    return render(request, "customers/form.html", context, status=outcome.status)
 
 
 @login_required
@@ -405,34 +437,26 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         Customer.objects.visible_to(request.user).prefetch_related("emails", "phones", "tags"),
         pk=pk,
     )
-    status = 200
-    conflict = False
+    outcome = _Outcome()
     if request.method == "POST":
         form: CustomerForm = CustomerEditForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                services.update_customer(
-                    _user(request), customer, form.cleaned_data["version"], form.service_data()
-                )
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except VersionConflict as exc:
-                form.add_error(None, exc.message)
-                conflict = True
-                status = 409
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Changes saved."))
-                return redirect(customer)
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.update_customer(
+                _user(request), customer, data["version"], form.service_data()
+            ),
+            lambda _customer: _("Changes saved."),
+            lambda _customer: customer.get_absolute_url(),
+        )
+        if outcome.response:
+            return outcome.response
     else:
         form = CustomerEditForm(
             initial={**CustomerForm.initial_for(customer), "version": customer.version}
         )
-    context = {"form": form, "customer": customer, "conflict": conflict}
-    return render(request, "customers/form.html", context, status=status)
+    context = {"form": form, "customer": customer, "conflict": outcome.conflict}
+    return render(request, "customers/form.html", context, status=outcome.status)
 
 
 @login_required
@@ -466,25 +490,24 @@ def _visible_contact(request: HttpRequest, pk: int, contact_pk: int) -> Contact:
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
     _require_perm(request, "customers.add_contact")
     customer = _visible_customer(request, pk)
-    status = 200
+    outcome = _Outcome()
+    form = ContactForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        form = ContactForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                services.create_contact(_user(request), customer, form.service_data())
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Contact added."))
-                return redirect(reverse("customers:detail", args=[customer.pk]) + "#contacts")
-    else:
-        form = ContactForm()
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.create_contact(_user(request), customer, form.service_data()),
+            lambda _contact: _("Contact added."),
+            lambda _contact: _contacts_url(customer.pk),
+        )
+        if outcome.response:
+            return outcome.response
     context = {"form": form, "customer": customer, "contact": None}
-    return render(request, "customers/contact_form.html", context, status=status)
+    return render(request, "customers/contact_form.html", context, status=outcome.status)
+
+
+def _contacts_url(customer_pk: int) -> str:
+    return reverse("customers:detail", args=[customer_pk]) + "#contacts"
 
 
 @login_required
@@ -492,28 +515,20 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
     _require_perm(request, "customers.change_contact")
     contact = _visible_contact(request, pk, contact_pk)
-    status = 200
-    conflict = False
+    outcome = _Outcome()
     if request.method == "POST":
         form: ContactForm = ContactEditForm(request.POST)
-        status = 400
-        if form.is_valid():
-            try:
-                services.update_contact(
-                    _user(request), contact, form.cleaned_data["version"], form.service_data()
-                )
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except VersionConflict as exc:
-                form.add_error(None, exc.message)
-                conflict = True
-                status = 409
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("Contact saved."))
-                return redirect(reverse("customers:detail", args=[pk]) + "#contacts")
+        outcome = _submit(
+            request,
+            form,
+            lambda data: services.update_contact(
+                _user(request), contact, data["version"], form.service_data()
+            ),
+            lambda _contact: _("Contact saved."),
+            lambda _contact: _contacts_url(pk),
+        )
+        if outcome.response:
+            return outcome.response
     else:
         form = ContactEditForm(
             initial={
@@ -531,9 +546,9 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
         "form": form,
         "customer": contact.customer,
         "contact": contact,
-        "conflict": conflict,
+        "conflict": outcome.conflict,
     }
-    return render(request, "customers/contact_form.html", context, status=status)
+    return render(request, "customers/contact_form.html", context, status=outcome.status)
 
 
 @login_required

@@ -314,64 +314,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/detail.html", _detail_context(request, customer))
 
 
-@login_required
-@require_POST
-def change_level(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move the relationship one rung, with a reason."""
-    _require_perm(request, "customers.change_relationship_level")
-    customer = _visible_customer(request, pk)
-    form = RelationshipLevelForm(request.POST, auto_id="id_level_%s")
-    status = 400
-    if form.is_valid():
-        try:
-            services.change_relationship_level(
-                _user(request), customer, form.cleaned_data["to_level"], form.cleaned_data["reason"]
-            )
-        except NotAllowed as exc:
-            return not_allowed(request, exc)
-        except VersionConflict as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        except CustomerError as exc:
-            form.add_service_errors(exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Relationship level changed."))
-            return redirect(customer)
-    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
-    context = _detail_context(request, customer, level_form=form)
-    return render(request, "customers/detail.html", context, status=status)
-
-
-@login_required
-@require_POST
-def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
-    """Hand the customer to another account executive (or to nobody)."""
-    _require_perm(request, "customers.assign_account_executive")
-    customer = _visible_customer(request, pk)
-    form = AccountExecutiveForm(request.POST, auto_id="id_ae_%s")
-    status = 400
-    if form.is_valid():
-        try:
-            services.assign_account_executive(
-                _user(request), customer, form.cleaned_data["user"], form.cleaned_data["reason"]
-            )
-        except NotAllowed as exc:
-            return not_allowed(request, exc)
-        except CustomerError as exc:
-            form.add_service_errors(exc)
-            status = exc.status
-        else:
-            messages.success(request, _("Account executive updated."))
-            return redirect(customer)
-    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
-    context = _detail_context(request, customer, ae_form=form)
-    return render(request, "customers/detail.html", context, status=status)
-
-
-# ---------------------------------------------------------------- create, edit, delete
-
-
 class _Outcome:
     """What became of a form submitted to a service: a response to send at once
     (a redirect after success, or a 403), or the status to re-render the form with."""
@@ -407,6 +349,55 @@ def _submit(
         return _Outcome(status=exc.status)
     messages.success(request, success_message(result))
     return _Outcome(response=redirect(success_url(result)))
+
+
+@login_required
+@require_POST
+def change_level(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move the relationship one rung, with a reason."""
+    _require_perm(request, "customers.change_relationship_level")
+    customer = _visible_customer(request, pk)
+    form = RelationshipLevelForm(request.POST, auto_id="id_level_%s")
+    outcome = _submit(
+        request,
+        form,
+        lambda data: services.change_relationship_level(
+            _user(request), customer, data["to_level"], data["reason"]
+        ),
+        lambda _change: _("Relationship level changed."),
+        lambda _change: customer.get_absolute_url(),
+    )
+    if outcome.response:
+        return outcome.response
+    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
+    context = _detail_context(request, customer, level_form=form)
+    return render(request, "customers/detail.html", context, status=outcome.status)
+
+
+@login_required
+@require_POST
+def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand the customer to another account executive (or to nobody)."""
+    _require_perm(request, "customers.assign_account_executive")
+    customer = _visible_customer(request, pk)
+    form = AccountExecutiveForm(request.POST, auto_id="id_ae_%s")
+    outcome = _submit(
+        request,
+        form,
+        lambda data: services.assign_account_executive(
+            _user(request), customer, data["user"], data["reason"]
+        ),
+        lambda _result: _("Account executive updated."),
+        lambda _result: customer.get_absolute_url(),
+    )
+    if outcome.response:
+        return outcome.response
+    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
+    context = _detail_context(request, customer, ae_form=form)
+    return render(request, "customers/detail.html", context, status=outcome.status)
+
+
+# ---------------------------------------------------------------- create, edit, delete
 
 
 @login_required

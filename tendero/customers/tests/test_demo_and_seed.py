@@ -190,6 +190,20 @@ def test_loading_the_demo_data_twice_changes_nothing(
     assert "tendero-admin-demo" in out.getvalue()
 
 
+def test_demo_data_is_the_same_every_time(demo_logins: list[tuple[str, str, str]]) -> None:
+    def snapshot() -> list[tuple[object, ...]]:
+        return list(
+            Customer.objects.order_by("external_id").values_list(
+                "external_id", "display_name", "tax_id", "relationship_level", "account_executive"
+            )
+        )
+
+    first = snapshot()
+    Customer.objects.all().delete()
+    demo.create_demo_data(customers=SMALL_DEMO)
+    assert snapshot() == first
+
+
 def test_seed_adds_customers_with_emails_phones_and_account_executives(db: None) -> None:
     out = StringIO()
     call_command("seed", customers=500, batch_size=200, stdout=out)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -80,15 +80,21 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         return self.visible_to(user)
 
     def search(self, text: str) -> CustomerQuerySet:
+        """Customers whose name or preferred name contains `text`, or whose tax id or
+        email is `text` (case-insensitive). An address with "@" is looked up among
+        emails only, so each kind of query stays on its own index (trigram indexes
+        on PostgreSQL, see migration 0002)."""
         text = text.strip()
         if not text:
             return self
+        if "@" in text:
+            emails = CustomerEmail.objects.filter(address__iexact=text).values("customer_id")
+            return self.filter(pk__in=emails)
         return self.filter(
             models.Q(display_name__icontains=text)
             | models.Q(preferred_name__icontains=text)
             | models.Q(tax_id__iexact=text)
-            | models.Q(emails__address__iexact=text)
-        ).distinct()
+        )
 
 
 class Customer(models.Model):
@@ -153,7 +159,7 @@ class Customer(models.Model):
             models.Index(fields=["display_name", "id"], name="customer_name_idx"),
             models.Index(fields=["account_executive", "display_name"], name="customer_ae_name_idx"),
             models.Index(fields=["lifecycle_stage", "display_name"], name="customer_stage_idx"),
-            models.Index(fields=["tax_id"], name="customer_tax_id_idx"),
+            models.Index(Upper("tax_id"), name="customer_tax_id_upper_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -195,7 +201,8 @@ class CustomerEmail(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(Lower("address"), name="customer_email_lower_idx")]
+        # Upper: what Django's case-insensitive lookups compare on PostgreSQL.
+        indexes = [models.Index(Upper("address"), name="customer_email_upper_idx")]
         constraints = [
             models.UniqueConstraint(fields=["customer", "address"], name="customer_email_unique")
         ]

@@ -6,15 +6,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 if TYPE_CHECKING:
     from tendero.accounts.models import User
+
+
+def display_language(code: str) -> str:
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(translation.get_language() or "en")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
 
 
 class CustomerKind(models.TextChoices):
@@ -187,6 +198,11 @@ class Customer(models.Model):
     @property
     def is_organisation(self) -> bool:
         return self.kind == CustomerKind.ORGANISATION
+
+    @property
+    def language_name(self) -> str:
+        """The customer's language, named in the language of whoever is reading."""
+        return display_language(self.language)
 
     @property
     def address_name(self) -> str:

@@ -245,3 +245,13 @@ def test_lifecycle_stage_must_be_a_known_stage(manager, make_customer):
     services.update_customer(manager, customer, customer.version, {"lifecycle_stage": "at_risk"})
     customer.refresh_from_db()
     assert customer.lifecycle_stage == LifecycleStage.AT_RISK
+
+
+def test_a_customers_language_is_named_in_the_readers_language(make_customer):
+    from django.utils import translation
+
+    customer = make_customer(language="en")
+    with translation.override("es"):
+        assert customer.language_name == "Inglés"
+    with translation.override("en"):
+        assert customer.language_name == "English"

@@ -119,12 +119,37 @@ def create_demo_data(
     with transaction.atomic():
         users = _create_users(groups, say)
         counts = _DemoBuilder(users, customers).build()
+        counts["edits"] = _recent_edits(users)
     say(
         f"{COMPANY_NAME}: created {counts['customers']:,} customers, {counts['contacts']:,} "
         f"contacts, {counts['assignments']:,} account-executive assignments and "
-        f"{counts['level_changes']:,} relationship-level changes."
+        f"{counts['level_changes']:,} relationship-level changes; "
+        f"{counts['edits']} recent edits in the audit trail."
     )
     return demo_logins()
+
+
+def _recent_edits(users: dict[str, User]) -> int:
+    """A few edits made the way people make them (through the services), so that the
+    audit trail on customer pages has something to show: who changed what, before
+    and after. Deterministic: the same customers get the same edits."""
+    from tendero.customers import services
+
+    manager = users["manager"]
+    service_agent = users["sofia.service"]
+    demo = Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX).order_by("pk")
+    edits = 0
+    for index, customer in enumerate(demo[:60:3]):
+        editor = manager if index % 2 else service_agent
+        if index % 2:
+            stage = "at_risk" if customer.lifecycle_stage == "active" else "active"
+            changes: dict[str, Any] = {"lifecycle_stage": stage}
+        else:
+            tags = [tag.name for tag in customer.tags.all()]
+            changes = {"tags": [t for t in tags if t != "VIP"] if "VIP" in tags else [*tags, "VIP"]}
+        services.update_customer(editor, customer, customer.version, changes)
+        edits += 1
+    return edits
 
 
 def _create_users(groups: dict[str, Group], say: Callable[[str], None]) -> dict[str, User]:

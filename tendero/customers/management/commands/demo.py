@@ -39,6 +39,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
         self.stdout.write(f"Serving Tendero at http://{options['addrport']}/  (Ctrl+C stops both)")
+        # A terminated demo (not only Ctrl+C) must not leave its worker behind.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:

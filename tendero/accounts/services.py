@@ -1,9 +1,10 @@
 """State changes for the people who use Tendero: tokens and preferences."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,3 +75,20 @@ def set_language_preference(user: User, language: str) -> None:
         raise AccountError(_("Unsupported language."))
     user.language = language
     user.save(update_fields=["language"])
+
+
+# Revoked or expired tokens are kept a while so that "why did my script stop?" has an answer.
+SPENT_TOKEN_RETENTION = timedelta(days=90)
+
+
+def purge_expired_credentials() -> dict[str, int]:
+    """Delete expired sessions, and tokens revoked or expired more than 90 days ago.
+
+    Returns how many of each were deleted; running it twice deletes nothing more.
+    """
+    now = timezone.now()
+    sessions, _deleted = Session.objects.filter(expire_date__lt=now).delete()
+    cutoff = now - SPENT_TOKEN_RETENTION
+    revoked, _deleted = ApiToken.objects.filter(revoked_at__lt=cutoff).delete()
+    expired, _deleted = ApiToken.objects.filter(expires_at__lt=cutoff).delete()
+    return {"sessions": sessions, "tokens": revoked + expired}

@@ -8,7 +8,7 @@ VersionConflict become 403, 422 and 409 in tendero.api.
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -112,28 +112,17 @@ def _require_read(request: HttpRequest, permission: str) -> None:
     description="The customers you may see, filtered and ordered. " + PAGINATION_DESCRIPTION,
 )
 def list_customers(request: HttpRequest, params: Query[CustomerListParams]) -> dict[str, Any]:
-    customers = Customer.objects.visible_to(request_user(request))
-    if params.q:
-        customers = customers.search(params.q)
-    if params.kind:
-        customers = customers.filter(kind=params.kind)
-    if params.lifecycle_stage:
-        customers = customers.filter(lifecycle_stage=params.lifecycle_stage)
-    if params.relationship_level:
-        customers = customers.filter(relationship_level=params.relationship_level)
-    if params.account_executive:
-        customers = customers.filter(account_executive_id=params.account_executive)
-    if params.tag:
-        tagged = Customer.tags.through.objects.filter(
-            customer_id=OuterRef("pk"), tag__name__iexact=params.tag
-        )
-        customers = customers.filter(Exists(tagged))
-    if params.country:
-        customers = customers.filter(country=params.country.upper())
-    if params.created_after:
-        customers = customers.filter(created_at__gte=params.created_after)
-    if params.created_before:
-        customers = customers.filter(created_at__lt=params.created_before)
+    customers = Customer.objects.visible_to(request_user(request)).matching(
+        q=params.q,
+        kind=params.kind,
+        lifecycle_stage=params.lifecycle_stage,
+        relationship_level=params.relationship_level,
+        account_executive_id=params.account_executive,
+        tag=params.tag,
+        country=params.country,
+        created_after=params.created_after,
+        created_before=params.created_before,
+    )
     tie_breaker = "-id" if params.ordering.startswith("-") else "id"
     ordered = customers_for_display(customers.order_by(params.ordering, tie_breaker))
     return paginate(request, ordered, params, counted=customers)

@@ -302,20 +302,17 @@ class CustomerFilterForm(forms.Form):
 
     def filter(self, qs: QuerySet[Customer]) -> QuerySet[Customer]:
         self.is_valid()  # fills cleaned_data with the valid values only
-        if q := self.value("q"):
-            qs = qs.search(q)  # type: ignore[attr-defined]
-        if kind := self.value("kind"):
-            qs = qs.filter(kind=kind)
-        if stage := self.value("stage"):
-            qs = qs.filter(lifecycle_stage=stage)
-        if level := self.value("level"):
-            qs = qs.filter(relationship_level=level)
-        if ae := self.value("ae"):
-            qs = qs.filter(account_executive=ae)
-        if tag := self.value("tag"):
-            qs = qs.filter(tags=tag)
-        if country := self.value("country"):
-            qs = qs.filter(country=country)
+        tag = self.value("tag")
+        ae = self.value("ae")
+        qs = qs.matching(  # type: ignore[attr-defined]
+            q=self.value("q"),
+            kind=self.value("kind"),
+            lifecycle_stage=self.value("stage"),
+            relationship_level=self.value("level"),
+            account_executive_id=ae.pk if ae else None,
+            tag=tag.name if tag else None,
+            country=self.value("country"),
+        )
         sort = self.value("sort") or "name"
         descending = sort.startswith("-")
         fields = SORTS[sort.lstrip("-")]

@@ -90,6 +90,38 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
             return self.none()
         return self.visible_to(user)
 
+    def matching(
+        self,
+        *,
+        q: str | None = None,
+        kind: str | None = None,
+        lifecycle_stage: str | None = None,
+        relationship_level: int | None = None,
+        account_executive_id: int | None = None,
+        tag: str | None = None,
+        country: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> CustomerQuerySet:
+        """The customers that pass every filter given (the list page's and the API's)."""
+        qs = self.search(q) if q else self
+        exact = {
+            "kind": kind,
+            "lifecycle_stage": lifecycle_stage,
+            "relationship_level": relationship_level,
+            "account_executive_id": account_executive_id,
+            "country": country.upper() if country else None,
+            "created_at__gte": created_after,
+            "created_at__lt": created_before,
+        }
+        qs = qs.filter(**{lookup: value for lookup, value in exact.items() if value})
+        if tag:
+            tagged = Customer.tags.through.objects.filter(
+                customer_id=models.OuterRef("pk"), tag__name__iexact=tag
+            )
+            qs = qs.filter(models.Exists(tagged))
+        return qs
+
     def search(self, text: str) -> CustomerQuerySet:
         """Customers whose name or preferred name contains `text`, or whose tax id or
         email is `text` (case-insensitive). An address with "@" is looked up among

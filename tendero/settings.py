@@ -148,6 +148,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests use a file too: an in-memory database shares one cache between
+            # connections and fails concurrent writers at once instead of queueing them.
+            "TEST": {"NAME": str(DATA_DIR / "test-tendero.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -255,3 +255,42 @@ def test_a_customers_language_is_named_in_the_readers_language(make_customer):
         assert customer.language_name == "Inglés"
     with translation.override("en"):
         assert customer.language_name == "English"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_edits_of_one_version_cannot_both_win(manager, admin_user, make_customer):
+    import threading
+
+    from django.db import connections
+
+    customer = make_customer(city="Lima")
+    version = customer.version
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def edit(user, city):
+        try:
+            mine = Customer.objects.get(pk=customer.pk)
+            barrier.wait(timeout=10)
+            services.update_customer(user, mine, version, {"city": city})
+            outcomes.append(f"saved {city}")
+        except VersionConflict:
+            outcomes.append("conflict")
+        except Exception as exc:
+            outcomes.append(f"error {exc!r}")
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=edit, args=(manager, "Quito")),
+        threading.Thread(target=edit, args=(admin_user, "Cusco")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(o.split()[0] for o in outcomes) == ["conflict", "saved"]
+    customer.refresh_from_db()
+    assert customer.version == version + 1
+    assert f"saved {customer.city}" in outcomes

@@ -112,6 +112,10 @@ def _clean_text(errors: _Errors, field: str, value: Any, max_length: int) -> str
         errors.add(field, _("Must be text."))
         return ""
     value = value.strip()
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL characters; whatever the caller, refuse them here.
+        errors.add(field, _("Text cannot contain NUL characters."))
+        return ""
     if len(value) > max_length:
         errors.add(
             field,

@@ -294,3 +294,9 @@ def test_two_simultaneous_edits_of_one_version_cannot_both_win(manager, admin_us
     customer.refresh_from_db()
     assert customer.version == version + 1
     assert f"saved {customer.city}" in outcomes
+
+
+def test_nul_characters_are_refused_whoever_calls(manager):
+    with pytest.raises(InvalidCustomerData) as caught:
+        services.create_customer(manager, {"kind": "person", "display_name": "Ana\x00"})
+    assert "display_name" in caught.value.field_errors

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 messages: $(STAMP)
-	$(BIN)/pybabel compile --domain django --directory tendero/locale --use-fuzzy --statistics 2>&1 | tail -n 1
+	$(BIN)/pybabel compile --domain django --directory tendero/locale --statistics 2>&1 | tail -n 1
 
 demo: $(STAMP) messages
 	$(BIN)/tendero demo

@@ -265,6 +265,24 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
         customer.tags.set(tags)
 
 
+def _claim_version(record: Customer | Contact, expected_version: int) -> None:
+    """Move `record` to the next version if it is still at `expected_version`, then
+    reload it; raise VersionConflict (with the current version) otherwise.
+
+    Call inside the writing transaction: the conditional UPDATE locks the row
+    (PostgreSQL) or the database (SQLite) until commit, so two editors of one
+    version cannot both win.
+    """
+    model = type(record)
+    bumped = model.objects.filter(pk=record.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not bumped:
+        current = model.objects.filter(pk=record.pk).values_list("version", flat=True).first()
+        raise VersionConflict(current or 0)
+    record.refresh_from_db()
+
+
 def _save_customer(customer: Customer) -> None:
     try:
         with transaction.atomic():
@@ -338,15 +356,7 @@ def _apply_customer_update(
     tags: list[str] | None,
 ) -> None:
     with _audited(by):
-        # The conditional UPDATE locks the row (PostgreSQL) or the database (SQLite)
-        # until commit, so two editors of one version cannot both win.
-        bumped = Customer.objects.filter(pk=customer.pk, version=expected_version).update(
-            version=F("version") + 1, updated_at=timezone.now()
-        )
-        if not bumped:
-            current = Customer.objects.filter(pk=customer.pk).values_list("version", flat=True)
-            raise VersionConflict(current.first() or 0)
-        customer.refresh_from_db()
+        _claim_version(customer, expected_version)
         for field, value in clean.items():
             setattr(customer, field, value)
         _save_customer(customer)
@@ -508,13 +518,7 @@ def update_contact(
     _require(by, "customers.change_contact")
     clean = _clean_contact(changes, contact, str(contact.customer.country or ""))
     with _audited(by):
-        bumped = Contact.objects.filter(pk=contact.pk, version=expected_version).update(
-            version=F("version") + 1, updated_at=timezone.now()
-        )
-        if not bumped:
-            current = Contact.objects.filter(pk=contact.pk).values_list("version", flat=True)
-            raise VersionConflict(current.first() or 0)
-        contact.refresh_from_db()
+        _claim_version(contact, expected_version)
         for field, value in clean.items():
             setattr(contact, field, value)
         contact.save()

@@ -107,11 +107,6 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     # A single page counts itself; otherwise count at most COUNT_LIMIT + 1 rows.
     single_page = page == 1 and not has_next
     total = len(rows) if single_page else qs.order_by()[: COUNT_LIMIT + 1].count()
-    for customer in rows:
-        emails = list(customer.emails.all())
-        phones = list(customer.phones.all())
-        customer.primary_email = emails[0].address if emails else ""  # type: ignore[attr-defined]
-        customer.primary_phone = format_phone(phones[0].number) if phones else ""  # type: ignore[attr-defined]
     params = request.GET.copy()
     params.pop("page", None)
     context: dict[str, Any] = {
@@ -221,8 +216,6 @@ def _detail_context(
     if can_change_level and level_form is None:
         level_form = RelationshipLevelForm(auto_id="id_level_%s")
     contacts = list(customer.contacts.all()) if customer.is_organisation else []
-    for contact in contacts:
-        contact.phone_display = format_phone(contact.phone) if contact.phone else ""  # type: ignore[attr-defined]
     audit: list[AuditEntry] = []
     if user.has_perm("privacy.view_auditentry"):
         audit = list(
@@ -238,7 +231,7 @@ def _detail_context(
     return {
         "customer": customer,
         "emails": [e.address for e in customer.emails.all()],
-        "phones": [format_phone(p.number) for p in customer.phones.all()],
+        "phones": [p.number for p in customer.phones.all()],
         "tags": list(customer.tags.all()),
         "contacts": contacts,
         "assignments": assignments,

@@ -37,13 +37,13 @@ from tendero.customers.models import (
     RelationshipLevel,
     RelationshipLevelChange,
 )
+from tendero.pagination import COUNT_LIMIT, fetch_window
 
 # Database integer limits: anything outside them cannot be a row, so it never
 # reaches a query (SQLite and PostgreSQL would fail on it rather than answer "none").
 MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1
 MAX_OFFSET = 1_000_000_000
-COUNT_LIMIT = 10_000
 
 
 def _storable_text(value: str) -> str:
@@ -138,31 +138,14 @@ def paginate(
     params: PageParams,
     counted: QuerySet[Any] | None = None,
 ) -> dict[str, Any]:
-    """One page of `queryset` with a bounded count and next/previous links.
-
-    Fetching one item more than asked tells whether there is a next page without
-    counting; the count itself stops at COUNT_LIMIT + 1 rows (a sliced subquery of
-    primary keys, unordered so the database may stop early). `counted` is the same
-    rows without what only display needs (joins, annotations), if there is any.
-    """
+    """One page of `queryset` with a bounded count (see fetch_window) and links."""
     limit, offset = params.limit, params.offset
-    items = list(queryset[offset : offset + limit + 1])
-    has_next = len(items) > limit
-    items = items[:limit]
-    if not has_next and (items or offset == 0):
-        count, exact = offset + len(items), True
-    else:
-        source = queryset if counted is None else counted
-        found = source.order_by().values("pk")[: COUNT_LIMIT + 1].count()
-        exact = found <= COUNT_LIMIT
-        count = min(found, COUNT_LIMIT)
-        if items:  # deep pages prove at least this many
-            count = max(count, offset + len(items))
+    window = fetch_window(queryset, offset, limit, counted)
     return {
-        "items": items,
-        "count": count,
-        "count_is_exact": exact,
-        "next": _page_url(request, offset + limit, limit) if has_next else None,
+        "items": window.items,
+        "count": window.count,
+        "count_is_exact": window.count_is_exact,
+        "next": _page_url(request, offset + limit, limit) if window.has_next else None,
         "previous": _page_url(request, max(offset - limit, 0), limit) if offset > 0 else None,
     }
 

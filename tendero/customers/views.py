@@ -38,11 +38,10 @@ from tendero.customers.models import (
     RelationshipLevelChange,
 )
 from tendero.customers.validation import format_phone
+from tendero.pagination import fetch_window
 from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25
-# Counting a million rows is slow; past this many we say "10,000+".
-COUNT_LIMIT = 10_000
 AUDIT_ROWS = 50
 
 
@@ -97,16 +96,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     qs = form.filter(Customer.objects.visible_to(user))
     page = _page_number(request)
     offset = (page - 1) * PER_PAGE
-    rows = list(
-        qs.select_related("account_executive").prefetch_related("tags", "emails", "phones")[
-            offset : offset + PER_PAGE + 1
-        ]
+    window = fetch_window(
+        qs.select_related("account_executive").prefetch_related("tags", "emails", "phones"),
+        offset,
+        PER_PAGE,
+        counted=qs,
     )
-    has_next = len(rows) > PER_PAGE
-    rows = rows[:PER_PAGE]
-    # A single page counts itself; otherwise count at most COUNT_LIMIT + 1 rows.
-    single_page = page == 1 and not has_next
-    total = len(rows) if single_page else qs.order_by()[: COUNT_LIMIT + 1].count()
+    rows = window.items
     params = request.GET.copy()
     params.pop("page", None)
     context: dict[str, Any] = {
@@ -114,9 +110,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": rows,
         "page": page,
         "has_previous": page > 1,
-        "has_next": has_next,
-        "total": min(total, COUNT_LIMIT),
-        "total_is_capped": total > COUNT_LIMIT,
+        "has_next": window.has_next,
+        "total": window.count,
+        "total_is_capped": not window.count_is_exact,
         "first_row": offset + 1 if rows else 0,
         "last_row": offset + len(rows),
         "query_string": params.urlencode(),

@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tendero import pagination
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
-from tendero.customers import schemas, services
+from tendero.customers import services
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -201,7 +202,7 @@ def test_pages_link_to_each_other(manager, make_customer):
 
 
 def test_counting_stops_at_the_limit_on_big_lists(manager, make_customer, monkeypatch):
-    monkeypatch.setattr(schemas, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
     for n in range(6):
         make_customer(display_name=f"Customer {n}")
     body = api_client(manager).get(f"{API}/customers?limit=2").json()

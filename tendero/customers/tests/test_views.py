@@ -597,9 +597,10 @@ def test_list_paginates_25_per_page(
 def test_list_count_is_capped(
     client: Client, manager: User, make_customer: MakeCustomer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from tendero import pagination
     from tendero.customers import views
 
-    monkeypatch.setattr(views, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
     monkeypatch.setattr(views, "PER_PAGE", 2)
     for n in range(5):
         make_customer(display_name=f"Customer {n}")

@@ -271,30 +271,13 @@ def _field_label(entry: AuditEntry, field: str) -> str:
     return str(getattr(found, "verbose_name", field))
 
 
-def _shown(value: Any) -> str:
-    # django-auditlog stores values as text, an empty value as "None".
-    text = "" if value is None else str(value)
-    return "" if text == "None" or text.endswith(".None") else text
-
-
 def _display_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
-    """(field, before, after) worth showing: a creation lists only the values it set."""
-    rows = []
-    raw = entry.changes if isinstance(entry.changes, dict) else {}
-    for field, before, after in entry.field_changes:
-        before_text, after_text = _shown(before), _shown(after)
-        if isinstance(raw.get(field), dict):
-            # A many-to-many change (tags): which objects were added or removed.
-            change = raw[field]
-            names = ", ".join(str(name) for name in change.get("objects", []))
-            if change.get("operation") == "delete":
-                before_text, after_text = names, ""
-            else:
-                before_text, after_text = "", names
-        if entry.action == AuditEntry.Action.CREATE and (not after_text or field == "id"):
-            continue
-        rows.append((_field_label(entry, field), before_text, after_text))
-    return rows
+    """(field label, before, after) worth showing: a creation lists only the values it set."""
+    return [
+        (_field_label(entry, field), before, after)
+        for field, before, after in entry.field_changes
+        if not (entry.action == AuditEntry.Action.CREATE and (not after or field == "id"))
+    ]
 
 
 @login_required

@@ -28,13 +28,22 @@ class AuditEntry(AbstractLogEntry):
         super().save(*args, **kwargs)
 
     @property
-    def field_changes(self) -> list[tuple[str, Any, Any]]:
-        """(field, before, after) triples, for display."""
-        changes = self.changes or {}
+    def field_changes(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) as text, the one reading of django-auditlog's format:
+        a many-to-many change (tags) as the objects removed (before) or added (after),
+        and auditlog's text for "no value" ("None") as empty."""
+        changes = self.changes if isinstance(self.changes, dict) else {}
         rows = []
         for field, values in changes.items():
-            if isinstance(values, list | tuple) and len(values) == 2:
-                rows.append((field, values[0], values[1]))
-            elif isinstance(values, dict):
-                rows.append((field, values.get("objects", ""), values.get("type", "")))
+            if isinstance(values, dict):
+                names = ", ".join(str(name) for name in values.get("objects", []))
+                removed = values.get("operation") == "delete"
+                rows.append((field, names if removed else "", "" if removed else names))
+            elif isinstance(values, list | tuple) and len(values) == 2:
+                rows.append((field, _as_text(values[0]), _as_text(values[1])))
         return rows
+
+
+def _as_text(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "" if text == "None" or text.endswith(".None") else text

@@ -141,6 +141,14 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         country_field: Any = self.fields["country"]
         country_field.choices = [BLANK, *countries]
+        # The lists offer the usual languages and currencies; a customer may have
+        # another (set through the API or an import). Keep it selectable so that
+        # editing anything else does not fail on it; the service validates it.
+        for name in ("language", "currency"):
+            current = self.data.get(name) or self.initial.get(name)
+            field: Any = self.fields[name]
+            if current and current not in dict(field.choices):
+                field.choices = [*field.choices, (current, current)]
 
     @classmethod
     def initial_for(cls, customer: Customer) -> dict[str, Any]:
@@ -162,18 +170,6 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
             "lifecycle_stage": customer.lifecycle_stage,
             "tags": ", ".join(t.name for t in customer.tags.all()),
         }
-
-    def clean_emails(self) -> str:
-        text: str = self.cleaned_data["emails"]
-        if any(len(line) > 254 for line in _lines(text)):
-            raise forms.ValidationError(_("An email address has at most 254 characters."))
-        return text
-
-    def clean_phones(self) -> str:
-        text: str = self.cleaned_data["phones"]
-        if any(len(line) > 40 for line in _lines(text)):
-            raise forms.ValidationError(_("A phone number has at most 40 characters."))
-        return text
 
     def service_data(self) -> dict[str, Any]:
         """The cleaned values in the shape the customer services take."""

@@ -757,3 +757,28 @@ def test_each_filter_chip_removes_only_its_filter(
     )
     queries = [chip["query"] for chip in response.context["chips"]]
     assert queries == ["kind=organisation", "q=sol"]
+
+
+def test_editing_a_customer_keeps_a_language_and_currency_outside_the_usual_lists(
+    client: Client, manager: User, make_customer: MakeCustomer
+) -> None:
+    customer = make_customer(language="sv", currency="SEK")
+    response = login(client, manager).post(
+        reverse("customers:edit", args=[customer.pk]),
+        edit_data(customer, city="Malmö", language="sv", currency="SEK"),
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.city, customer.language, customer.currency) == ("Malmö", "sv", "SEK")
+
+
+def test_an_overlong_email_is_reported_at_its_field(
+    client: Client, manager: User, make_customer: MakeCustomer
+) -> None:
+    customer = make_customer()
+    response = login(client, manager).post(
+        reverse("customers:edit", args=[customer.pk]),
+        edit_data(customer, emails="a" * 250 + "@example.com"),
+    )
+    assert response.status_code == 422
+    assert "at most 254 characters" in str(response.context["form"].errors["emails"])

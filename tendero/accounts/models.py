@@ -1,14 +1,32 @@
 import hashlib
 import secrets
 from datetime import datetime
+from typing import ClassVar
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 TOKEN_PREFIX = "tdr_"  # noqa: S105  (a public prefix, not a secret)
+
+
+class TenderoUserManager(UserManager["User"]):
+    def with_permission(self, permission: str) -> "models.QuerySet[User]":
+        """Active users who have `permission` ("app_label.codename") the way
+        `user.has_perm` sees it: through a role, directly, or as superusers."""
+        app_label, codename = permission.split(".", 1)
+        granted = {"content_type__app_label": app_label, "codename": codename}
+        return (
+            self.filter(is_active=True)
+            .filter(
+                models.Q(is_superuser=True)
+                | models.Q(**{f"groups__permissions__{k}": v for k, v in granted.items()})
+                | models.Q(**{f"user_permissions__{k}": v for k, v in granted.items()})
+            )
+            .distinct()
+        )
 
 
 class User(AbstractUser):
@@ -21,6 +39,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty means: follow the browser."),
     )
+
+    objects: ClassVar[TenderoUserManager] = TenderoUserManager()
 
     class Meta:
         ordering = ["first_name", "last_name", "username"]

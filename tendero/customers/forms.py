@@ -58,11 +58,9 @@ CURRENCY_CHOICES = [
 
 
 def account_executive_candidates() -> QuerySet[User]:
-    """Active users whose role lets them work with customers."""
-    return (
-        User.objects.filter(is_active=True, groups__permissions__codename="view_customer")
-        .distinct()
-        .order_by("first_name", "last_name", "username")
+    """Who may be an account executive: the rule services.assign_account_executive applies."""
+    return User.objects.with_permission("customers.view_customer").order_by(
+        "first_name", "last_name", "username"
     )
 
 

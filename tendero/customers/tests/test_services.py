@@ -300,3 +300,18 @@ def test_nul_characters_are_refused_whoever_calls(manager):
     with pytest.raises(InvalidCustomerData) as caught:
         services.create_customer(manager, {"kind": "person", "display_name": "Ana\x00"})
     assert "display_name" in caught.value.field_errors
+
+
+def test_the_account_executive_choices_follow_the_same_rule_as_the_service(
+    manager, sales, reader, outsider
+):
+    from tendero.customers.forms import account_executive_candidates
+
+    outsider.is_superuser = True
+    outsider.save()
+    candidates = set(account_executive_candidates())
+    assert {manager, sales, reader, outsider} <= candidates
+    inactive = sales
+    inactive.is_active = False
+    inactive.save()
+    assert inactive not in set(account_executive_candidates())

@@ -309,18 +309,22 @@ def create_customer(
         _require(by, "customers.assign_account_executive")
     elif account_executive is None and not by.has_perm("customers.view_all_customers"):
         account_executive = by
+    if account_executive is not None:
+        _check_account_executive(account_executive)
     emails = clean.pop("emails", [])
     phones = clean.pop("phones", [])
     tags = clean.pop("tags", [])
     _check_tags_allowed(by, tags)
     with _audited(by):
-        customer = Customer(**clean)
+        customer = Customer(**clean, account_executive=account_executive)
         _save_customer(customer)
         _set_emails(customer, emails)
         _set_phones(customer, phones)
         _set_tags(customer, tags)
         if account_executive is not None:
-            _open_assignment(by, customer, account_executive, _("New customer"))
+            AccountExecutiveAssignment.objects.create(
+                customer=customer, user=account_executive, assigned_by=by, reason=_("New customer")
+            )
     return customer
 
 
@@ -375,44 +379,44 @@ def delete_customer(by: User, customer: Customer) -> None:
         customer.delete()
 
 
-def _open_assignment(by: User, customer: Customer, user: User, reason: str) -> None:
+def _check_account_executive(user: User) -> None:
+    # The same rule as forms.account_executive_candidates (User.objects.with_permission).
     if not user.is_active or not user.has_perm("customers.view_customer"):
         raise InvalidCustomerData(
             _("This person cannot be an account executive."),
             {"account_executive": [_("Choose an active user who works with customers.")]},
         )
-    now = timezone.now()
-    AccountExecutiveAssignment.objects.filter(customer=customer, ended_at__isnull=True).update(
-        ended_at=now
-    )
-    AccountExecutiveAssignment.objects.create(
-        customer=customer, user=user, started_at=now, assigned_by=by, reason=reason[:200]
-    )
-    Customer.objects.filter(pk=customer.pk).update(account_executive=user)
-    customer.account_executive = user
 
 
 def assign_account_executive(
     by: User, customer: Customer, user: User | None, reason: str = ""
 ) -> None:
     """Make `user` the customer's account executive (None: nobody), closing the current
-    assignment so that every period of the relationship is kept.
+    assignment so that every period of the relationship is kept, all in the audit trail.
 
     Raises NotAllowed, InvalidCustomerData.
     """
     _require(by, "customers.assign_account_executive")
-    if user is not None and user.pk == customer.account_executive_id:
+    errors = _Errors()
+    reason = _clean_text(errors, "reason", reason, 200)
+    errors.raise_if_any()
+    if user is not None:
+        _check_account_executive(user)
+    if customer.account_executive_id == (user.pk if user else None):
         return
+    now = timezone.now()
     with _audited(by):
-        if user is None:
-            AccountExecutiveAssignment.objects.filter(
-                customer=customer, ended_at__isnull=True
-            ).update(ended_at=timezone.now())
-            with set_actor(by):
-                customer.account_executive = None
-                customer.save(update_fields=["account_executive"])
-        else:
-            _open_assignment(by, customer, user, reason)
+        for current in AccountExecutiveAssignment.objects.filter(
+            customer=customer, ended_at__isnull=True
+        ):
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
+        if user is not None:
+            AccountExecutiveAssignment.objects.create(
+                customer=customer, user=user, started_at=now, assigned_by=by, reason=reason
+            )
+        customer.account_executive = user
+        customer.save(update_fields=["account_executive"])
 
 
 def change_relationship_level(

@@ -315,3 +315,28 @@ def test_the_account_executive_choices_follow_the_same_rule_as_the_service(
     inactive.is_active = False
     inactive.save()
     assert inactive not in set(account_executive_candidates())
+
+
+def test_a_reassignment_is_in_the_audit_trail_with_the_end_of_the_previous_period(
+    manager, sales, other_sales, make_customer
+):
+    customer = make_customer(account_executive=sales)
+    services.assign_account_executive(manager, customer, other_sales, "Territory change")
+    changed = {
+        (entry.content_type.model, field)
+        for entry in AuditEntry.objects.for_customer(customer.pk).filter(
+            action=AuditEntry.Action.UPDATE, actor=manager
+        )
+        for field in (entry.changes or {})
+    }
+    assert ("accountexecutiveassignment", "ended_at") in changed
+    assert ("customer", "account_executive") in changed
+
+
+def test_an_overlong_reassignment_reason_is_refused_not_cut(manager, other_sales, make_customer):
+    customer = make_customer()
+    with pytest.raises(InvalidCustomerData) as caught:
+        services.assign_account_executive(manager, customer, other_sales, "x" * 201)
+    assert "reason" in caught.value.field_errors
+    customer.refresh_from_db()
+    assert customer.account_executive is None

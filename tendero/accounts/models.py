@@ -48,10 +48,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
-    @property
-    def role_names(self) -> list[str]:
-        return [group.name for group in self.groups.all()]
-
 
 def hash_token(raw: str) -> str:
     # API tokens carry 256 bits of randomness, so a fast hash is safe here

@@ -3,7 +3,7 @@ and the relationship ladder."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from babel import Locale, UnknownLocaleError
@@ -84,11 +84,6 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         if user.has_perm("customers.view_customer"):
             return self.filter(account_executive=user)
         return self.none()
-
-    def editable_by(self, user: User | Any) -> CustomerQuerySet:
-        if not user.has_perm("customers.change_customer"):
-            return self.none()
-        return self.visible_to(user)
 
     def matching(
         self,
@@ -366,7 +361,7 @@ class AccountExecutiveAssignment(models.Model):
     def get_additional_data(self) -> dict[str, Any]:
         return {"customer_id": self.customer_id}
 
-    def tenure_days(self, today: date | None = None) -> int:
+    def tenure_days(self) -> int:
         end: datetime = self.ended_at or timezone.now()
         return max((end - self.started_at).days, 0)
 

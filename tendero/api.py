@@ -139,7 +139,24 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 from tendero.customers.api import router as customers_router  # noqa: E402
+from tendero.customers.duplicates_api import router as duplicates_router  # noqa: E402
+from tendero.customers.import_api import router as import_router  # noqa: E402
+from tendero.customers.knowledge_api import router as knowledge_router  # noqa: E402
+from tendero.customers.search_api import router as search_router  # noqa: E402
+from tendero.customers.timeline_api import router as timeline_router  # noqa: E402
+from tendero.dialogue.api import router as dialogue_router  # noqa: E402
+from tendero.organization.api import router as organization_router  # noqa: E402
 from tendero.privacy.api import router as privacy_router  # noqa: E402
 
-api.add_router("/", customers_router)
-api.add_router("/", privacy_router)
+for router in (
+    customers_router,
+    search_router,
+    knowledge_router,
+    dialogue_router,
+    timeline_router,
+    duplicates_router,
+    import_router,
+    organization_router,
+    privacy_router,
+):
+    api.add_router("/", router)

@@ -88,7 +88,9 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "ninja",
     "tendero.accounts",
+    "tendero.organization",
     "tendero.customers",
+    "tendero.dialogue",
     "tendero.privacy",
 ]
 
@@ -194,6 +196,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Collected static files (production); in development they are served from the apps.
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(PROJECT_DIR / "staticfiles"))) if PRODUCTION else None
+
+# Uploaded files (imports waiting to run). Never served to the web: they are read
+# by the importer only.
+UPLOADS_DIR = Path(env_str("TENDERO_UPLOADS_DIR", str(DATA_DIR / "uploads")))
+# Largest file accepted by the import page; the command line has no limit.
+IMPORT_MAX_UPLOAD_BYTES = env_int("TENDERO_IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -10,6 +10,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("tendero.accounts.urls")),
     path("customers/", include("tendero.customers.urls")),
+    # Each capability mounts its own pages (full paths, own namespace).
+    path("", include("tendero.customers.knowledge_urls")),
+    path("", include("tendero.customers.search_urls")),
+    path("", include("tendero.customers.import_urls")),
+    path("", include("tendero.customers.duplicates_urls")),
+    path("", include("tendero.dialogue.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

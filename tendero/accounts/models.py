@@ -39,6 +39,15 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Empty means: follow the browser."),
     )
+    # The department an interaction is logged against when its author does not say.
+    department = models.ForeignKey(
+        "organization.Department",
+        verbose_name=_("department"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
 
     objects: ClassVar[TenderoUserManager] = TenderoUserManager()
 

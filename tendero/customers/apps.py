@@ -8,4 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from tendero.customers import audit  # noqa: F401  (registers models with the audit trail)
+        from tendero.customers import (
+            audit,  # noqa: F401  (registers models with the audit trail)
+            timeline_sources,
+        )
+
+        timeline_sources.register()

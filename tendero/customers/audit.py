@@ -7,13 +7,22 @@ from tendero.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
+    CustomerMerge,
     CustomerPhone,
+    PersonalFact,
     RelationshipLevelChange,
 )
 
-auditlog.register(Customer, exclude_fields=["version", "updated_at"], m2m_fields={"tags"})
+auditlog.register(
+    Customer,
+    # Derived from interactions and recomputed often: not edits anyone made.
+    exclude_fields=["version", "updated_at", "last_interaction_at", "next_contact_due", "name_key"],
+    m2m_fields={"tags"},
+)
 auditlog.register(CustomerEmail, exclude_fields=["position"])
 auditlog.register(CustomerPhone, exclude_fields=["position"])
 auditlog.register(Contact, exclude_fields=["version", "updated_at"])
 auditlog.register(AccountExecutiveAssignment)
 auditlog.register(RelationshipLevelChange)
+auditlog.register(PersonalFact, exclude_fields=["version", "updated_at", "month_day"])
+auditlog.register(CustomerMerge)

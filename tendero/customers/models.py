@@ -180,6 +180,17 @@ class Customer(models.Model):
         related_name="portfolio",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    # Stay in touch: how often we expect to hear from (or talk to) them, in days,
+    # set by hand or learned from their own history, and when that falls due next.
+    contact_rhythm_days = models.PositiveSmallIntegerField(
+        _("contact rhythm (days)"), null=True, blank=True
+    )
+    contact_rhythm_learned = models.BooleanField(_("rhythm learned from history"), default=False)
+    last_interaction_at = models.DateTimeField(_("last interaction"), null=True, blank=True)
+    next_contact_due = models.DateField(_("next contact due"), null=True, blank=True)
+    # Duplicate detection: the name reduced to its sorted, accent-free, lower-case
+    # words, so "García López, José" and "jose garcia lopez" share one key.
+    name_key = models.CharField(max_length=200, blank=True, default="", editable=False)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
@@ -198,6 +209,12 @@ class Customer(models.Model):
             models.Index(fields=["account_executive", "display_name"], name="customer_ae_name_idx"),
             models.Index(fields=["lifecycle_stage", "display_name"], name="customer_stage_idx"),
             models.Index(Upper("tax_id"), name="customer_tax_id_upper_idx"),
+            models.Index(
+                fields=["account_executive", "next_contact_due"], name="customer_ae_due_idx"
+            ),
+            models.Index(
+                fields=["name_key"], condition=~models.Q(name_key=""), name="customer_name_key_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -391,3 +408,300 @@ class RelationshipLevelChange(models.Model):
     @property
     def is_promotion(self) -> bool:
         return self.to_level > self.from_level
+
+
+class FactKind(models.TextChoices):
+    INTEREST = "interest", _("Interest")
+    PREFERENCE = "preference", _("Preference")
+    DISLIKE = "dislike", _("Dislike")
+    FAMILY_MEMBER = "family_member", _("Family member")
+    RELATION = "relation", _("Relation")
+    IMPORTANT_DATE = "important_date", _("Important date")
+    PROFESSIONAL_GOAL = "professional_goal", _("Professional goal")
+    NOTE = "note", _("Note")
+
+
+class RelationKind(models.TextChoices):
+    SPOUSE = "spouse", _("Spouse")
+    PARTNER = "partner", _("Partner")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    SIBLING = "sibling", _("Sibling")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    OTHER_FAMILY = "other_family", _("Other family")
+    ASSISTANT = "assistant", _("Assistant")
+    MANAGER = "manager", _("Manager")
+    COLLEAGUE = "colleague", _("Colleague")
+    DIRECT_REPORT = "direct_report", _("Direct report")
+    FRIEND = "friend", _("Friend")
+    OTHER = "other", _("Other")
+
+
+FAMILY_RELATIONS = frozenset(
+    {
+        RelationKind.SPOUSE,
+        RelationKind.PARTNER,
+        RelationKind.CHILD,
+        RelationKind.PARENT,
+        RelationKind.SIBLING,
+        RelationKind.GRANDCHILD,
+        RelationKind.GRANDPARENT,
+        RelationKind.OTHER_FAMILY,
+    }
+)
+
+
+class PersonalFactQuerySet(models.QuerySet["PersonalFact"]):
+    def visible_to(self, user: User | Any) -> PersonalFactQuerySet:
+        return self.filter(customer__in=Customer.objects.visible_to(user))
+
+    def current(self) -> PersonalFactQuerySet:
+        return self.filter(retired_at__isnull=True)
+
+
+class PersonalFact(models.Model):
+    """Something we know about a person: the customer themself (`contact` empty)
+    or one of their contacts. Who learned it, when, and in which interaction."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="facts")
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("about"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="facts",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=FactKind.choices)
+    text = models.CharField(_("what we know"), max_length=500, blank=True)
+    # Family members and relations: who they are to the person, and their name.
+    relation = models.CharField(
+        _("relation"), max_length=20, choices=RelationKind.choices, blank=True
+    )
+    related_name = models.CharField(_("their name"), max_length=200, blank=True)
+    related_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("who is also the contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    date = models.DateField(_("date"), null=True, blank=True)
+    recurs_yearly = models.BooleanField(
+        _("every year"), default=False, help_text=_("Birthdays and anniversaries.")
+    )
+    # month * 100 + day of a yearly date, so that "in the next 30 days" is an
+    # indexed range rather than a scan of every fact.
+    month_day = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    learned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("learned by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    learned_at = models.DateTimeField(_("learned"), default=timezone.now)
+    source_interaction = models.ForeignKey(
+        "dialogue.Interaction",
+        verbose_name=_("learned in"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="facts_learned",
+    )
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    retired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retired_reason = models.CharField(_("why it was retired"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PersonalFactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-learned_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-learned_at", "-id"], name="fact_customer_idx"),
+            models.Index(
+                fields=["customer", "month_day"],
+                condition=models.Q(recurs_yearly=True, retired_at__isnull=True),
+                name="fact_yearly_date_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text or self.related_name
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.customer_id}
+
+    @property
+    def is_current(self) -> bool:
+        return self.retired_at is None
+
+
+class CustomerMerge(models.Model):
+    """A merge of a duplicate into the customer that survived it, with a snapshot
+    of the duplicate as it was (the duplicate row itself is gone)."""
+
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges")
+    merged_customer_id = models.BigIntegerField()
+    merged_display_name = models.CharField(max_length=200)
+    snapshot = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_display_name} → {self.survivor}"
+
+    def get_additional_data(self) -> dict[str, Any]:
+        return {"customer_id": self.survivor_id}
+
+
+class DuplicateReason(models.TextChoices):
+    EMAIL = "email", _("Same email")
+    PHONE = "phone", _("Same phone")
+    TAX_ID = "tax_id", _("Same tax id")
+    NAME = "name", _("Same name")
+    SIMILAR_NAME = "similar_name", _("Similar name")
+
+
+class DuplicatePairQuerySet(models.QuerySet["DuplicatePair"]):
+    def open(self) -> DuplicatePairQuerySet:
+        return self.filter(dismissed_at__isnull=True)
+
+    def visible_to(self, user: User | Any) -> DuplicatePairQuerySet:
+        visible = Customer.objects.visible_to(user)
+        return self.filter(first__in=visible, second__in=visible)
+
+
+class DuplicatePair(models.Model):
+    """Two customers that are probably one (first.id < second.id). Detected by a
+    task; a person merges them or dismisses the pair."""
+
+    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(default=list)
+    score = models.PositiveSmallIntegerField(default=0)
+    detected_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = DuplicatePairQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "-detected_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_unique"),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["second"], name="duplicate_pair_second_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id}"
+
+
+class SearchToken(models.Model):
+    """One searchable word of a customer: a name word (the customer's or a
+    contact's), an email, a phone number or a tax id, reduced to lower case
+    without accents. Search-as-you-type is a prefix range on `token`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "customer"], name="search_token_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "token"], name="search_token_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class ImportKind(models.TextChoices):
+    CUSTOMERS = "customers", _("Customers")
+    CONTACTS = "contacts", _("Contacts")
+    FACTS = "facts", _("Personal facts")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    PREVIEWED = "previewed", _("Previewed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One import of a file: its column mapping, progress and outcome."""
+
+    kind = models.CharField(_("what"), max_length=12, choices=ImportKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    original_name = models.CharField(_("file"), max_length=255)
+    stored_path = models.CharField(max_length=500, blank=True)
+    file_format = models.CharField(max_length=8, blank=True)  # csv or xlsx
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict)  # header -> field name
+    dry_run = models.BooleanField(default=False)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("import_data", "Can import customers, contacts and facts")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent_done(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+class ImportRowError(models.Model):
+    """A row an import rejected, and why: one message per field."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField()
+    errors = models.JSONField(default=dict)  # field -> [messages]
+    values = models.JSONField(default=dict)  # the row as read
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        indexes = [models.Index(fields=["job", "row_number"], name="import_row_error_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.row_number}"

@@ -1,0 +1,5 @@
+"""Duplicates: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Duplicates"])

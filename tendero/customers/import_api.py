@@ -1,0 +1,5 @@
+"""Import and export: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Import and export"])

@@ -1,0 +1,5 @@
+"""Search: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Search"])

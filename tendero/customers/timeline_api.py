@@ -1,0 +1,5 @@
+"""Timeline: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Timeline"])

@@ -1,0 +1,5 @@
+"""Dialogue: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Dialogue"])

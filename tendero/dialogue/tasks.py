@@ -1,0 +1,1 @@
+"""Background work on the dialogue (huey). Tasks are thin: they take ids and call a service."""

@@ -1,0 +1,66 @@
+"""Interactions on the customer timeline, with the dialogue filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat
+
+from tendero import timeline
+from tendero.dialogue.models import Interaction
+
+EMPTY = Value("", output_field=CharField())
+
+
+def _interactions(customer_ids: list[int]) -> QuerySet[Any]:
+    return Interaction.objects.filter(customer_id__in=customer_ids).annotate(
+        tl_object_id=F("pk"),
+        tl_occurred_at=F("occurred_at"),
+        tl_title=F("subject"),
+        tl_body=F("notes"),
+        tl_channel=F("channel"),
+        tl_direction=F("direction"),
+        tl_voice=F("voice"),
+        tl_sentiment=F("sentiment"),
+        tl_outcome=F("outcome"),
+        tl_department=Coalesce(F("department__name"), EMPTY, output_field=CharField()),
+        tl_actor=Coalesce(
+            Concat(F("handled_by__first_name"), Value(" "), F("handled_by__last_name")),
+            EMPTY,
+            output_field=CharField(),
+        ),
+        tl_extra=Coalesce(
+            Concat(F("contact__first_name"), Value(" "), F("contact__last_name")),
+            EMPTY,
+            output_field=CharField(),
+        ),
+    )
+
+
+def _narrow(queryset: QuerySet[Any], filters: timeline.TimelineFilters) -> QuerySet[Any]:
+    if filters.channel:
+        queryset = queryset.filter(channel=filters.channel)
+    if filters.direction:
+        queryset = queryset.filter(direction=filters.direction)
+    if filters.department_id:
+        queryset = queryset.filter(department_id=filters.department_id)
+    if filters.voice_only:
+        queryset = queryset.exclude(voice="")
+    return queryset
+
+
+def register() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    timeline.register(
+        timeline.TimelineSource(
+            kind="interaction",
+            group="dialogue",
+            label=_("Dialogue"),
+            template="dialogue/timeline/_interaction.html",
+            rows=_interactions,
+            time_field="occurred_at",
+            narrow=_narrow,
+        )
+    )

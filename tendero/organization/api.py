@@ -1,0 +1,5 @@
+"""Organization: REST endpoints."""
+
+from ninja import Router
+
+router = Router(tags=["Organization"])

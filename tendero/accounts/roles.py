@@ -26,6 +26,9 @@ _CUSTOMER_READ = [
     "customers.view_contact",
     "customers.view_tag",
     "privacy.view_auditentry",
+    "customers.view_personalfact",
+    "dialogue.view_interaction",
+    "organization.view_department",
 ]
 _SEE_EVERY_CUSTOMER = ["customers.view_all_customers"]
 _CUSTOMER_WRITE = [
@@ -34,6 +37,19 @@ _CUSTOMER_WRITE = [
     "customers.add_contact",
     "customers.change_contact",
     "customers.delete_contact",
+    "customers.add_personalfact",
+    "customers.change_personalfact",
+    "dialogue.add_interaction",
+    "dialogue.change_interaction",
+]
+# Looking after the customer base as a whole: duplicates, imports, exports.
+_DATA_STEWARD = [
+    "customers.view_duplicatepair",
+    "customers.change_duplicatepair",
+    "customers.merge_customers",
+    "customers.import_data",
+    "customers.view_importjob",
+    "customers.export_customers",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -47,9 +63,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.delete_tag",
         "customers.assign_account_executive",
         "customers.change_relationship_level",
+        *_DATA_STEWARD,
+        "dialogue.delete_interaction",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",
+        "organization.add_department",
+        "organization.change_department",
     ],
     MANAGER: [
         *_CUSTOMER_READ,
@@ -60,6 +80,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_tag",
         "customers.assign_account_executive",
         "customers.change_relationship_level",
+        *_DATA_STEWARD,
+        "dialogue.delete_interaction",
     ],
     # Account executives see and work their own portfolio.
     SALES: [*_CUSTOMER_READ, *_CUSTOMER_WRITE, "customers.change_relationship_level"],
@@ -69,8 +91,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_customer",
         "customers.add_contact",
         "customers.change_contact",
+        "customers.add_personalfact",
+        "customers.change_personalfact",
+        "dialogue.add_interaction",
+        "dialogue.change_interaction",
     ],
-    MARKETING: [*_CUSTOMER_READ, *_SEE_EVERY_CUSTOMER],
+    MARKETING: [
+        *_CUSTOMER_READ,
+        *_SEE_EVERY_CUSTOMER,
+        "dialogue.add_interaction",
+        "customers.export_customers",
+    ],
     READ_ONLY: [*_CUSTOMER_READ, *_SEE_EVERY_CUSTOMER],
 }
 

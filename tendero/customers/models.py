@@ -203,6 +203,8 @@ class Customer(models.Model):
             ("view_all_customers", "Can see every customer, not only their own portfolio"),
             ("assign_account_executive", "Can assign account executives"),
             ("change_relationship_level", "Can move a customer's relationship level"),
+            ("export_customers", "Can export customer lists"),
+            ("merge_customers", "Can merge duplicate customers"),
         ]
         indexes = [
             models.Index(fields=["display_name", "id"], name="customer_name_idx"),

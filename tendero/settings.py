@@ -152,7 +152,9 @@ else:
             },
             # Tests use a file too: an in-memory database shares one cache between
             # connections and fails concurrent writers at once instead of queueing them.
-            "TEST": {"NAME": str(DATA_DIR / "test-tendero.sqlite3")},
+            "TEST": {
+                "NAME": env_str("TENDERO_TEST_SQLITE", str(DATA_DIR / "test-tendero.sqlite3"))
+            },
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from tendero import timeline
 from tendero.accounts.models import User
 from tendero.customers.errors import CustomerError
 from tendero.customers.models import (
@@ -21,6 +22,7 @@ from tendero.customers.models import (
     Tag,
 )
 from tendero.customers.validation import format_phone
+from tendero.dialogue.models import Channel, Direction
 
 BLANK = ("", "—")
 
@@ -331,3 +333,49 @@ class CustomerFilterForm(forms.Form):
                 shown = str(dict((str(k), v) for k, v in choices).get(str(value), value))
             chips.append((name, f"{field.label}: {shown}"))
         return chips
+
+
+class TimelineFilterForm(forms.Form):
+    """Narrows a customer's timeline. Invalid values are ignored, not refused:
+    a filter link that went stale still shows a timeline."""
+
+    group = forms.ChoiceField(label=_("Show"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), required=False)
+    direction = forms.ChoiceField(label=_("Direction"), required=False)
+    department = forms.TypedChoiceField(
+        label=_("Department"), required=False, coerce=int, empty_value=None
+    )
+    voice = forms.BooleanField(label=_("Customer's voice only"), required=False)
+
+    def __init__(self, *args: Any, departments: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        group_field = self.fields["group"]
+        channel_field = self.fields["channel"]
+        direction_field = self.fields["direction"]
+        department_field = self.fields["department"]
+        assert isinstance(group_field, forms.ChoiceField)
+        assert isinstance(channel_field, forms.ChoiceField)
+        assert isinstance(direction_field, forms.ChoiceField)
+        assert isinstance(department_field, forms.ChoiceField)
+        group_field.choices = [("", _("Everything")), *timeline.groups()]
+        channel_field.choices = [("", _("Any channel")), *Channel.choices]
+        direction_field.choices = [("", _("Both directions")), *Direction.choices]
+        department_field.choices = [("", _("Any department")), *departments]
+
+    def filters(self) -> timeline.TimelineFilters:
+        """The timeline filters chosen; fields that did not validate count as unset."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        group = data.get("group") if "group" not in self.errors else ""
+        return timeline.TimelineFilters(
+            groups=frozenset([group]) if group else frozenset(),
+            channel=data.get("channel", "") if "channel" not in self.errors else "",
+            direction=data.get("direction", "") if "direction" not in self.errors else "",
+            department_id=data.get("department") if "department" not in self.errors else None,
+            voice_only=bool(data.get("voice")),
+        )
+
+    def cursor(self) -> timeline.Cursor | None:
+        """Where the page starts: after the entry the cursor names (None: the newest)."""
+        raw = self.data.get("cursor", "")
+        return timeline.Cursor.decode(raw) if raw and len(raw) <= 200 else None

@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tendero import timeline
 from tendero.accounts.models import User
-from tendero.customers import services
+from tendero.customers import briefing, services
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.forms import (
     AccountExecutiveForm,
@@ -29,15 +29,12 @@ from tendero.customers.forms import (
     CustomerFilterForm,
     CustomerForm,
     RelationshipLevelForm,
+    TimelineFilterForm,
 )
-from tendero.customers.models import (
-    AccountExecutiveAssignment,
-    Contact,
-    Customer,
-    RelationshipLevel,
-    RelationshipLevelChange,
-)
+from tendero.customers.models import Contact, Customer, RelationshipLevel
+from tendero.customers.timeline_display import describe_entries
 from tendero.customers.validation import format_phone
+from tendero.organization.models import Department
 from tendero.pagination import fetch_window
 from tendero.privacy.models import AuditEntry
 
@@ -165,38 +162,138 @@ def _columns(request: HttpRequest, active: str) -> list[dict[str, str]]:
 # ---------------------------------------------------------------- detail
 
 
-def _customer_360(customer_qs: QuerySet[Customer], pk: int) -> Customer:
-    """The customer with everything the detail page shows, in a fixed number of queries."""
-    return get_object_or_404(
-        customer_qs.select_related("account_executive").prefetch_related(
-            "tags",
-            "emails",
-            "phones",
-            "contacts",
-            Prefetch(
-                "account_executive_assignments",
-                queryset=AccountExecutiveAssignment.objects.select_related("user", "assigned_by"),
-            ),
-            Prefetch(
-                "level_changes",
-                queryset=RelationshipLevelChange.objects.select_related("changed_by"),
-            ),
-        ),
-        pk=pk,
+TABS = ("overview", "knowledge", "contacts", "history")
+
+
+def _departments() -> list[tuple[int, str]]:
+    return list(Department.objects.active().values_list("pk", "name"))
+
+
+def _timeline_context(
+    request: HttpRequest, customer: Customer, departments: list[tuple[int, str]] | None = None
+) -> dict[str, Any]:
+    """One page of the timeline with its filters (one query for the entries)."""
+    form = TimelineFilterForm(
+        request.GET, departments=_departments() if departments is None else departments
+    )
+    filters = form.filters()
+    page = timeline.page([customer.pk], filters=filters, cursor=form.cursor())
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    query.pop("tab", None)
+    return {
+        "customer": customer,
+        "timeline_form": form,
+        "entries": describe_entries(page.entries),
+        "next_cursor": page.next_cursor,
+        "filter_query": query.urlencode(),
+        "filtered": filters != timeline.TimelineFilters(),
+    }
+
+
+def _header_context(request: HttpRequest, customer: Customer, tab: str) -> dict[str, Any]:
+    days = getattr(customer, "tenure_days", None)
+    return {
+        "customer": customer,
+        "tab": tab,
+        "tags": list(customer.tags.all()),
+        "tenure": tenure_label(days) if days is not None else "",
+        "tabs": [
+            ("overview", _("Overview"), reverse("customers:detail", args=[customer.pk])),
+            ("knowledge", _("Knowledge"), reverse("customers:knowledge", args=[customer.pk])),
+            ("contacts", _("Contacts"), reverse("customers:contacts", args=[customer.pk])),
+            ("history", _("History"), reverse("customers:history", args=[customer.pk])),
+        ],
+    }
+
+
+def _render_tab(
+    request: HttpRequest, customer: Customer, tab: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A tab alone for htmx (swapped into the page, URL pushed), or the whole page."""
+    template = f"customers/tabs/_{tab}.html"
+    if (
+        request.htmx
+        and request.htmx.target == "tab-panel"
+        and not request.htmx.history_restore_request
+    ):
+        return render(
+            request, template, {"customer": customer, "tab": tab, **context}, status=status
+        )
+    page = {**_header_context(request, customer, tab), **context, "tab_template": template}
+    return render(request, "customers/detail.html", page, status=status)
+
+
+def _fetch_360(request: HttpRequest, pk: int, *related: str) -> Customer:
+    queryset = briefing.with_briefing_fields(Customer.objects.visible_to(request.user))
+    customer = get_object_or_404(queryset.prefetch_related("tags", *related), pk=pk)
+    since = getattr(customer, "assigned_since", None)
+    customer.tenure_days = (  # type: ignore[attr-defined]
+        max((timezone.now() - since).days, 0) if since else None
+    )
+    return customer
+
+
+@login_required
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer 360 page: header, briefing, timeline and what is open. A fixed
+    number of queries whatever the length of the customer's history."""
+    customer = _fetch_360(request, pk, "emails", "phones")
+    contacts = list(customer.contacts.all()) if customer.is_organisation else []
+    departments = _departments()
+    context = {
+        "briefing": briefing.build(customer, contacts),
+        "today": timezone.localdate(),
+        **_timeline_context(request, customer, departments),
+    }
+    return _render_tab(request, customer, "overview", context)
+
+
+@login_required
+def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline fragment: filtered (the whole card) or the next page (entries only)."""
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    if not request.htmx:
+        query = request.GET.copy()
+        query.pop("cursor", None)
+        url = reverse("customers:detail", args=[pk])
+        return redirect(f"{url}?{query.urlencode()}" if query else url)
+    context = _timeline_context(request, customer)
+    template = (
+        "customers/_timeline_entries.html"
+        if request.GET.get("cursor")
+        else "customers/_timeline.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+def customer_knowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    # Imported here: the knowledge views build on this module's helpers.
+    from tendero.customers import knowledge_views
+
+    customer = _fetch_360(request, pk)
+    return _render_tab(
+        request, customer, "knowledge", knowledge_views.panel_context(request, customer)
     )
 
 
-def _detail_context(
+@login_required
+def customer_contacts(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _fetch_360(request, pk, "contacts")
+    return _render_tab(request, customer, "contacts", {"contacts": list(customer.contacts.all())})
+
+
+def _history_context(
     request: HttpRequest,
     customer: Customer,
     level_form: RelationshipLevelForm | None = None,
     ae_form: AccountExecutiveForm | None = None,
 ) -> dict[str, Any]:
     user = _user(request)
-    assignments = list(customer.account_executive_assignments.all())
+    assignments = list(customer.account_executive_assignments.select_related("user", "assigned_by"))
     for assignment in assignments:
         assignment.tenure = tenure_label(assignment.tenure_days())  # type: ignore[attr-defined]
-    current = next((a for a in assignments if a.ended_at is None), None)
     level = customer.relationship_level
     level_steps = []
     if level + 1 in RelationshipLevel.values:
@@ -211,7 +308,6 @@ def _detail_context(
         )
     if can_change_level and level_form is None:
         level_form = RelationshipLevelForm(auto_id="id_level_%s")
-    contacts = list(customer.contacts.all()) if customer.is_organisation else []
     audit: list[AuditEntry] = []
     if user.has_perm("privacy.view_auditentry"):
         audit = list(
@@ -225,22 +321,21 @@ def _detail_context(
         entry.display_changes = _display_changes(entry)
         entry.is_creation = entry.action == AuditEntry.Action.CREATE
     return {
-        "customer": customer,
-        "emails": [e.address for e in customer.emails.all()],
-        "phones": [p.number for p in customer.phones.all()],
-        "tags": list(customer.tags.all()),
-        "contacts": contacts,
         "assignments": assignments,
-        "current_assignment": current,
-        "level_changes": list(customer.level_changes.all()),
+        "level_changes": list(customer.level_changes.select_related("changed_by")),
         "level_steps": level_steps,
         "level_form": level_form if can_change_level else None,
         "ae_form": ae_form if can_assign else None,
         "audit": audit,
         "can_see_audit": user.has_perm("privacy.view_auditentry"),
         "audit_limit": AUDIT_ROWS,
-        "now": timezone.now(),
     }
+
+
+@login_required
+def customer_history(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _fetch_360(request, pk)
+    return _render_tab(request, customer, "history", _history_context(request, customer))
 
 
 def _audit_verb(action: int) -> str:
@@ -278,12 +373,6 @@ def _display_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
         for field, before, after in entry.field_changes
         if not (entry.action == AuditEntry.Action.CREATE and (not after or field == "id"))
     ]
-
-
-@login_required
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
-    return render(request, "customers/detail.html", _detail_context(request, customer))
 
 
 class _Outcome:
@@ -337,13 +426,13 @@ def change_level(request: HttpRequest, pk: int) -> HttpResponse:
             _user(request), customer, data["to_level"], data["reason"]
         ),
         lambda _change: _("Relationship level changed."),
-        lambda _change: customer.get_absolute_url(),
+        lambda _change: reverse("customers:history", args=[customer.pk]),
     )
     if outcome.response:
         return outcome.response
-    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
-    context = _detail_context(request, customer, level_form=form)
-    return render(request, "customers/detail.html", context, status=outcome.status)
+    customer = _fetch_360(request, pk)
+    context = _history_context(request, customer, level_form=form)
+    return _render_tab(request, customer, "history", context, status=outcome.status)
 
 
 @login_required
@@ -360,13 +449,13 @@ def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
             _user(request), customer, data["user"], data["reason"]
         ),
         lambda _result: _("Account executive updated."),
-        lambda _result: customer.get_absolute_url(),
+        lambda _result: reverse("customers:history", args=[customer.pk]),
     )
     if outcome.response:
         return outcome.response
-    customer = _customer_360(Customer.objects.visible_to(request.user), pk)
-    context = _detail_context(request, customer, ae_form=form)
-    return render(request, "customers/detail.html", context, status=outcome.status)
+    customer = _fetch_360(request, pk)
+    context = _history_context(request, customer, ae_form=form)
+    return _render_tab(request, customer, "history", context, status=outcome.status)
 
 
 # ---------------------------------------------------------------- create, edit, delete
@@ -470,7 +559,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _contacts_url(customer_pk: int) -> str:
-    return reverse("customers:detail", args=[customer_pk]) + "#contacts"
+    return reverse("customers:contacts", args=[customer_pk])
 
 
 @login_required
@@ -525,6 +614,6 @@ def contact_delete(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespon
         except NotAllowed as exc:
             return not_allowed(request, exc)
         messages.success(request, _("Contact removed."))
-        return redirect(reverse("customers:detail", args=[pk]) + "#contacts")
+        return redirect(_contacts_url(pk))
     context = {"customer": contact.customer, "contact": contact}
     return render(request, "customers/contact_confirm_delete.html", context)

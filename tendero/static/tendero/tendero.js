@@ -10,3 +10,17 @@ document.addEventListener("keydown", function (event) {
   search.focus();
   search.select();
 });
+
+// Customer 360 tabs: after htmx swaps a tab in, mark the tab that is now shown.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var panel = document.getElementById("tab-panel");
+  if (!panel || event.target !== panel) return;
+  var path = window.location.pathname;
+  document.querySelectorAll(".tabs a[data-tab]").forEach(function (link) {
+    if (new URL(link.href, window.location.origin).pathname === path) {
+      link.setAttribute("aria-current", "page");
+    } else {
+      link.removeAttribute("aria-current");
+    }
+  });
+});

@@ -1,0 +1,64 @@
+"""Labels for timeline entries, in the reader's language. The timeline query
+returns raw codes (channel "phone", fact kind "interest", level 2...); these turn
+them into words without a query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import models
+
+from tendero.customers.models import FactKind, RelationKind, RelationshipLevel
+from tendero.dialogue.models import Channel, Direction, Sentiment, Voice
+from tendero.timeline import Entry
+
+
+def _label(choices: type[models.Choices], value: str | int) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _interaction(entry: Entry) -> dict[str, str]:
+    return {
+        "channel_label": _label(Channel, entry.channel) if entry.channel else "",
+        "direction_label": _label(Direction, entry.direction) if entry.direction else "",
+        "voice_label": _label(Voice, entry.voice) if entry.voice else "",
+        "sentiment_label": _label(Sentiment, entry.sentiment) if entry.sentiment else "",
+    }
+
+
+def _fact(entry: Entry) -> dict[str, str]:
+    # The fact source carries the fact kind in `channel` and the relation in `direction`.
+    return {
+        "kind_label": _label(FactKind, entry.channel) if entry.channel else "",
+        "relation_label": _label(RelationKind, entry.direction) if entry.direction else "",
+    }
+
+
+def _level_change(entry: Entry) -> dict[str, str]:
+    def level(value: str) -> str:
+        return _label(RelationshipLevel, int(value)) if value.isdigit() else value
+
+    # The level source carries the levels in `channel` (from) and `direction` (to).
+    return {
+        "from_label": level(entry.channel),
+        "to_label": level(entry.direction),
+        "is_promotion": "1" if entry.direction > entry.channel else "",
+    }
+
+
+DESCRIBERS: dict[str, Callable[[Entry], dict[str, str]]] = {
+    "interaction": _interaction,
+    "fact": _fact,
+    "level_change": _level_change,
+}
+
+
+def describe_entries(entries: list[Entry]) -> list[Entry]:
+    """The entries with their `labels` filled in (empty for kinds without codes)."""
+    for entry in entries:
+        describe = DESCRIBERS.get(entry.kind)
+        entry.labels = describe(entry) if describe else {}
+    return entries

@@ -472,7 +472,7 @@ def upcoming_dates(customer: Customer, today: date, days: int = 30) -> list[Upco
         PersonalFact.objects.filter(customer=customer)
         .current()
         .filter(yearly | one_off)
-        .select_related("contact", "related_contact")
+        .select_related("contact", "related_contact", "learned_by")
     )
     found: list[UpcomingDate] = []
     for fact in facts:

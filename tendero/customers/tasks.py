@@ -1,1 +1,31 @@
 """Background work on customers (huey). Tasks are thin: they take ids and call a service."""
+
+from huey.contrib.djhuey import db_task
+
+from tendero.accounts.models import User
+from tendero.customers import importing
+from tendero.customers.errors import CustomerError
+from tendero.customers.models import ImportJob, ImportStatus
+
+
+@db_task()
+def run_import_job(job_id: int, user_id: int) -> None:
+    """Run a queued import. Safe to run twice: a job no longer queued is left alone,
+    and importing the same file again changes nothing."""
+    job = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).first()
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if job is None:
+        return
+    if user is None:
+        job.status = ImportStatus.FAILED
+        job.message = "The user who started this import is no longer active."
+        job.save(update_fields=["status", "message"])
+        return
+    try:
+        importing.run_import(job, user)
+    except CustomerError as exc:
+        job.status = ImportStatus.FAILED
+        job.message = str(exc.message)[:500]
+        job.save(update_fields=["status", "message"])
+    except Exception:  # noqa: BLE001 - run_import marked the job failed and logged it
+        return

@@ -1,0 +1,1261 @@
+"""Importing customers, contacts and personal facts from CSV and XLSX files.
+
+The flow: `create_job` stores what the file looks like (format, encoding,
+delimiter, headers) and a column mapping recognised from the headers; the
+mapping can be corrected (`set_mapping`); `run_import` then reads the file as a
+stream, validates every row with the same rules as the services
+(`services._clean_customer`, `services._clean_contact`,
+`knowledge.clean_fact_data`) and writes the good rows in batches, each batch in
+one transaction. A bad row never stops an import: it becomes an ImportRowError
+(row numbers as the spreadsheet shows them: the header is row 1) and nothing of
+it is written. A dry run does everything but write.
+
+Idempotency: customers are matched by `external_id` (or, in a file exported by
+Tendero, by `id`); a matched customer is updated only where the file differs,
+so importing the same file twice changes nothing the second time. A blank cell
+leaves the field as it is. Rows without an external id are created every time.
+Contacts are matched within their customer by email (else by name); facts by
+kind, text, related name and date.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import itertools
+import logging
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_countries import countries
+
+from tendero.accounts.models import User
+from tendero.customers import services
+from tendero.customers.errors import CustomerError, InvalidCustomerData, NotAllowed
+from tendero.customers.models import (
+    AccountExecutiveAssignment,
+    AcquisitionSource,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerKind,
+    CustomerPhone,
+    FactKind,
+    ImportJob,
+    ImportKind,
+    ImportRowError,
+    ImportStatus,
+    LifecycleStage,
+    RelationKind,
+    Tag,
+)
+from tendero.privacy.models import AuditEntry
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2_000
+PREVIEW_ROWS = 10
+_SNIFF_BYTES = 64 * 1024
+_CHUNK_BYTES = 1024 * 1024
+
+
+class UnusableFile(CustomerError):
+    """The file cannot be imported at all: unknown format, no header, a required
+    column missing. (A bad row is not this: it is reported and skipped.)"""
+
+    status = 422
+
+
+# Fields each kind of import understands, with a label for the mapping step.
+FIELD_LABELS: dict[str, dict[str, Any]] = {
+    ImportKind.CUSTOMERS: {
+        "external_id": gettext_lazy("External id"),
+        "id": gettext_lazy("Tendero id"),
+        "display_name": gettext_lazy("Name"),
+        "preferred_name": gettext_lazy("Preferred name"),
+        "kind": gettext_lazy("Kind (person or organisation)"),
+        "emails": gettext_lazy("Email(s)"),
+        "phones": gettext_lazy("Phone(s)"),
+        "tax_id": gettext_lazy("Tax or legal id"),
+        "street": gettext_lazy("Street"),
+        "city": gettext_lazy("City"),
+        "region": gettext_lazy("Region"),
+        "postal_code": gettext_lazy("Postal code"),
+        "country": gettext_lazy("Country"),
+        "language": gettext_lazy("Language"),
+        "currency": gettext_lazy("Currency"),
+        "lifecycle_stage": gettext_lazy("Lifecycle stage"),
+        "acquisition_source": gettext_lazy("Acquisition source"),
+        "tags": gettext_lazy("Tags"),
+    },
+    ImportKind.CONTACTS: {
+        "customer_external_id": gettext_lazy("Customer's external id"),
+        "customer_id": gettext_lazy("Customer's Tendero id"),
+        "first_name": gettext_lazy("First name"),
+        "last_name": gettext_lazy("Last name"),
+        "preferred_name": gettext_lazy("Preferred name"),
+        "role": gettext_lazy("Role"),
+        "email": gettext_lazy("Email"),
+        "phone": gettext_lazy("Phone"),
+        "is_primary": gettext_lazy("Primary contact"),
+    },
+    ImportKind.FACTS: {
+        "customer_external_id": gettext_lazy("Customer's external id"),
+        "customer_id": gettext_lazy("Customer's Tendero id"),
+        "contact_email": gettext_lazy("Contact's email (if about a contact)"),
+        "kind": gettext_lazy("Kind of fact"),
+        "text": gettext_lazy("What we know"),
+        "relation": gettext_lazy("Relation"),
+        "related_name": gettext_lazy("Their name"),
+        "date": gettext_lazy("Date"),
+        "recurs_yearly": gettext_lazy("Every year"),
+    },
+}
+# Other names accepted for a field in --map and in mappings sent to the API.
+FIELD_ALIASES = {ImportKind.CUSTOMERS: {"email": "emails", "phone": "phones", "name": "display_name"}}
+_LIST_FIELDS = frozenset({"emails", "phones", "tags"})
+
+# At least one of each group must be mapped.
+REQUIRED_FIELDS: dict[str, list[tuple[str, ...]]] = {
+    ImportKind.CUSTOMERS: [("display_name", "external_id", "id")],
+    ImportKind.CONTACTS: [("customer_external_id", "customer_id"), ("first_name",)],
+    ImportKind.FACTS: [("customer_external_id", "customer_id"), ("kind",)],
+}
+
+
+def normalise_header(text: str) -> str:
+    """Accent-free, lower-case, punctuation and runs of spaces as one space:
+    "Correo electrónico" -> "correo electronico", "E-mail" -> "e mail"."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    cleaned = "".join(c if c.isalnum() else " " for c in plain)
+    return " ".join(cleaned.split())
+
+
+def _synonyms(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for target, words in table.items():
+        found[normalise_header(target)] = target
+        for word in words:
+            found[normalise_header(word)] = target
+    return found
+
+
+_CUSTOMER_HEADERS = _synonyms(
+    {
+        "external_id": (
+            "external id", "id externo", "codigo", "código cliente", "codigo cliente",
+            "cod cliente", "referencia", "ref", "id cliente", "customer id", "client id",
+            "customer number", "número de cliente", "numero cliente", "account number",
+        ),
+        "display_name": (
+            "name", "nombre", "razón social", "razon social", "nombre completo", "cliente",
+            "full name", "customer name", "customer", "company name", "display name",
+            "nombre cliente", "nombre del cliente", "denominación",
+        ),
+        "preferred_name": ("preferred name", "nombre preferido", "apodo", "nickname", "alias"),
+        "kind": ("kind", "type", "tipo", "tipo de cliente", "tipo cliente", "customer type"),
+        "emails": (
+            "email", "emails", "e-mail", "mail", "correo", "correo electrónico",
+            "correos", "email address", "dirección de correo", "correo e",
+        ),
+        "phones": (
+            "phone", "phones", "teléfono", "telefono", "teléfonos", "móvil", "movil",
+            "celular", "mobile", "tel", "telephone", "phone number", "número de teléfono",
+        ),
+        "tax_id": (
+            "tax id", "vat", "vat number", "nif", "cif", "nie", "rut", "rfc", "dni", "cuit",
+            "nit", "tax number", "nif cif", "identificación fiscal", "id fiscal",
+        ),
+        "street": ("street", "address", "dirección", "direccion", "calle", "domicilio"),
+        "city": ("city", "ciudad", "localidad", "población", "municipio", "town"),
+        "region": ("region", "región", "provincia", "estado", "state", "province", "comunidad"),
+        "postal_code": (
+            "postal code", "zip", "zip code", "postcode", "código postal", "codigo postal",
+            "cp", "c.p.",
+        ),
+        "country": ("country", "país", "pais", "country code"),
+        "language": ("language", "idioma", "lengua"),
+        "currency": ("currency", "moneda", "divisa"),
+        "lifecycle_stage": ("lifecycle stage", "stage", "etapa", "fase", "etapa del ciclo"),
+        "acquisition_source": (
+            "acquisition source", "source", "origen", "fuente", "canal de captación",
+        ),
+        "tags": ("tags", "tag", "etiquetas", "etiqueta", "labels"),
+    }
+)  # fmt: skip
+_CONTACT_HEADERS = _synonyms(
+    {
+        "customer_external_id": (
+            "customer external id", "external id", "id externo cliente", "código cliente",
+            "codigo cliente", "cliente", "customer", "referencia cliente", "empresa",
+            "customer ref", "company id",
+        ),
+        "customer_id": ("customer id", "tendero id", "id cliente tendero"),
+        "first_name": ("first name", "nombre", "given name", "name"),
+        "last_name": ("last name", "apellidos", "apellido", "surname", "family name"),
+        "preferred_name": ("preferred name", "nombre preferido", "apodo", "nickname"),
+        "role": ("role", "cargo", "puesto", "title", "job title", "función"),
+        "email": ("email", "e-mail", "mail", "correo", "correo electrónico"),
+        "phone": ("phone", "teléfono", "telefono", "móvil", "movil", "celular", "mobile"),
+        "is_primary": ("primary", "is primary", "principal", "contacto principal", "main"),
+    }
+)  # fmt: skip
+_FACT_HEADERS = _synonyms(
+    {
+        "customer_external_id": (
+            "customer external id", "external id", "código cliente", "codigo cliente",
+            "cliente", "customer", "referencia cliente",
+        ),
+        "customer_id": ("customer id", "tendero id"),
+        "contact_email": (
+            "contact email", "contact", "email contacto", "correo contacto", "contacto",
+            "email", "correo",
+        ),
+        "kind": ("kind", "tipo", "type", "tipo de dato"),
+        "text": ("text", "texto", "dato", "descripción", "description", "what", "nota", "qué"),
+        "relation": ("relation", "relación", "parentesco", "relationship"),
+        "related_name": ("related name", "nombre relacionado", "su nombre", "name", "nombre"),
+        "date": ("date", "fecha"),
+        "recurs_yearly": ("recurs yearly", "every year", "anual", "cada año", "yearly"),
+    }
+)  # fmt: skip
+HEADER_SYNONYMS: dict[str, dict[str, str]] = {
+    ImportKind.CUSTOMERS: _CUSTOMER_HEADERS,
+    ImportKind.CONTACTS: _CONTACT_HEADERS,
+    ImportKind.FACTS: _FACT_HEADERS,
+}
+
+
+# Reading files
+
+
+@dataclass
+class FileShape:
+    file_format: str  # "csv" or "xlsx"
+    encoding: str = ""
+    delimiter: str = ""
+    headers: list[str] = field(default_factory=list)
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else Windows-1252.
+    Read in chunks: a file of a million rows is never held in memory."""
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        bom = head == codecs.BOM_UTF8
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            decoder.decode(head if not bom else b"")
+            while chunk := handle.read(_CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig" if bom else "utf-8"
+
+
+def _detect_delimiter(sample: str) -> str:
+    lines = [line for line in sample.splitlines() if line.strip()][:20]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=";,\t|").delimiter
+    except csv.Error:
+        first = lines[0] if lines else ""
+        counts = {d: first.count(d) for d in (";", ",", "\t")}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def inspect_file(
+    path: Path, original_name: str = "", *, encoding: str = "", delimiter: str = ""
+) -> FileShape:
+    """Find the file's format, encoding, delimiter and header row.
+
+    Raises UnusableFile if it is neither CSV nor XLSX or has no header row.
+    """
+    name = (original_name or path.name).lower()
+    with path.open("rb") as handle:
+        start = handle.read(_SNIFF_BYTES)
+    if start.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
+        shape = FileShape("xlsx")
+    elif name.endswith(".xls") or start.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnusableFile(_("Old Excel files (.xls) cannot be read: save it as XLSX or CSV."))
+    elif b"\x00" in start and not start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnusableFile(_("This is not a CSV or XLSX file."))
+    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnusableFile(_("UTF-16 files cannot be read: save it as UTF-8 CSV or XLSX."))
+    else:
+        if encoding:
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise UnusableFile(_("Unknown encoding “%(e)s”.") % {"e": encoding}) from None
+        else:
+            encoding = _detect_encoding(path)
+        if delimiter and len(delimiter) != 1:
+            if delimiter.lower() in ("tab", "\\t"):
+                delimiter = "\t"
+            else:
+                raise UnusableFile(_("The delimiter must be one character."))
+        if not delimiter:
+            delimiter = _detect_delimiter(start.decode(encoding, errors="replace"))
+        shape = FileShape("csv", encoding, delimiter)
+    try:
+        first = next(_iter_all_rows(path, shape), None)
+    except Exception as exc:  # openpyxl raises many kinds of errors on a damaged file
+        raise UnusableFile(_("The file cannot be read: %(error)s") % {"error": exc}) from exc
+    headers = [cell.strip() for cell in first or []]
+    while headers and not headers[-1]:
+        headers.pop()
+    if not any(headers):
+        raise UnusableFile(_("The file has no header row."))
+    shape.headers = headers
+    return shape
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _iter_all_rows(path: Path, shape: FileShape) -> Iterator[list[str]]:
+    if shape.file_format == "xlsx":
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            for values in sheet.iter_rows(values_only=True):
+                yield [_cell_text(v) for v in values]
+        finally:
+            workbook.close()
+    else:
+        with path.open(encoding=shape.encoding, errors="replace", newline="") as handle:
+            yield from csv.reader(handle, delimiter=shape.delimiter)
+
+
+def iter_data_rows(path: Path, shape: FileShape) -> Iterator[tuple[int, list[str]]]:
+    """(row number as a spreadsheet shows it, cells) of every non-blank row after the header."""
+    rows = _iter_all_rows(path, shape)
+    next(rows, None)
+    for number, cells in enumerate(rows, start=2):
+        if any(cell.strip() for cell in cells):
+            yield number, cells
+
+
+def count_data_rows(path: Path, shape: FileShape) -> int:
+    return sum(1 for _row in iter_data_rows(path, shape))
+
+
+# Mapping
+
+
+def recognise_headers(headers: list[str], kind: str) -> dict[str, str]:
+    """header -> field for every header (\"\" when not recognised). A header that is the
+    field's own name wins over a synonym; a field is mapped from one column only
+    (except emails and phones, which may come from several)."""
+    synonyms = HEADER_SYNONYMS[kind]
+    fields = FIELD_LABELS[kind]
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    normalised = [normalise_header(h) for h in headers]
+    exact = {n.replace(" ", "_") for n in normalised}
+    for header, norm in zip(headers, normalised, strict=True):
+        name = norm.replace(" ", "_")
+        if name in fields and name not in taken and name != "id":
+            mapping[header] = name
+            taken.add(name)
+    for header, norm in zip(headers, normalised, strict=True):
+        if header in mapping:
+            continue
+        target = synonyms.get(norm, "")
+        if kind == ImportKind.CUSTOMERS and norm == "id":
+            # Tendero's own exports have both "id" and "external_id": there "id" is ours.
+            target = "id" if "external_id" in exact else "external_id"
+        if target and (target not in taken or target in _LIST_FIELDS):
+            mapping[header] = target
+            taken.add(target)
+        else:
+            mapping[header] = ""
+    return mapping
+
+
+def field_name(kind: str, name: str) -> str:
+    """The field a --map or API mapping names ("" for "ignore"); raises UnusableFile."""
+    name = name.strip()
+    if name in ("", "-", "ignore"):
+        return ""
+    name = FIELD_ALIASES.get(kind, {}).get(name, name)
+    if name not in FIELD_LABELS[kind]:
+        raise UnusableFile(
+            _("Unknown field “%(field)s”; the fields are: %(fields)s.")
+            % {"field": name, "fields": ", ".join(FIELD_LABELS[kind])}
+        )
+    return name
+
+
+def mapping_problems(kind: str, mapping: Mapping[str, str]) -> list[str]:
+    """What keeps this mapping from being usable (a required field not mapped, a field
+    mapped twice), as messages."""
+    problems = []
+    mapped = [f for f in mapping.values() if f]
+    for group in REQUIRED_FIELDS[kind]:
+        if not any(f in mapped for f in group):
+            problems.append(
+                _("No column is mapped to %(fields)s.")
+                % {"fields": _(" or ").join(str(f) for f in group)}
+            )
+    for name in sorted({f for f in mapped if mapped.count(f) > 1} - _LIST_FIELDS):
+        problems.append(_("Several columns are mapped to %(field)s.") % {"field": name})
+    return problems
+
+
+def _check_can_import(by: User) -> None:
+    if not (by.has_perm("customers.import_data") and by.has_perm("customers.view_importjob")):
+        raise NotAllowed(_("You do not have permission to import data."))
+
+
+def create_job(
+    by: User,
+    kind: str,
+    path: Path,
+    original_name: str,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    encoding: str = "",
+    delimiter: str = "",
+) -> ImportJob:
+    """Record an import of the file at `path`: its shape and the mapping recognised from
+    its headers, corrected by `overrides` (header -> field).
+
+    Raises NotAllowed, UnusableFile (unknown format, no header, unknown field,
+    a header in `overrides` that the file does not have).
+    """
+    _check_can_import(by)
+    if kind not in ImportKind.values:
+        raise UnusableFile(_("Unknown kind of import “%(kind)s”.") % {"kind": kind})
+    shape = inspect_file(path, original_name, encoding=encoding, delimiter=delimiter)
+    mapping = recognise_headers(shape.headers, kind)
+    for header, name in (overrides or {}).items():
+        if header not in mapping:
+            matches = [h for h in mapping if normalise_header(h) == normalise_header(header)]
+            if not matches:
+                raise UnusableFile(
+                    _("The file has no column “%(header)s”; its columns are: %(headers)s.")
+                    % {"header": header, "headers": ", ".join(shape.headers)}
+                )
+            header = matches[0]
+        mapping[header] = field_name(kind, name)
+    return ImportJob.objects.create(
+        kind=kind,
+        status=ImportStatus.UPLOADED,
+        original_name=original_name[:255] or path.name[:255],
+        stored_path=str(path),
+        file_format=shape.file_format,
+        encoding=shape.encoding,
+        delimiter=shape.delimiter,
+        headers=shape.headers,
+        mapping=mapping,
+        dry_run=dry_run,
+        created_by=by,
+    )
+
+
+def store_upload(chunks: Iterator[bytes], original_name: str) -> Path:
+    """Save an uploaded file under UPLOADS_DIR with a random name (never served)."""
+    directory = Path(settings.UPLOADS_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    suffix = ".xlsx" if original_name.lower().endswith((".xlsx", ".xlsm")) else ".csv"
+    path = directory / f"import-{secrets.token_hex(16)}{suffix}"
+    with path.open("wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    return path
+
+
+def set_mapping(by: User, job: ImportJob, mapping: Mapping[str, str]) -> ImportJob:
+    """Replace the job's column mapping (header -> field, \"\" to ignore a column).
+
+    Raises NotAllowed, UnusableFile (unknown header or field, unusable mapping),
+    InvalidCustomerData if the job is already running or done.
+    """
+    _check_can_import(by)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
+        raise InvalidCustomerData(_("This import has already run."))
+    clean = {header: "" for header in job.headers}
+    for header, name in mapping.items():
+        if header not in clean:
+            raise UnusableFile(_("The file has no column “%(header)s”.") % {"header": header})
+        clean[header] = field_name(job.kind, name)
+    problems = mapping_problems(job.kind, clean)
+    if problems:
+        raise UnusableFile(" ".join(problems), {"mapping": problems})
+    job.mapping = clean
+    job.save(update_fields=["mapping"])
+    return job
+
+
+def job_shape(job: ImportJob) -> FileShape:
+    return FileShape(job.file_format, job.encoding, job.delimiter, list(job.headers))
+
+
+def preview_rows(job: ImportJob, limit: int = PREVIEW_ROWS) -> list[list[str]]:
+    """The first rows of the file, one cell per header, for the mapping step."""
+    width = len(job.headers)
+    rows = itertools.islice(iter_data_rows(Path(job.stored_path), job_shape(job)), limit)
+    return [(cells + [""] * width)[:width] for _number, cells in rows]
+
+
+def unknown_columns(job: ImportJob) -> list[str]:
+    return [header for header in job.headers if header and not job.mapping.get(header)]
+
+
+# Turning cells into service input
+
+
+def _words(choices: Any, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Normalised value or label (English or Spanish) -> choice value."""
+    found = {normalise_header(k): v for k, v in (extra or {}).items()}
+    for value, label in choices.choices:
+        found[normalise_header(str(value))] = str(value)
+        for language in ("en", "es"):
+            with translation.override(language):
+                found[normalise_header(str(label))] = str(value)
+    return found
+
+
+_CACHE: dict[str, dict[str, str]] = {}
+
+
+def _lookup(name: str) -> dict[str, str]:
+    if name not in _CACHE:
+        if name == "kind":
+            _CACHE[name] = _words(
+                CustomerKind,
+                {
+                    "persona": "person", "particular": "person", "individual": "person",
+                    "persona fisica": "person", "p": "person", "empresa": "organisation",
+                    "organización": "organisation", "organizacion": "organisation",
+                    "organization": "organisation", "company": "organisation",
+                    "business": "organisation", "sociedad": "organisation",
+                    "persona juridica": "organisation", "e": "organisation", "o": "organisation",
+                },
+            )  # fmt: skip
+        elif name == "lifecycle_stage":
+            _CACHE[name] = _words(LifecycleStage)
+        elif name == "acquisition_source":
+            _CACHE[name] = _words(AcquisitionSource)
+        elif name == "fact_kind":
+            _CACHE[name] = _words(
+                FactKind,
+                {"interés": "interest", "gusto": "preference", "familiar": "family_member",
+                 "fecha": "important_date", "fecha importante": "important_date",
+                 "objetivo": "professional_goal", "meta profesional": "professional_goal"},
+            )  # fmt: skip
+        elif name == "relation":
+            _CACHE[name] = _words(
+                RelationKind,
+                {"esposa": "spouse", "esposo": "spouse", "hija": "child", "hijo": "child",
+                 "madre": "parent", "padre": "parent", "hermana": "sibling",
+                 "hermano": "sibling", "nieta": "grandchild", "nieto": "grandchild",
+                 "abuela": "grandparent", "abuelo": "grandparent", "jefe": "manager",
+                 "jefa": "manager", "amiga": "friend", "amigo": "friend"},
+            )  # fmt: skip
+        elif name == "country":
+            found: dict[str, str] = {}
+            for language in ("en", "es"):
+                with translation.override(language):
+                    for code, label in countries:
+                        found[normalise_header(str(label))] = code
+            found.update({"espana": "ES", "mexico": "MX", "eeuu": "US", "usa": "US", "uk": "GB"})
+            _CACHE[name] = found
+        elif name == "language":
+            from tendero.customers.forms import LANGUAGE_CHOICES
+
+            languages: dict[str, str] = {}
+            for code, label in LANGUAGE_CHOICES:
+                if code:
+                    for language in ("en", "es"):
+                        with translation.override(language):
+                            languages[normalise_header(str(label))] = code
+                    languages["espanol"] = "es"
+                    languages["castellano"] = "es"
+            _CACHE[name] = languages
+    return _CACHE[name]
+
+
+def _translate(kind: str, value: str) -> str:
+    return _lookup(kind).get(normalise_header(value), value)
+
+
+def _country(value: str) -> str:
+    if len(value.strip()) == 2:
+        return value.strip().upper()
+    return _lookup("country").get(normalise_header(value), value)
+
+
+def _split_list(value: str) -> list[str]:
+    for separator in ("|", ";", "\n"):
+        value = value.replace(separator, ",")
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+_TRUE = frozenset({"1", "true", "yes", "y", "si", "sí", "s", "x", "verdadero"})
+_FALSE = frozenset({"", "0", "false", "no", "n", "falso"})
+
+
+def _boolean(value: str) -> bool | str:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return value  # the service refuses it with its own message
+
+
+def _row_fields(columns: list[str], cells: list[str]) -> dict[str, Any]:
+    """field -> text (list fields: every value of every column mapped to them)."""
+    values: dict[str, Any] = {}
+    for name, cell in zip(columns, cells, strict=False):
+        if not name:
+            continue
+        text = cell.strip()
+        if name in _LIST_FIELDS:
+            if text:
+                values.setdefault(name, []).extend(_split_list(text))
+        elif text and not values.get(name):
+            values[name] = text
+    return values
+
+
+def _customer_input(fields: dict[str, Any]) -> dict[str, Any]:
+    data = dict(fields)
+    data.pop("id", None)
+    if "kind" in data:
+        data["kind"] = _translate("kind", data["kind"])
+    if "lifecycle_stage" in data:
+        data["lifecycle_stage"] = _translate("lifecycle_stage", data["lifecycle_stage"])
+    if "acquisition_source" in data:
+        data["acquisition_source"] = _translate("acquisition_source", data["acquisition_source"])
+    if "country" in data:
+        data["country"] = _country(data["country"])
+    if "language" in data:
+        data["language"] = _lookup("language").get(
+            normalise_header(data["language"]), data["language"]
+        )
+    return data
+
+
+# Running an import
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    processed: int = 0
+    touched_customers: list[int] = field(default_factory=list)
+
+
+class _Run:
+    """State shared by the batches of one run."""
+
+    def __init__(self, job: ImportJob, by: User) -> None:
+        self.job = job
+        self.by = by
+        self.dry_run = job.dry_run
+        self.columns = [job.mapping.get(h, "") for h in job.headers]
+        self.headers = list(job.headers)
+        self.seen_keys: set[str] = set()
+        self.outcome = Outcome()
+        self.now = timezone.now()
+
+    def raw(self, cells: list[str]) -> dict[str, str]:
+        raw = {}
+        for index, cell in enumerate(cells):
+            header = self.headers[index] if index < len(self.headers) else f"#{index + 1}"
+            if cell.strip() or index < len(self.headers):
+                raw[header or f"#{index + 1}"] = cell
+        return raw
+
+    def reject(
+        self, errors_out: list[ImportRowError], number: int, cells: list[str], errors: Any
+    ) -> None:
+        errors_out.append(
+            ImportRowError(
+                job_id=self.job.pk,
+                row_number=number,
+                errors={k: [str(m) for m in v] for k, v in errors.items()},
+                values=self.raw(cells),
+            )
+        )
+        self.outcome.rejected += 1
+
+
+def run_import(
+    job: ImportJob, by: User, progress: Callable[[ImportJob], None] | None = None
+) -> ImportJob:
+    """Read the job's file and import (or, for a dry run, only validate) every row,
+    batch by batch; record every rejected row. Counters and status are saved on the
+    job after each batch so that pages can show progress.
+
+    Raises NotAllowed, UnusableFile (the mapping is not usable); any other failure
+    marks the job failed (with a message) and is raised again. Batches written before
+    a failure stay written; running the same file again completes the import.
+    """
+    _check_can_import(by)
+    problems = mapping_problems(job.kind, job.mapping)
+    if problems:
+        raise UnusableFile(" ".join(problems), {"mapping": problems})
+    needs = {"customers": ("customers.add_customer", "customers.change_customer")}.get(
+        job.kind, ("customers.add_contact", "customers.change_contact")
+    )
+    if job.kind == ImportKind.FACTS:
+        needs = ("customers.add_personalfact",)
+    for permission in needs:
+        services._require(by, permission)
+    path = Path(job.stored_path)
+    shape = job_shape(job)
+    ImportRowError.objects.filter(job=job).delete()
+    job.total_rows = count_data_rows(path, shape)
+    job.processed_rows = job.created_count = job.updated_count = 0
+    job.unchanged_count = job.error_count = 0
+    job.status = ImportStatus.RUNNING
+    job.started_at = timezone.now()
+    job.finished_at = None
+    job.message = ""
+    job.save()
+    run = _Run(job, by)
+    write_batch = {
+        ImportKind.CUSTOMERS: _customer_batch,
+        ImportKind.CONTACTS: _contact_batch,
+        ImportKind.FACTS: _fact_batch,
+    }[ImportKind(job.kind)]
+    rows = iter_data_rows(path, shape)
+    try:
+        while batch := list(itertools.islice(rows, BATCH_SIZE)):
+            with transaction.atomic():
+                errors: list[ImportRowError] = []
+                touched = write_batch(run, batch, errors)
+                ImportRowError.objects.bulk_create(errors)
+                run.outcome.processed += len(batch)
+                _save_progress(job, run.outcome)
+            if touched and not run.dry_run:
+                _index_for_search(touched)
+            if progress is not None:
+                progress(job)
+    except Exception as exc:
+        logger.exception("Import %s failed", job.pk)
+        job.status = ImportStatus.FAILED
+        job.message = (
+            _("The import stopped at row %(row)d: %(error)s")
+            % {"row": run.outcome.processed + 2, "error": exc}
+        )[:500]
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "message", "finished_at"])
+        raise
+    job.status = ImportStatus.PREVIEWED if run.dry_run else ImportStatus.DONE
+    job.finished_at = timezone.now()
+    if job.kind == ImportKind.CUSTOMERS and job.mapping and "external_id" not in job.mapping.values():
+        job.message = _(
+            "No column is an external id: importing this file again would create "
+            "these customers again."
+        )
+    job.save(update_fields=["status", "finished_at", "message"])
+    logger.info(
+        "Import %s (%s, %s) by %s: %d created, %d updated, %d unchanged, %d rejected%s",
+        job.pk,
+        job.kind,
+        job.original_name,
+        by.username,
+        job.created_count,
+        job.updated_count,
+        job.unchanged_count,
+        job.error_count,
+        " (dry run)" if run.dry_run else "",
+    )
+    return job
+
+
+def _save_progress(job: ImportJob, outcome: Outcome) -> None:
+    job.processed_rows = outcome.processed
+    job.created_count = outcome.created
+    job.updated_count = outcome.updated
+    job.unchanged_count = outcome.unchanged
+    job.error_count = outcome.rejected
+    job.save(
+        update_fields=[
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "error_count",
+        ]
+    )
+
+
+def _index_for_search(customer_ids: list[int]) -> None:
+    try:
+        from tendero.customers.search import index_customers
+    except ImportError:
+        return
+    index_customers(customer_ids)
+
+
+def start_run(by: User, job: ImportJob, *, dry_run: bool) -> ImportJob:
+    """Queue the job to run (for real or as a dry run). Raises NotAllowed, UnusableFile,
+    InvalidCustomerData if it is running or done already."""
+    _check_can_import(by)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.FAILED):
+        raise InvalidCustomerData(_("This import has already run."))
+    problems = mapping_problems(job.kind, job.mapping)
+    if problems:
+        raise UnusableFile(" ".join(problems), {"mapping": problems})
+    job.dry_run = dry_run
+    job.status = ImportStatus.QUEUED
+    job.save(update_fields=["dry_run", "status"])
+    return job
+
+
+# Customers
+
+
+def _customer_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+    by = run.by
+    parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
+    keys = {f["external_id"] for _n, _c, f in parsed if f.get("external_id")}
+    ids = set()
+    for _n, _c, f in parsed:
+        if f.get("id") and not f.get("external_id") and str(f["id"]).isdigit():
+            ids.add(int(f["id"]))
+    existing = (
+        Customer.objects.filter(external_id__in=keys)
+        if keys
+        else Customer.objects.none()
+    )
+    by_key = {c.external_id: c for c in existing.prefetch_related("emails", "phones", "tags")}
+    by_id: dict[int, Customer] = {}
+    if ids:
+        by_id = {
+            c.pk: c
+            for c in Customer.objects.filter(pk__in=ids).prefetch_related("emails", "phones", "tags")
+        }
+    see_all = by.has_perm("customers.view_all_customers")
+    visible_ids: set[int] = set()
+    if not see_all:
+        candidates = [c.pk for c in [*by_key.values(), *by_id.values()]]
+        visible_ids = set(
+            Customer.objects.visible_to(by).filter(pk__in=candidates).values_list("pk", flat=True)
+        )
+    may_add_tags = by.has_perm("customers.add_tag")
+    tag_names = {name for _n, _c, f in parsed for name in f.get("tags", [])}
+    known_tags = _known_tags(tag_names)
+
+    new: list[tuple[Customer, dict[str, Any]]] = []
+    changed: list[tuple[Customer, dict[str, Any], dict[str, tuple[Any, Any]]]] = []
+    for number, cells, fields in parsed:
+        key = fields.get("external_id", "")
+        current: Customer | None = None
+        if key:
+            if key in run.seen_keys:
+                run.reject(errors, number, cells, {"external_id": [
+                    _("“%(id)s” appears earlier in this file; only the first row is imported.")
+                    % {"id": key}]})  # fmt: skip
+                continue
+            run.seen_keys.add(key)
+            current = by_key.get(key)
+        elif fields.get("id"):
+            raw_id = str(fields["id"])
+            current = by_id.get(int(raw_id)) if raw_id.isdigit() else None
+            if current is None or raw_id in run.seen_keys:
+                run.reject(errors, number, cells, {"id": [_("No such customer.")]})
+                continue
+            run.seen_keys.add(raw_id)
+        if current is not None and not see_all and current.pk not in visible_ids:
+            run.reject(errors, number, cells, {"external_id": [_("Already in use.")]})
+            continue
+        data = _customer_input(fields)
+        if current is None:
+            data.setdefault("kind", CustomerKind.PERSON)
+        try:
+            clean = services._clean_customer(data, current)
+        except InvalidCustomerData as exc:
+            run.reject(errors, number, cells, exc.field_errors)
+            continue
+        if not may_add_tags:
+            unknown = [t for t in clean.get("tags", []) if t.lower() not in known_tags]
+            if unknown:
+                run.reject(errors, number, cells, {"tags": [
+                    _("“%(name)s” does not exist.") % {"name": unknown[0]}]})  # fmt: skip
+                continue
+        if current is None:
+            new.append((Customer(), clean))
+            continue
+        differences = _customer_differences(current, clean)
+        if differences:
+            changed.append((current, clean, differences))
+        else:
+            run.outcome.unchanged += 1
+    run.outcome.created += len(new)
+    run.outcome.updated += len(changed)
+    if run.dry_run or not (new or changed):
+        return []
+    return _write_customers(run, new, changed, known_tags)
+
+
+def _known_tags(names: set[str]) -> dict[str, int]:
+    """lower-case name -> tag id, for the tags that exist among `names`."""
+    if not names:
+        return {}
+    lowered = {n.lower() for n in names}
+    return {
+        name.lower(): pk
+        for pk, name in Tag.objects.annotate(lowered=Lower("name"))
+        .filter(lowered__in=lowered)
+        .values_list("pk", "name")
+    }
+
+
+def _current_lists(customer: Customer) -> dict[str, list[str]]:
+    return {
+        "emails": [e.address for e in customer.emails.all()],
+        "phones": [p.number for p in customer.phones.all()],
+        "tags": sorted(t.name for t in customer.tags.all()),
+    }
+
+
+def _customer_differences(
+    customer: Customer, clean: dict[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    lists = _current_lists(customer)
+    differences: dict[str, tuple[Any, Any]] = {}
+    for name, value in clean.items():
+        if name in ("emails", "phones"):
+            if value != lists[name]:
+                differences[name] = (lists[name], value)
+        elif name == "tags":
+            if {v.lower() for v in value} != {t.lower() for t in lists["tags"]}:
+                differences[name] = (lists["tags"], sorted(value))
+        else:
+            before = getattr(customer, name)
+            before = str(before or "") if name == "country" else before
+            if before != value:
+                differences[name] = (before, value)
+    return differences
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "None" if value in (None, "") else str(value)
+
+
+def _write_customers(
+    run: _Run,
+    new: list[tuple[Customer, dict[str, Any]]],
+    changed: list[tuple[Customer, dict[str, Any], dict[str, tuple[Any, Any]]]],
+    known_tags: dict[str, int],
+) -> list[int]:
+    """Write one batch: a fixed number of queries, however many rows."""
+    by, now = run.by, run.now
+    wanted_tags = {
+        t for _c, clean in new for t in clean.get("tags", [])
+    } | {t for _c, clean, d in changed if "tags" in d for t in clean["tags"]}
+    missing = {t.lower(): t for t in wanted_tags if t.lower() not in known_tags}
+    if missing:
+        Tag.objects.bulk_create([Tag(name=n) for n in missing.values()], ignore_conflicts=True)
+        known_tags = {**known_tags, **_known_tags(set(missing.values()))}
+    executive = None if by.has_perm("customers.view_all_customers") else by
+    customers = []
+    for customer, clean in new:
+        for name, value in clean.items():
+            if name not in _LIST_FIELDS:
+                setattr(customer, name, value)
+        customer.account_executive = executive
+        customer.created_at = customer.updated_at = now
+        customers.append(customer)
+    Customer.objects.bulk_create(customers)
+    emails: list[CustomerEmail] = []
+    phones: list[CustomerPhone] = []
+    tag_links = []
+    through = Customer.tags.through
+    for customer, clean in new:
+        emails += [
+            CustomerEmail(customer_id=customer.pk, address=a, position=i)
+            for i, a in enumerate(clean.get("emails", []))
+        ]
+        phones += [
+            CustomerPhone(customer_id=customer.pk, number=n, position=i)
+            for i, n in enumerate(clean.get("phones", []))
+        ]
+        tag_links += [
+            through(customer_id=customer.pk, tag_id=known_tags[t.lower()])
+            for t in clean.get("tags", [])
+        ]
+    update_fields: set[str] = set()
+    replaced: dict[str, list[int]] = {"emails": [], "phones": [], "tags": []}
+    for customer, clean, differences in changed:
+        for name in differences:
+            if name in _LIST_FIELDS:
+                replaced[name].append(customer.pk)
+            else:
+                setattr(customer, name, clean[name])
+                update_fields.add(name)
+        customer.version += 1
+        customer.updated_at = now
+        if "emails" in differences:
+            emails += [
+                CustomerEmail(customer_id=customer.pk, address=a, position=i)
+                for i, a in enumerate(clean["emails"])
+            ]
+        if "phones" in differences:
+            phones += [
+                CustomerPhone(customer_id=customer.pk, number=n, position=i)
+                for i, n in enumerate(clean["phones"])
+            ]
+        if "tags" in differences:
+            tag_links += [
+                through(customer_id=customer.pk, tag_id=known_tags[t.lower()])
+                for t in clean["tags"]
+            ]
+    if changed:
+        Customer.objects.bulk_update(
+            [c for c, _clean, _d in changed], [*sorted(update_fields), "version", "updated_at"]
+        )
+    # Raw deletes: the audit entries below record these changes once per customer
+    # rather than once per email (and signals would cost a query per row).
+    for model, name in ((CustomerEmail, "emails"), (CustomerPhone, "phones"), (through, "tags")):
+        if replaced[name]:
+            doomed = model.objects.filter(customer_id__in=replaced[name])
+            doomed._raw_delete(doomed.db)  # type: ignore[attr-defined]
+    CustomerEmail.objects.bulk_create(emails)
+    CustomerPhone.objects.bulk_create(phones)
+    through.objects.bulk_create(tag_links)
+    if executive is not None:
+        AccountExecutiveAssignment.objects.bulk_create(
+            [
+                AccountExecutiveAssignment(
+                    customer_id=c.pk,
+                    user=executive,
+                    started_at=now,
+                    assigned_by=by,
+                    reason=_("Imported"),
+                )
+                for c in customers
+            ]
+        )
+    content_type = ContentType.objects.get_for_model(Customer)
+    entries = []
+    for customer, clean in new:
+        changes = {name: ["None", _text(value)] for name, value in clean.items() if value}
+        entries.append(_audit_entry(content_type, customer, AuditEntry.Action.CREATE, changes, run))
+    for customer, _clean, differences in changed:
+        changes = {name: [_text(b), _text(a)] for name, (b, a) in differences.items()}
+        entries.append(_audit_entry(content_type, customer, AuditEntry.Action.UPDATE, changes, run))
+    AuditEntry.objects.bulk_create(entries)
+    return [c.pk for c in customers] + [c.pk for c, _clean, _d in changed]
+
+
+def _audit_entry(
+    content_type: ContentType, customer: Customer, action: int, changes: dict[str, Any], run: _Run
+) -> AuditEntry:
+    return AuditEntry(
+        content_type=content_type,
+        object_pk=str(customer.pk),
+        object_id=customer.pk,
+        object_repr=str(customer)[:500],
+        action=action,
+        changes=changes,
+        changes_text="",
+        actor=run.by,
+        actor_email=run.by.email or "",
+        timestamp=run.now,
+        additional_data={"customer_id": customer.pk, "import_job": run.job.pk},
+        customer_id=customer.pk,
+    )
+
+
+# Contacts
+
+
+def _customers_for(fields_list: list[dict[str, Any]], by: User) -> tuple[dict[str, Customer], dict[int, Customer]]:
+    keys = {f["customer_external_id"] for f in fields_list if f.get("customer_external_id")}
+    ids = {int(f["customer_id"]) for f in fields_list if str(f.get("customer_id", "")).isdigit()}
+    visible = Customer.objects.visible_to(by)
+    by_key = {c.external_id: c for c in visible.filter(external_id__in=keys)} if keys else {}
+    by_id = {c.pk: c for c in visible.filter(pk__in=ids)} if ids else {}
+    return by_key, by_id
+
+
+def _customer_of(fields: dict[str, Any], by_key: dict[str, Customer], by_id: dict[int, Customer]) -> Customer | None:
+    if fields.get("customer_external_id"):
+        return by_key.get(fields["customer_external_id"])
+    raw = str(fields.get("customer_id", ""))
+    return by_id.get(int(raw)) if raw.isdigit() else None
+
+
+def _no_customer() -> dict[str, list[str]]:
+    return {"customer": [_("No such customer.")]}
+
+
+def _contact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+    parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
+    by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
+    customer_ids = {c.pk for c in [*by_key.values(), *by_id.values()]}
+    contacts: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(customer_id__in=customer_ids):
+        contacts.setdefault(contact.customer_id, []).append(contact)
+    touched: list[int] = []
+    for number, cells, fields in parsed:
+        customer = _customer_of(fields, by_key, by_id)
+        if customer is None:
+            run.reject(errors, number, cells, _no_customer())
+            continue
+        if customer.kind != CustomerKind.ORGANISATION:
+            run.reject(errors, number, cells, {"customer": [_("Only organisations have contacts.")]})
+            continue
+        data = {k: v for k, v in fields.items() if k in services.CONTACT_FIELDS}
+        if "is_primary" in data:
+            data["is_primary"] = _boolean(data["is_primary"])
+        try:
+            clean = services._clean_contact(data, None, str(customer.country or ""))
+        except InvalidCustomerData as exc:
+            run.reject(errors, number, cells, exc.field_errors)
+            continue
+        current = _matching_contact(contacts.get(customer.pk, []), clean)
+        if current is None:
+            run.outcome.created += 1
+            if not run.dry_run:
+                contact = services.create_contact(run.by, customer, data)
+                contacts.setdefault(customer.pk, []).append(contact)
+                touched.append(customer.pk)
+            else:
+                contacts.setdefault(customer.pk, []).append(Contact(customer=customer, **clean))
+            continue
+        changes = {k: v for k, v in clean.items() if getattr(current, k) != v}
+        if not changes:
+            run.outcome.unchanged += 1
+            continue
+        run.outcome.updated += 1
+        if not run.dry_run:
+            services.update_contact(run.by, current, current.version, changes)
+            touched.append(customer.pk)
+    return touched
+
+
+def _matching_contact(candidates: list[Contact], clean: dict[str, Any]) -> Contact | None:
+    email = (clean.get("email") or "").lower()
+    for contact in candidates:
+        if email and contact.email.lower() == email:
+            return contact
+    if email:
+        return None
+    name = (clean.get("first_name", "").lower(), clean.get("last_name", "").lower())
+    for contact in candidates:
+        if (contact.first_name.lower(), contact.last_name.lower()) == name:
+            return contact
+    return None
+
+
+# Personal facts
+
+
+def _fact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+    from tendero.customers import knowledge  # written alongside; imported when needed
+
+    parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
+    by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
+    customer_ids = {c.pk for c in [*by_key.values(), *by_id.values()]}
+    contacts: dict[tuple[int, str], Contact] = {}
+    for contact in Contact.objects.filter(customer_id__in=customer_ids).exclude(email=""):
+        contacts.setdefault((contact.customer_id, contact.email.lower()), contact)
+    from tendero.customers.models import PersonalFact
+
+    known: set[tuple[Any, ...]] = set()
+    for fact in PersonalFact.objects.filter(customer_id__in=customer_ids, retired_at__isnull=True):
+        known.add(_fact_key(fact.customer_id, fact.contact_id, fact.__dict__))
+    touched: list[int] = []
+    for number, cells, fields in parsed:
+        customer = _customer_of(fields, by_key, by_id)
+        if customer is None:
+            run.reject(errors, number, cells, _no_customer())
+            continue
+        contact = None
+        if fields.get("contact_email"):
+            contact = contacts.get((customer.pk, fields["contact_email"].lower()))
+            if contact is None:
+                run.reject(errors, number, cells, {"contact_email": [_("No such contact.")]})
+                continue
+        data: dict[str, Any] = {
+            k: v for k, v in fields.items() if k in ("text", "related_name", "date")
+        }
+        data["kind"] = _translate("fact_kind", fields.get("kind", ""))
+        if fields.get("relation"):
+            data["relation"] = _translate("relation", fields["relation"])
+        if "recurs_yearly" in fields:
+            data["recurs_yearly"] = fields["recurs_yearly"]
+        if contact is not None:
+            data["contact_id"] = contact.pk
+        try:
+            clean = knowledge.clean_fact_data(data, customer, current=None)
+        except InvalidCustomerData as exc:
+            run.reject(errors, number, cells, exc.field_errors)
+            continue
+        key = _fact_key(customer.pk, contact.pk if contact else None, clean)
+        if key in known:
+            run.outcome.unchanged += 1
+            continue
+        known.add(key)
+        run.outcome.created += 1
+        if not run.dry_run:
+            knowledge.record_fact(run.by, customer, data)
+            touched.append(customer.pk)
+    return touched
+
+
+def _fact_key(customer_id: int, contact_id: int | None, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        customer_id,
+        contact_id,
+        values.get("kind") or "",
+        (values.get("text") or "").strip().lower(),
+        (values.get("related_name") or "").strip().lower(),
+        str(values.get("date") or ""),
+    )
+
+
+def rate(job: ImportJob) -> float:
+    """Rows per second so far."""
+    if not job.started_at:
+        return 0.0
+    seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds()
+    return job.processed_rows / seconds if seconds > 0 else 0.0
+
+
+def format_errors(errors: Mapping[str, list[str]]) -> str:
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+

@@ -118,21 +118,12 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         return qs
 
     def search(self, text: str) -> CustomerQuerySet:
-        """Customers whose name or preferred name contains `text`, or whose tax id or
-        email is `text` (case-insensitive). An address with "@" is looked up among
-        emails only, so each kind of query stays on its own index (trigram indexes
-        on PostgreSQL, see migration 0002)."""
-        text = text.strip()
-        if not text:
-            return self
-        if "@" in text:
-            emails = CustomerEmail.objects.filter(address__iexact=text).values("customer_id")
-            return self.filter(pk__in=emails)
-        return self.filter(
-            models.Q(display_name__icontains=text)
-            | models.Q(preferred_name__icontains=text)
-            | models.Q(tax_id__iexact=text)
-        )
+        """Customers for whom every word of `text` begins one of their search tokens
+        (names, contacts' names, emails, phones, tax id), accents and case ignored:
+        "jose per" finds José Pérez. See tendero.customers.search."""
+        from tendero.customers.search import filter_customers
+
+        return filter_customers(self, text)  # type: ignore[return-value]
 
 
 class Customer(models.Model):

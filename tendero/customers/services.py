@@ -38,6 +38,7 @@ from tendero.customers.validation import (
     validate_currency,
     validate_language,
 )
+from tendero.customers.search import index_customers, name_key
 
 CUSTOMER_TEXT_FIELDS: dict[str, int] = {
     "display_name": 200,
@@ -284,6 +285,7 @@ def _claim_version(record: Customer | Contact, expected_version: int) -> None:
 
 
 def _save_customer(customer: Customer) -> None:
+    customer.name_key = name_key(customer.display_name)
     try:
         with transaction.atomic():
             customer.save()
@@ -321,6 +323,7 @@ def create_customer(
         _set_emails(customer, emails)
         _set_phones(customer, phones)
         _set_tags(customer, tags)
+        index_customers([customer.pk])
         if account_executive is not None:
             AccountExecutiveAssignment.objects.create(
                 customer=customer, user=account_executive, assigned_by=by, reason=_("New customer")
@@ -370,6 +373,7 @@ def _apply_customer_update(
             _set_phones(customer, phones)
         if tags is not None:
             _set_tags(customer, tags)
+        index_customers([customer.pk])
 
 
 def delete_customer(by: User, customer: Customer) -> None:
@@ -509,6 +513,7 @@ def create_contact(by: User, customer: Customer, data: Mapping[str, Any]) -> Con
     with _audited(by):
         contact = Contact.objects.create(customer=customer, **clean)
         _only_one_primary(contact)
+        index_customers([customer.pk])
     return contact
 
 
@@ -527,6 +532,7 @@ def update_contact(
             setattr(contact, field, value)
         contact.save()
         _only_one_primary(contact)
+        index_customers([contact.customer_id])
     return contact
 
 
@@ -534,4 +540,6 @@ def delete_contact(by: User, contact: Contact) -> None:
     """Remove a contact. Raises NotAllowed."""
     _require(by, "customers.delete_contact")
     with _audited(by):
+        customer_id = contact.customer_id
         contact.delete()
+        index_customers([customer_id])

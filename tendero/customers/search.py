@@ -1,0 +1,490 @@
+"""Search as you type: an inverted index of the words of every customer.
+
+Each customer owns a set of SearchToken rows: the words of their names and their
+contacts' names, their email addresses, phone numbers and tax id, reduced to lower
+case without accents. A query is reduced the same way into words, and a customer
+matches when every query word is the beginning of one of their tokens. The longest
+word drives an index range scan (`token >= w AND token < w_next`, in byte order);
+the others are EXISTS checks on the same customer.
+
+The normalisation functions at the top are pure (no database, no models) so that
+data migrations can import them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+from django.db import connection, transaction
+from django.db.models import (
+    Exists,
+    Expression,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Collate
+from django.db.models.lookups import GreaterThanOrEqual, LessThan, StartsWith
+
+if TYPE_CHECKING:
+    from tendero.accounts.models import User
+    from tendero.customers.models import Customer
+
+TOKEN_LENGTH = 100
+MAX_QUERY_LENGTH = 200
+MAX_LIMIT = 50
+BATCH_SIZE = 2000
+
+_WORD = re.compile(r"[^\W_]+")
+_PHONE_PUNCTUATION = re.compile(r"[\s+\-().]")
+_TAX_ID_PUNCTUATION = re.compile(r"[\s.\-]")
+_QUERY_SEPARATORS = re.compile(r"[\s.\-/+()]")
+
+# ------------------------------------------------------------ pure normalisation
+
+
+def _strip_marks(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def normalise(text: str) -> str:
+    """Lower case without accents: "José" → "jose", "Straße" → "strasse", "Ñu" → "nu"."""
+    # Case folding can produce characters that decompose again (İ → i̇): strip twice.
+    return _strip_marks(_strip_marks(text).casefold())
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of `text`, split on anything not a letter or digit."""
+    return [word[:TOKEN_LENGTH] for word in _WORD.findall(normalise(text))]
+
+
+def name_key(display_name: str) -> str:
+    """The name reduced to its sorted words, so "García López, José" and
+    "jose garcia lopez" share one key (for duplicate detection)."""
+    return " ".join(sorted(words(display_name)))[:200]
+
+
+def _name_tokens(text: str) -> set[str]:
+    found = set(words(text))
+    # "O'Brien" and "García-López" are also found typed as one word.
+    for part in normalise(text).split():
+        joined = "".join(_WORD.findall(part))
+        if joined:
+            found.add(joined[:TOKEN_LENGTH])
+    return found
+
+
+def email_tokens(address: str) -> set[str]:
+    """The whole address (one token, lower case), its local part and the local part's words."""
+    address = normalise(address.strip())
+    if not address:
+        return set()
+    local = address.rpartition("@")[0] or address
+    return {address[:TOKEN_LENGTH], local[:TOKEN_LENGTH], *words(local)}
+
+
+def phone_tokens(number: str) -> set[str]:
+    """The E.164 digits without "+", the national significant number and the national
+    dialling digits (with a trunk prefix such as the UK's 0, where there is one)."""
+    digits = re.sub(r"\D", "", number)
+    if not digits:
+        return set()
+    found = {digits[:TOKEN_LENGTH]}
+    try:
+        parsed = phonenumbers.parse(number if number.startswith("+") else f"+{digits}", None)
+    except phonenumbers.NumberParseException:
+        return found
+    found.add(phonenumbers.national_significant_number(parsed))
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    national_digits = re.sub(r"\D", "", national)
+    if national_digits:
+        found.add(national_digits[:TOKEN_LENGTH])
+    return {token for token in found if token}
+
+
+def tax_id_token(tax_id: str) -> str:
+    """The tax id in lower case, without spaces, dots or dashes: "B-12.345.678" → "b12345678"."""
+    return _TAX_ID_PUNCTUATION.sub("", normalise(tax_id))[:TOKEN_LENGTH]
+
+
+def tokens_from(
+    *,
+    display_name: str = "",
+    preferred_name: str = "",
+    tax_id: str = "",
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    contact_names: Iterable[str] = (),
+) -> set[str]:
+    """Every token of a customer, from plain values (what data migrations call)."""
+    found: set[str] = set()
+    for text in (display_name, preferred_name, *contact_names):
+        if text:
+            found |= _name_tokens(text)
+    for address in emails:
+        found |= email_tokens(address)
+    for number in phones:
+        found |= phone_tokens(number)
+    if tax_id and (token := tax_id_token(tax_id)):
+        found.add(token)
+    return found
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query reduced to what is compared: `words` each must begin one of a customer's
+    tokens; `exact` is the kind of query ("words", "email", "number") for display."""
+
+    words: tuple[str, ...]
+    kind: str
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Reduce what someone typed to the words that must match.
+
+    - With "@": an email address, matched whole against the address tokens.
+    - Every space-separated part has a digit (or is one letter, as in "X 1234567 L"):
+      a phone number or tax id, matched with its spaces, dots, dashes, "+" and
+      parentheses removed ("+34 (612) 345-678" → "34612345678").
+    - Otherwise the words of the query, each a prefix of some token.
+    """
+    # NUL and other control characters cannot be stored, so no token holds them.
+    text = "".join(c for c in (q or "")[:MAX_QUERY_LENGTH] if c.isprintable()).strip()
+    if not text:
+        return ParsedQuery((), "words")
+    if "@" in text:
+        address = normalise(text).replace(" ", "")[:TOKEN_LENGTH]
+        return ParsedQuery((address,) if address.strip("@") else (), "email")
+    parts = text.split()
+    if all(any(c.isdigit() for c in part) or len(part) == 1 for part in parts) and any(
+        c.isdigit() for c in text
+    ):
+        compact = _QUERY_SEPARATORS.sub("", normalise(text))
+        if compact and _WORD.fullmatch(compact):
+            kind = "number" if compact.isdigit() else "words"
+            return ParsedQuery((compact[:TOKEN_LENGTH],), kind)
+    found = list(dict.fromkeys(words(text)))
+    # The longest word first: it narrows the range scan the most.
+    found.sort(key=len, reverse=True)
+    return ParsedQuery(tuple(found), "words")
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest string greater than every string that starts with `prefix`
+    (in code point order, which is UTF-8 byte order); None if there is none."""
+    chars = list(prefix)
+    while chars:
+        code = ord(chars[-1]) + 1
+        if 0xD800 <= code <= 0xDFFF:  # surrogates cannot be stored: skip them
+            code = 0xE000
+        if code <= 0x10FFFF:
+            chars[-1] = chr(code)
+            return "".join(chars)
+        chars.pop()
+    return None
+
+
+# ---------------------------------------------------------------- the index
+
+
+def tokens_for(customer: Customer) -> set[str]:
+    """Every token of `customer` (reads prefetched emails, phones and contacts if present)."""
+    return tokens_from(
+        display_name=customer.display_name,
+        preferred_name=customer.preferred_name,
+        tax_id=customer.tax_id,
+        emails=[email.address for email in customer.emails.all()],
+        phones=[phone.number for phone in customer.phones.all()],
+        contact_names=[
+            name
+            for contact in customer.contacts.all()
+            for name in (contact.first_name, contact.last_name, contact.preferred_name)
+            if name
+        ],
+    )
+
+
+def _batches(customer_ids: Iterable[int] | None) -> Iterator[list[int]]:
+    from tendero.customers.models import Customer
+
+    if customer_ids is not None:
+        ids = sorted(set(customer_ids))
+        for start in range(0, len(ids), BATCH_SIZE):
+            yield ids[start : start + BATCH_SIZE]
+        return
+    last = 0
+    while True:
+        batch = list(
+            Customer.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:BATCH_SIZE]
+        )
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+def index_customers(
+    customer_ids: Iterable[int] | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild the search tokens and name_key of these customers (None: all of them, in
+    batches). Writes only what changed, so it is safe to run twice. Returns how many
+    customers were indexed; `progress` is called with the running total after each batch.
+    """
+    from tendero.customers.models import Contact, Customer, SearchToken
+
+    done = 0
+    for batch in _batches(customer_ids):
+        customers = list(
+            Customer.objects.filter(pk__in=batch)
+            .only("pk", "display_name", "preferred_name", "tax_id", "name_key")
+            .prefetch_related(
+                "emails",
+                "phones",
+                _contacts_prefetch(Contact),
+            )
+        )
+        wanted = {customer.pk: tokens_for(customer) for customer in customers}
+        with transaction.atomic():
+            stale: list[int] = []
+            present: dict[int, set[str]] = {pk: set() for pk in wanted}
+            for token_id, customer_id, token in SearchToken.objects.filter(
+                customer_id__in=batch
+            ).values_list("pk", "customer_id", "token"):
+                if token in wanted.get(customer_id, ()):
+                    present[customer_id].add(token)
+                else:
+                    stale.append(token_id)
+            if stale:
+                SearchToken.objects.filter(pk__in=stale).delete()
+            new = [
+                SearchToken(customer_id=pk, token=token)
+                for pk, tokens in wanted.items()
+                for token in sorted(tokens - present[pk])
+            ]
+            SearchToken.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+            renamed = []
+            for customer in customers:
+                key = name_key(customer.display_name)
+                if customer.name_key != key:
+                    customer.name_key = key
+                    renamed.append(customer)
+            if renamed:
+                Customer.objects.bulk_update(renamed, ["name_key"], batch_size=1000)
+        done += len(customers)
+        if progress is not None:
+            progress(done)
+    return done
+
+
+def _contacts_prefetch(contact_model: Any) -> Any:
+    from django.db.models import Prefetch
+
+    return Prefetch(
+        "contacts",
+        queryset=contact_model.objects.only(
+            "pk", "customer_id", "first_name", "last_name", "preferred_name"
+        ),
+    )
+
+
+# ---------------------------------------------------------------- searching
+
+
+def _token_expression() -> Expression:
+    # PostgreSQL compares in the database's collation unless told otherwise; prefix
+    # ranges need byte order, and migration 0007 indexes token COLLATE "C".
+    if connection.vendor == "postgresql":
+        return Collate(F("token"), "C")
+    return F("token")
+
+
+def _prefix_conditions(prefix: str) -> list[Any]:
+    token = _token_expression()
+    conditions: list[Any] = [GreaterThanOrEqual(token, Value(prefix))]
+    upper = prefix_upper_bound(prefix)
+    if upper is None:
+        conditions.append(StartsWith(F("token"), Value(prefix)))
+    else:
+        conditions.append(LessThan(token, Value(upper)))
+    return conditions
+
+
+def _has_token_starting_with(prefix: str) -> Exists:
+    from tendero.customers.models import SearchToken
+
+    return Exists(
+        SearchToken.objects.filter(customer_id=OuterRef("pk"), *_prefix_conditions(prefix))
+    )
+
+
+def matching_condition(q: str) -> Q | None:
+    """A filter on customers for `q` (every word begins one of their tokens), or None
+    when `q` has nothing to search for (empty, or only punctuation)."""
+    parsed = parse_query(q)
+    if not parsed:
+        return None
+    condition = Q()
+    for word in parsed.words:
+        condition &= Q(_has_token_starting_with(word))
+    return condition
+
+
+def filter_customers(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
+    """`queryset` narrowed to the customers matching `q`; all of it for an empty query,
+    none of it for a query with nothing to search for (only punctuation)."""
+    if not (q or "").strip():
+        return queryset
+    condition = matching_condition(q)
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[tuple[int, str]]:
+    """(customer id, matched token) of the first `limit` visible customers, in token
+    order, each customer once. One query, or two when a page of token rows held
+    many tokens of the same customers."""
+    from tendero.customers.models import Customer, SearchToken
+
+    visible = Customer.objects.visible_to(user)
+    if visible.query.is_empty():
+        return []
+    driving, *others = parsed.words
+    rows = SearchToken.objects.filter(*_prefix_conditions(driving))
+    # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
+    if visible.query.has_filters():
+        rows = rows.filter(customer__in=visible.values("pk"))
+    for word in others:
+        rows = rows.filter(
+            Exists(
+                SearchToken.objects.filter(
+                    customer_id=OuterRef("customer_id"), *_prefix_conditions(word)
+                )
+            )
+        )
+    rows = rows.order_by(_token_expression().asc(), "customer_id")
+    found: dict[int, str] = {}
+    fetch = limit * 3
+    after: str | None = None
+    for _attempt in range(2):
+        page = rows
+        if after is not None:
+            # Carry on from the last token seen, without the customers already found.
+            page = page.filter(GreaterThanOrEqual(_token_expression(), Value(after))).exclude(
+                customer_id__in=list(found)
+            )
+        fetched = list(page.values_list("customer_id", "token")[:fetch])
+        for customer_id, token in fetched:
+            found.setdefault(customer_id, token)
+            if len(found) >= limit:
+                return list(found.items())
+        if len(fetched) < fetch:
+            break
+        after = fetched[-1][1]
+        fetch = limit * 20
+    return list(found.items())[:limit]
+
+
+def search_customers(user: User | Any, q: str, limit: int = 10) -> list[Customer]:
+    """The customers `user` may see that match `q`, at most `limit` (1 to 50), ordered by
+    the token that matched (so "jos" lists José before Josefa). Each result carries
+    `matched_token`, `primary_email_address` and `primary_phone_number` (at most three
+    queries in all). Nothing for an empty query or one of only punctuation."""
+    from tendero.customers.models import Customer, CustomerEmail, CustomerPhone
+
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    parsed = parse_query(q)
+    if not parsed:
+        return []
+    matches = _ordered_matches(user, parsed, limit)
+    if not matches:
+        return []
+    first_email = CustomerEmail.objects.filter(customer_id=OuterRef("pk")).order_by(
+        "position", "id"
+    )
+    first_phone = CustomerPhone.objects.filter(customer_id=OuterRef("pk")).order_by(
+        "position", "id"
+    )
+    customers = Customer.objects.filter(pk__in=[pk for pk, _token in matches]).annotate(
+        primary_email_address=Subquery(first_email.values("address")[:1]),
+        primary_phone_number=Subquery(first_phone.values("number")[:1]),
+    )
+    by_id = {customer.pk: customer for customer in customers}
+    results = []
+    for pk, token in matches:
+        customer = by_id.get(pk)
+        if customer is not None:
+            customer.matched_token = token  # type: ignore[attr-defined]
+            results.append(customer)
+    return results
+
+
+# ---------------------------------------------------------------- highlighting
+
+
+def highlight_spans(text: str, query_words: Sequence[str]) -> list[tuple[str, bool]]:
+    """`text` cut into (piece, matched) parts: the beginning of each word of `text`
+    whose normalised form starts with a query word is marked, however it is
+    accented or cased ("jos" marks "Jos" in "José")."""
+    if not text or not query_words:
+        return [(text, False)] if text else []
+    parts: list[tuple[str, bool]] = []
+    position = 0
+    for match in _WORD.finditer(text):
+        start, end = match.span()
+        word = match.group()
+        normalised = normalise(word)
+        best = max(
+            (len(w) for w in query_words if w and normalised.startswith(w)),
+            default=0,
+        )
+        if not best:
+            continue
+        # Walk the original characters until their normalised length covers the match.
+        covered = 0
+        cut = start
+        for char in word:
+            if covered >= best:
+                break
+            covered += len(normalise(char))
+            cut += 1
+        if start > position:
+            parts.append((text[position:start], False))
+        parts.append((text[start:cut], True))
+        position = cut
+        if cut < end:
+            parts.append((text[cut:end], False))
+            position = end
+    if position < len(text):
+        parts.append((text[position:], False))
+    return parts
+
+
+def digits_highlight_spans(text: str, digits: str) -> list[tuple[str, bool]]:
+    """Marks the characters of a formatted phone number or tax id whose letters and
+    digits contain `digits` (a compact number query), skipping the punctuation."""
+    if not text or not digits:
+        return [(text, False)] if text else []
+    compact = [(i, normalise(c)) for i, c in enumerate(text) if c.isalnum()]
+    offset = "".join(c for _i, c in compact).find(digits)
+    if offset < 0 or offset + len(digits) > len(compact):
+        return [(text, False)]
+    first = compact[offset][0]
+    last = compact[offset + len(digits) - 1][0] + 1
+    pieces = [(text[:first], False), (text[first:last], True), (text[last:], False)]
+    return [piece for piece in pieces if piece[0]]

@@ -120,7 +120,7 @@ def learned_rhythm_days(customer_id: OuterRef | int, today: date | None = None) 
 
     The rule: take the customer's interactions of the last 365 days (up to the end of
     `today`); with at least 3 of them, the rhythm is the average gap between
-    consecutive ones, that is (last − first) / (count − 1), rounded to whole days and
+    consecutive ones, that is (last - first) / (count - 1), rounded to whole days and
     clamped to 7..365 days. Fewer than 3 interactions say nothing about a rhythm.
 
     Computed in the database (one GROUP BY per customer, correlated on `customer_id`,

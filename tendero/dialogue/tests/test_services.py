@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from tendero.privacy.models import AuditEntry as LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
@@ -15,6 +14,7 @@ from tendero.customers.models import Customer
 from tendero.dialogue import rhythm, services
 from tendero.dialogue.models import Interaction
 from tendero.organization.models import Department
+from tendero.privacy.models import AuditEntry as LogEntry
 
 CALL = {"channel": "phone", "direction": "inbound", "subject": "Asked about delivery"}
 

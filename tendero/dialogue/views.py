@@ -1,0 +1,356 @@
+"""HTML pages of the dialogue: logging an interaction in seconds from the customer page
+(htmx, no reload), correcting and removing one, the customer's voice across every
+visible customer, and the going-quiet list. Every change goes through
+tendero.dialogue.services or tendero.dialogue.rhythm."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
+from tendero.customers.models import Customer
+from tendero.customers.views import (
+    _page_number,
+    _require_perm,
+    _user,
+    _visible_customer,
+    not_allowed,
+)
+from tendero.dialogue import rhythm, services
+from tendero.dialogue.forms import (
+    GoingQuietForm,
+    InteractionEditForm,
+    InteractionForm,
+    RhythmForm,
+    VoiceFilterForm,
+)
+from tendero.dialogue.models import Interaction
+from tendero.pagination import fetch_window
+
+PER_PAGE = 25
+TIMELINE_CHANGED = json.dumps({"timeline-changed": True})
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
+    return get_object_or_404(
+        Interaction.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+
+
+def _timeline_changed(response: HttpResponse) -> HttpResponse:
+    """Tell the page (the customer timeline listens) that interactions changed."""
+    response["HX-Trigger"] = TIMELINE_CHANGED
+    return response
+
+
+def _error_status(request: HttpRequest, status: int) -> int:
+    # htmx swaps only 2xx answers: a form with errors must come back as 200 to be shown.
+    return 200 if _htmx(request) else status
+
+
+def _apply(form: Any, change: Callable[[], Any]) -> tuple[Any, int, bool]:
+    """Run a service call for a valid form; map its errors onto the form.
+    Returns (result or None, status, conflict). NotAllowed is left to the caller."""
+    try:
+        return change(), 200, False
+    except VersionConflict as exc:
+        form.add_error(None, exc.message)
+        return None, 409, True
+    except NotAllowed:
+        raise
+    except CustomerError as exc:
+        form.add_service_errors(exc)
+        return None, exc.status, False
+
+
+# ---------------------------------------------------------------- logging
+
+
+def _log_form(customer: Customer, data: Any = None) -> InteractionForm:
+    return InteractionForm(data, customer=customer, auto_id="id_log_%s")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
+    """The log form: a fragment for htmx (the customer page), a page otherwise."""
+    _require_perm(request, "dialogue.add_interaction")
+    customer = _visible_customer(request, pk)
+    form = _log_form(customer, request.POST if request.method == "POST" else None)
+    status, saved = 200, None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                saved, status, _conflict = _apply(
+                    form,
+                    lambda: services.record_interaction(
+                        _user(request), customer, form.service_data()
+                    ),
+                )
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+        else:
+            status = 400
+        if saved is not None:
+            if not _htmx(request):
+                messages.success(request, _("Interaction logged."))
+                return redirect(customer.get_absolute_url())
+            form = _log_form(customer)
+    context = {"customer": customer, "log_form": form, "saved": saved}
+    if _htmx(request):
+        response = render(
+            request, "dialogue/_log_form.html", context, status=_error_status(request, status)
+        )
+        return _timeline_changed(response) if saved else response
+    return render(request, "dialogue/log.html", context, status=status)
+
+
+# ---------------------------------------------------------------- editing, deleting
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "dialogue.change_interaction")
+    interaction = _visible_interaction(request, pk)
+    customer = interaction.customer
+    auto_id = f"id_edit_{interaction.pk}_%s"
+    status, conflict = 200, False
+    if request.method == "POST":
+        form = InteractionEditForm(
+            request.POST, customer=customer, interaction=interaction, auto_id=auto_id
+        )
+        if form.is_valid():
+            try:
+                saved, status, conflict = _apply(
+                    form,
+                    lambda: services.update_interaction(
+                        _user(request),
+                        interaction,
+                        form.service_data(),
+                        form.cleaned_data["version"],
+                    ),
+                )
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            if saved is not None:
+                message = _("Interaction saved.")
+                if not _htmx(request):
+                    messages.success(request, message)
+                    return redirect(interaction.get_absolute_url())
+                return _timeline_changed(
+                    render(request, "dialogue/_done.html", {"message": message})
+                )
+        else:
+            status = 400
+    else:
+        form = InteractionEditForm(
+            initial=InteractionForm.initial_for(interaction),
+            customer=customer,
+            interaction=interaction,
+            auto_id=auto_id,
+        )
+    context = {
+        "customer": customer,
+        "interaction": interaction,
+        "form": form,
+        "conflict": conflict,
+    }
+    template = "dialogue/_edit_form.html" if _htmx(request) else "dialogue/edit.html"
+    return render(request, template, context, status=_error_status(request, status))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_interaction(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "dialogue.delete_interaction")
+    interaction = _visible_interaction(request, pk)
+    customer = interaction.customer
+    if request.method == "POST":
+        try:
+            services.delete_interaction(_user(request), interaction)
+        except NotAllowed as exc:
+            return not_allowed(request, exc)
+        message = _("Interaction removed.")
+        if not _htmx(request):
+            messages.success(request, message)
+            return redirect(customer.get_absolute_url())
+        return _timeline_changed(render(request, "dialogue/_done.html", {"message": message}))
+    context = {"customer": customer, "interaction": interaction}
+    template = "dialogue/_confirm_delete.html" if _htmx(request) else "dialogue/confirm_delete.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "dialogue.change_interaction")
+    interaction = _visible_interaction(request, pk)
+    try:
+        services.complete_follow_up(_user(request), interaction)
+    except NotAllowed as exc:
+        return not_allowed(request, exc)
+    except CustomerError as exc:
+        if _htmx(request):
+            return render(request, "dialogue/_done.html", {"message": exc.message, "error": True})
+        messages.error(request, exc.message)
+        return redirect(interaction.get_absolute_url())
+    message = _("Follow-up done.")
+    if not _htmx(request):
+        messages.success(request, message)
+        return redirect(interaction.get_absolute_url())
+    return _timeline_changed(render(request, "dialogue/_done.html", {"message": message}))
+
+
+# ---------------------------------------------------------------- the customer's voice
+
+
+def voice_interactions(user: Any, filters: dict[str, Any]) -> Any:
+    """The voice the user may see, narrowed by the filters, newest first."""
+    qs = Interaction.objects.visible_to(user).voice()
+    if filters.get("voice"):
+        qs = qs.filter(voice=filters["voice"])
+    if filters.get("channel"):
+        qs = qs.filter(channel=filters["channel"])
+    if filters.get("department"):
+        qs = qs.filter(department_id=filters["department"])
+    if filters.get("sentiment"):
+        qs = qs.filter(sentiment=filters["sentiment"])
+    tz = timezone.get_current_timezone()
+    if filters.get("since"):
+        qs = qs.filter(occurred_at__gte=datetime.combine(filters["since"], time.min, tzinfo=tz))
+    if filters.get("until"):
+        end = datetime.combine(filters["until"] + timedelta(days=1), time.min, tzinfo=tz)
+        qs = qs.filter(occurred_at__lt=end)
+    return qs.order_by("-occurred_at", "-id")
+
+
+def _paging(request: HttpRequest, qs: Any, counted: Any) -> dict[str, Any]:
+    page = _page_number(request)
+    offset = (page - 1) * PER_PAGE
+    window = fetch_window(qs, offset, PER_PAGE, counted=counted)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "rows": window.items,
+        "page": page,
+        "has_previous": page > 1,
+        "has_next": window.has_next,
+        "total": window.count,
+        "total_is_capped": not window.count_is_exact,
+        "first_row": offset + 1 if window.items else 0,
+        "last_row": offset + len(window.items),
+        "query_string": params.urlencode(),
+    }
+
+
+@login_required
+def voice(request: HttpRequest) -> HttpResponse:
+    """Feedback, complaints, ideas and suggestions from every customer the user may see."""
+    _require_perm(request, "dialogue.view_interaction")
+    form = VoiceFilterForm(request.GET)
+    filters = form.values()
+    qs = voice_interactions(_user(request), filters)
+    shown = qs.select_related("customer", "department", "handled_by", "contact")
+    context = {"form": form, "filtered": bool(filters), **_paging(request, shown, qs)}
+    template = "dialogue/_voice_results.html" if _htmx(request) else "dialogue/voice.html"
+    return render(request, template, context)
+
+
+# ---------------------------------------------------------------- stay in touch
+
+
+def _rhythm_form(customer: Customer, data: Any = None) -> RhythmForm:
+    initial = {"days": customer.contact_rhythm_days, "version": customer.version}
+    if customer.contact_rhythm_learned:
+        initial["days"] = None
+    return RhythmForm(data, initial=initial, auto_id=f"id_rhythm_{customer.pk}_%s")
+
+
+@login_required
+def going_quiet(request: HttpRequest) -> HttpResponse:
+    """Relationships overdue against their own rhythm: the signed-in rep's portfolio,
+    or, for whoever sees every customer, everyone's or one account executive's."""
+    user = _user(request)
+    _require_perm(request, "customers.view_customer")
+    today = timezone.localdate()
+    sees_all = user.has_perm("customers.view_all_customers")
+    form = GoingQuietForm(request.GET) if sees_all else None
+    qs = rhythm.going_quiet(user, today)
+    counted = Customer.objects.visible_to(user).filter(next_contact_due__lt=today)
+    if form is not None and form.is_valid() and form.cleaned_data["account_executive"]:
+        executive_id = form.cleaned_data["account_executive"]
+        qs = qs.filter(account_executive_id=executive_id)
+        counted = counted.filter(account_executive_id=executive_id)
+    context = {
+        "form": form,
+        "today": today,
+        "can_set_rhythm": user.has_perm("customers.change_customer"),
+        **_paging(request, qs.select_related("account_executive"), counted),
+    }
+    for customer in context["rows"]:
+        customer.days_overdue = (today - customer.next_contact_due).days
+        if context["can_set_rhythm"]:
+            customer.rhythm_form = _rhythm_form(customer)
+    template = (
+        "dialogue/_going_quiet_results.html" if _htmx(request) else "dialogue/going_quiet.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_rhythm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer's contact rhythm, and the form to set it by hand (or learn it)."""
+    customer = _visible_customer(request, pk)
+    user = _user(request)
+    can_set = user.has_perm("customers.change_customer")
+    form = _rhythm_form(customer) if can_set else None
+    status, conflict, saved = 200, False, False
+    if request.method == "POST":
+        _require_perm(request, "customers.change_customer")
+        form = _rhythm_form(customer, request.POST)
+        if form.is_valid():
+            bound = form
+            try:
+                result, status, conflict = _apply(
+                    bound,
+                    lambda: rhythm.set_contact_rhythm(
+                        user, customer, bound.cleaned_data["days"], bound.cleaned_data["version"]
+                    ),
+                )
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            if result is not None:
+                if not _htmx(request):
+                    messages.success(request, _("Contact rhythm saved."))
+                    return redirect(customer.get_absolute_url())
+                saved = True
+                form = _rhythm_form(customer)
+        else:
+            status = 400
+        if conflict:
+            customer.refresh_from_db()
+    context = {
+        "customer": customer,
+        "rhythm_form": form,
+        "saved": saved,
+        "conflict": conflict,
+    }
+    template = "dialogue/_rhythm_form.html" if _htmx(request) else "dialogue/rhythm.html"
+    return render(request, template, context, status=_error_status(request, status))

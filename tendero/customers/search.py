@@ -305,7 +305,7 @@ def _contacts_prefetch(contact_model: Any) -> Any:
 # ---------------------------------------------------------------- searching
 
 
-def _token_expression() -> Expression:
+def _token_expression() -> Expression | F:
     # PostgreSQL compares in the database's collation unless told otherwise; prefix
     # ranges need byte order, and migration 0007 indexes token COLLATE "C".
     if connection.vendor == "postgresql":
@@ -328,7 +328,7 @@ def _has_token_starting_with(prefix: str) -> Exists:
     from tendero.customers.models import SearchToken
 
     return Exists(
-        SearchToken.objects.filter(customer_id=OuterRef("pk"), *_prefix_conditions(prefix))
+        SearchToken.objects.filter(*_prefix_conditions(prefix), customer_id=OuterRef("pk"))
     )
 
 
@@ -373,7 +373,7 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
         rows = rows.filter(
             Exists(
                 SearchToken.objects.filter(
-                    customer_id=OuterRef("customer_id"), *_prefix_conditions(word)
+                    *_prefix_conditions(word), customer_id=OuterRef("customer_id")
                 )
             )
         )
@@ -425,7 +425,7 @@ def search_customers(user: User | Any, q: str, limit: int = 10) -> list[Customer
         primary_phone_number=Subquery(first_phone.values("number")[:1]),
     )
     by_id = {customer.pk: customer for customer in customers}
-    results = []
+    results: list[Customer] = []
     for pk, token in matches:
         customer = by_id.get(pk)
         if customer is not None:

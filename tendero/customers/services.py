@@ -31,6 +31,7 @@ from tendero.customers.models import (
     RelationshipLevelChange,
     Tag,
 )
+from tendero.customers.search import index_customers, name_key
 from tendero.customers.validation import (
     normalise_email,
     normalise_phone,
@@ -38,7 +39,6 @@ from tendero.customers.validation import (
     validate_currency,
     validate_language,
 )
-from tendero.customers.search import index_customers, name_key
 
 CUSTOMER_TEXT_FIELDS: dict[str, int] = {
     "display_name": 200,

@@ -16,7 +16,8 @@ def create_byte_order_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
-        f'CREATE INDEX IF NOT EXISTS {INDEX} ON customers_searchtoken (token COLLATE "C", customer_id)'
+        f"CREATE INDEX IF NOT EXISTS {INDEX} "
+        'ON customers_searchtoken (token COLLATE "C", customer_id)'
     )
 
 

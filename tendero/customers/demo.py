@@ -118,15 +118,92 @@ def create_demo_data(
         raise LookupError(f"Role groups missing (run migrate first): {sorted(missing)}")
     with transaction.atomic():
         users = _create_users(groups, say)
-        counts = _DemoBuilder(users, customers).build()
+        builder = _DemoBuilder(users, customers)
+        counts = builder.build()
         counts["edits"] = _recent_edits(users)
+        counts |= _life_of_the_customers(builder.customer_rows, users, builder.today, say)
     say(
-        f"{COMPANY_NAME}: created {counts['customers']:,} customers, {counts['contacts']:,} "
+        f"{COMPANY_NAME}: created {counts['customers']:,} customers "
+        f"({counts['duplicates']} of them duplicates of others), {counts['contacts']:,} "
         f"contacts, {counts['assignments']:,} account-executive assignments and "
         f"{counts['level_changes']:,} relationship-level changes; "
         f"{counts['edits']} recent edits in the audit trail."
     )
+    say(
+        f"{counts['interactions']:,} interactions over three years "
+        f"({counts['quiet']} relationships going quiet), {counts['facts']:,} personal facts "
+        f"({counts['recorded_facts']} recorded through the services), "
+        f"{counts['duplicate_pairs']} possible duplicates to review."
+    )
     return demo_logins()
+
+
+def _life_of_the_customers(
+    customers: list[Customer], users: dict[str, User], today: datetime, say: Callable[[str], None]
+) -> dict[str, int]:
+    """Interactions, rhythms, personal knowledge, the search index and duplicate
+    detection for the demo customers (saved). The steps written by other modules are
+    called if they are installed; a missing one is reported, not faked."""
+    from tendero.customers.demo_knowledge import (
+        create_demo_facts,
+        record_demo_facts_through_services,
+    )
+    from tendero.dialogue.demo import create_demo_interactions
+
+    counts: dict[str, int] = {}
+    dialogue = create_demo_interactions(customers, users, today)
+    counts["interactions"] = dialogue.interactions
+    counts["quiet"] = len(dialogue.quiet_customer_ids)
+    counts["facts"] = create_demo_facts(customers, today)
+    counts["recorded_facts"] = record_demo_facts_through_services(customers, users)
+    counts["facts"] += counts["recorded_facts"]
+    _set_rhythms_by_hand(customers, users, dialogue.rhythms)
+    try:
+        from tendero.dialogue.rhythm import refresh_contact_rhythms
+    except ImportError:
+        say("Contact rhythms not computed: tendero.dialogue.rhythm is not installed.")
+    else:
+        refresh_contact_rhythms([c.pk for c in customers], today=today.date())
+    try:
+        from tendero.customers.search import index_customers
+    except ImportError:
+        say("Search index not built: tendero.customers.search is not installed.")
+    else:
+        index_customers([c.pk for c in customers])
+    counts["duplicate_pairs"] = 0
+    try:
+        from tendero.customers.duplicates import detect_duplicates
+    except ImportError:
+        say("Duplicates not detected: tendero.customers.duplicates is not installed.")
+    else:
+        counts["duplicate_pairs"] = detect_duplicates()
+    return counts
+
+
+def _set_rhythms_by_hand(
+    customers: list[Customer], users: dict[str, User], rhythms: dict[int, int]
+) -> int:
+    """A few top accounts whose account executive chose the rhythm (weekly or
+    fortnightly) rather than let Tendero learn it: through the service, so it is
+    audited. Returns how many were set."""
+    try:
+        from tendero.dialogue.rhythm import set_contact_rhythm
+    except ImportError:
+        return 0
+    active = {u.pk: u for u in users.values() if u.is_active}
+    chosen = [
+        c
+        for c in customers
+        if c.relationship_level == RelationshipLevel.TRUST
+        and c.account_executive_id in active
+        and rhythms.get(c.pk, 999) <= 14
+    ][:8]
+    for customer in chosen:
+        fresh = Customer.objects.get(pk=customer.pk)
+        set_contact_rhythm(
+            active[fresh.account_executive_id or 0], fresh, rhythms[customer.pk], fresh.version
+        )
+    return len(chosen)
 
 
 def _recent_edits(users: dict[str, User]) -> int:
@@ -547,8 +624,11 @@ class _DemoBuilder:
         self.extras: list[dict[str, Any]] = []
 
     def build(self) -> dict[str, int]:
+        from tendero.customers.demo_knowledge import make_duplicates
+
         for index in range(1, self.count + 1):
             self._customer(index)
+        duplicates = make_duplicates(self.customer_rows, self.extras)
         Customer.objects.bulk_create(self.customer_rows, batch_size=500)
         tags = self._tags()
         emails, phones, contacts, assignments, changes, tag_links = [], [], [], [], [], []
@@ -584,6 +664,7 @@ class _DemoBuilder:
             "contacts": len(contacts),
             "assignments": len(assignments),
             "level_changes": len(changes),
+            "duplicates": duplicates,
         }
 
     def _tags(self) -> dict[str, Tag]:

@@ -1,0 +1,249 @@
+"""Import pages (upload, column mapping, dry-run preview, progress, rejected rows)
+and the customer list's export. Views parse and authorize; the work is in
+tendero.customers.importing and tendero.customers.exporting."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tendero.accounts.models import User
+from tendero.customers import exporting, importing
+from tendero.customers.errors import CustomerError
+from tendero.customers.forms import CustomerFilterForm
+from tendero.customers.models import Customer, ImportJob, ImportKind, ImportStatus
+from tendero.customers.tasks import run_import_job
+
+ERRORS_PER_PAGE = 50
+JOBS_PER_PAGE = 25
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=ImportKind.choices)
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy(
+            "CSV (UTF-8 or Windows-1252, comma or semicolon) or XLSX; the first row names "
+            "the columns."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is too large (%(size)s); the limit is %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _require_import(request: HttpRequest) -> User:
+    user = _user(request)
+    if not (user.has_perm("customers.import_data") and user.has_perm("customers.view_importjob")):
+        raise PermissionDenied
+    return user
+
+
+def _job(request: HttpRequest, pk: int) -> ImportJob:
+    _require_import(request)
+    return get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Recent imports, newest first."""
+    _require_import(request)
+    page = Paginator(ImportJob.objects.select_related("created_by"), JOBS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "customers/imports/list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_new(request: HttpRequest) -> HttpResponse:
+    """Upload a file; the next step is the column mapping."""
+    user = _require_import(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        path = importing.store_upload(upload.chunks(), upload.name)
+        try:
+            job = importing.create_job(user, form.cleaned_data["kind"], path, upload.name)
+        except CustomerError as exc:
+            path.unlink(missing_ok=True)
+            form.add_error("file", exc.message)
+        else:
+            return redirect("imports:map", job.pk)
+    return render(request, "customers/imports/new.html", {"form": form})
+
+
+def _mapping_rows(job: ImportJob) -> list[dict[str, Any]]:
+    preview = importing.preview_rows(job)
+    return [
+        {
+            "index": index,
+            "header": header,
+            "field": job.mapping.get(header, ""),
+            "samples": [row[index] for row in preview[:3] if index < len(row)],
+        }
+        for index, header in enumerate(job.headers)
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def job_map(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose the field of each column, see the first rows, then preview or import."""
+    user = _require_import(request)
+    job = _job(request, pk)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.FAILED):
+        return redirect("imports:detail", job.pk)
+    problems: list[str] = []
+    if request.method == "POST":
+        mapping = {
+            header: request.POST.get(f"column-{index}", "")
+            for index, header in enumerate(job.headers)
+        }
+        try:
+            importing.set_mapping(user, job, mapping)
+            importing.start_run(user, job, dry_run=request.POST.get("action") != "import")
+        except CustomerError as exc:
+            problems = exc.field_errors.get("mapping") or [str(exc.message)]
+        else:
+            run_import_job(job.pk, user.pk)
+            return redirect("imports:detail", job.pk)
+    context = {
+        "job": job,
+        "columns": _mapping_rows(job),
+        "fields": list(importing.FIELD_LABELS[job.kind].items()),
+        "preview": importing.preview_rows(job),
+        "problems": problems or importing.mapping_problems(job.kind, job.mapping),
+    }
+    return render(request, "customers/imports/map.html", context)
+
+
+@login_required
+@require_POST
+def job_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import for real a job that was previewed."""
+    user = _require_import(request)
+    job = _job(request, pk)
+    try:
+        importing.start_run(user, job, dry_run=False)
+    except CustomerError as exc:
+        messages.error(request, exc.message)
+    else:
+        run_import_job(job.pk, user.pk)
+    return redirect("imports:detail", job.pk)
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress while it runs (htmx polls the progress fragment), then the outcome and
+    the rejected rows."""
+    job = _job(request, pk)
+    running = job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+    errors = Paginator(job.row_errors.all(), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "job": job,
+        "running": running,
+        "errors": errors,
+        "headers": job.headers,
+        "unknown_columns": importing.unknown_columns(job),
+        "fields": importing.FIELD_LABELS[job.kind],
+    }
+    if request.htmx and request.GET.get("fragment") == "progress":  # type: ignore[attr-defined]
+        if not running:
+            # Finished: reload the whole page so the outcome and the rejected rows show.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "customers/imports/_progress.html", context)
+    return render(request, "customers/imports/detail.html", context)
+
+
+@login_required
+def job_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The rejected rows as CSV: row number, reasons, then the row as it was read."""
+    job = _job(request, pk)
+    headers = list(job.headers)
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows() -> Any:
+        yield "\ufeff" + writer.writerow([_("row"), _("errors"), *headers])
+        for error in job.row_errors.all().iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    error.row_number,
+                    importing.format_errors(error.errors),
+                    *(error.values.get(h, "") for h in headers),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    name = Path(job.original_name).stem or "import"
+    response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk}-{_ascii(name)}.csv"'
+    return response
+
+
+def _ascii(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in text)[:60]
+
+
+@login_required
+def export_customers(request: HttpRequest) -> HttpResponse:
+    """The customer list as CSV or XLSX: the list page's filters, what the user may see."""
+    user = _user(request)
+    if not user.has_perm("customers.export_customers"):
+        raise PermissionDenied
+    file_format = request.GET.get("format", "csv")
+    if file_format not in exporting.FORMATS:
+        file_format = "csv"
+    form = CustomerFilterForm(
+        request.GET, show_account_executive=user.has_perm("customers.view_all_customers")
+    )
+    queryset = exporting.export_queryset(user, form.filter(Customer.objects.all()))
+    filters = {name: form.value(name) for name in form.fields}
+    name = exporting.filename(file_format)
+    if file_format == "xlsx":
+        handle, _count = exporting.write_xlsx(user, queryset, filters)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response = StreamingHttpResponse(
+        exporting.csv_chunks(user, queryset, filters), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

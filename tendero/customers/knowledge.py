@@ -174,7 +174,7 @@ def clean_fact_data(
         errors.add(field, _("Unknown field."))
 
     def given(field: str, now: Any) -> Any:
-        return data[field] if field in data else now
+        return data.get(field, now)
 
     kind = given("kind", current.kind if current else None)
     if kind in (None, ""):

@@ -223,6 +223,4 @@ def set_contact_rhythm(
     request: HttpRequest, customer_id: int, payload: ContactRhythmIn
 ) -> Customer:
     customer = get_visible_customer(request, customer_id)
-    return rhythm.set_contact_rhythm(
-        request_user(request), customer, payload.days, payload.version
-    )
+    return rhythm.set_contact_rhythm(request_user(request), customer, payload.days, payload.version)

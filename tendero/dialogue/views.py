@@ -345,7 +345,12 @@ def set_rhythm(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             status = 400
         if conflict:
+            # Offer the typed days again against the current version: one more click saves.
             customer.refresh_from_db()
+            data = request.POST.copy()
+            data["version"] = str(customer.version)
+            form = _rhythm_form(customer, data)
+            form.is_valid()
     context = {
         "customer": customer,
         "rhythm_form": form,

@@ -148,14 +148,15 @@ from tendero.dialogue.api import router as dialogue_router  # noqa: E402
 from tendero.organization.api import router as organization_router  # noqa: E402
 from tendero.privacy.api import router as privacy_router  # noqa: E402
 
+# import_router first: its /customers/export must match before /customers/{customer_id}.
 for router in (
+    import_router,
     customers_router,
     search_router,
     knowledge_router,
     dialogue_router,
     timeline_router,
     duplicates_router,
-    import_router,
     organization_router,
     privacy_router,
 ):

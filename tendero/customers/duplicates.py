@@ -73,7 +73,8 @@ def reason_labels(reasons: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------- detection
 
 
-def _q(name: str) -> str:
+def _q(name: str | None) -> str:
+    assert name, "a column without a name"
     return connection.ops.quote_name(name)
 
 

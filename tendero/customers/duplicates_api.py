@@ -199,6 +199,6 @@ def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> dict[str,
         duplicate,
         survivor_version=payload.survivor_version,
         duplicate_version=payload.duplicate_version,
-        field_choices=dict(payload.field_choices),
+        field_choices={str(name): str(side) for name, side in payload.field_choices.items()},
     )
     return {"customer": _customer_out(survivor.pk), "merge_id": record.pk}

@@ -95,12 +95,17 @@ class FieldRow:
 
 def _shown(customer: Customer, name: str) -> str:
     if name == "country":
-        return str(customer.country.name) if customer.country else ""
+        return str(customer.country.name) if customer.country else ""  # type: ignore[attr-defined]
     if name == "language":
         return customer.language_name
     if name in ("acquisition_source", "lifecycle_stage"):
         return str(getattr(customer, f"get_{name}_display")())
     return str(getattr(customer, name) or "")
+
+
+def _label(name: str) -> str:
+    field = Customer._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name)).capitalize()
 
 
 def _history_size(customer: Customer) -> dict[str, int]:
@@ -134,7 +139,7 @@ def _compare_context(
         rows.append(
             FieldRow(
                 name=name,
-                label=str(Customer._meta.get_field(name).verbose_name).capitalize(),
+                label=_label(name),
                 cells=[(customer.pk, _shown(customer, name)) for customer in pair],
                 differs=differs,
                 keep=keep,

@@ -20,7 +20,7 @@ from typing import Any
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, ForeignObjectRel, OuterRef, Q
 from django.db.models.fields.related import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,9 +112,9 @@ def _customer_relations() -> list[ForeignKey[Any, Any]]:
     name "+", the through tables of many-to-many fields)."""
     relations = []
     for rel in Customer._meta.get_fields(include_hidden=True):
-        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
+        if not isinstance(rel, ForeignObjectRel) or not (rel.one_to_many or rel.one_to_one):
             continue
-        fk = rel.field  # type: ignore[union-attr]
+        fk = rel.field
         if isinstance(fk, ForeignKey) and fk.model not in _SPECIAL_RELATIONS:
             relations.append(fk)
     return relations
@@ -133,7 +133,7 @@ def _unique_sets(fk: ForeignKey[Any, Any]) -> list[tuple[list[str], Q | None]]:
     for constraint in model._meta.constraints:
         if isinstance(constraint, models.UniqueConstraint) and fk.name in constraint.fields:
             others = [name for name in constraint.fields if name != fk.name]
-            sets.append((others, constraint.condition))  # type: ignore[arg-type]
+            sets.append((others, constraint.condition))
     return sets
 
 
@@ -166,7 +166,7 @@ def _move_values(
 ) -> None:
     """The duplicate's emails or phones the survivor lacks move to it, after its own
     (the survivor's primary stays primary); the others go with the duplicate."""
-    own = list(model.objects.filter(customer=survivor))
+    own: list[Any] = list(model.objects.filter(customer=survivor))
     known = {str(getattr(row, value_field)).lower() for row in own}
     position = max((row.position for row in own), default=-1) + 1
     for row in model.objects.filter(customer=duplicate):

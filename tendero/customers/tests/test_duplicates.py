@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
 from tendero.customers.duplicates import (
@@ -125,11 +126,11 @@ def test_detection_is_safe_to_run_twice(make_customer: MakeCustomer) -> None:
 
 
 def test_detection_queries_do_not_grow_with_customers(
-    make_customer: MakeCustomer, django_assert_max_num_queries: Callable[..., object]
+    make_customer: MakeCustomer, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
     for i in range(12):
         make_customer(display_name=f"Person {i % 4}", emails=[f"p{i % 6}@example.com"])
-    with django_assert_max_num_queries(14):  # type: ignore[operator]
+    with django_assert_max_num_queries(14):
         detect_duplicates()
 
 
@@ -153,7 +154,7 @@ def test_similar_names_pair_within_the_same_country_on_postgresql(
 def test_duplicates_of_lists_live_candidates_strongest_first(
     make_customer: MakeCustomer,
     manager: User,
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     me = make_customer(display_name="Lola Prieto", emails=["lola@example.com"], tax_id="X1234567L")
     by_email = make_customer(display_name="L. Prieto", emails=["LOLA@example.com"])
@@ -162,7 +163,7 @@ def test_duplicates_of_lists_live_candidates_strongest_first(
     make_customer(display_name="Someone Else")
     me = Customer.objects.get(pk=me.pk)
 
-    with django_assert_max_num_queries(4):  # type: ignore[operator]
+    with django_assert_max_num_queries(4):
         candidates = duplicates_of(me, manager)
 
     assert [c.customer for c in candidates] == [by_tax, by_email, by_name]

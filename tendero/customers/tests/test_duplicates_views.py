@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
 from tendero.conftest import login
@@ -56,14 +57,14 @@ def test_list_pages_and_htmx_gets_the_fragment(
     client: Client,
     manager: User,
     make_customer: MakeCustomer,
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for i in range(22):
         make_customer(display_name=f"Person {i}", emails=[f"p{i}@example.com"])
         make_customer(display_name=f"Other {i}", emails=[f"p{i}@example.com"])
     detect_duplicates()
     login(client, manager)
-    with django_assert_max_num_queries(14):  # type: ignore[operator]
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("duplicates:list"))
     assert response.content.decode().count('class="duplicate-pair card"') == 20
     assert "page=2" in response.content.decode()

@@ -4,6 +4,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tendero.accounts.models import User
@@ -234,7 +236,6 @@ def test_merge_removes_pairs_involving_the_duplicate(
 def test_merge_queries_do_not_grow_with_the_history_moved(
     make_customer: MakeCustomer,
     manager: User,
-    django_assert_num_queries: Callable[..., object],
 ) -> None:
     counts = []
     for size in (1, 12):
@@ -243,9 +244,6 @@ def test_merge_queries_do_not_grow_with_the_history_moved(
         for i in range(size):
             interact(duplicate, f"Call {i}")
             PersonalFact.objects.create(customer=duplicate, kind="note", text=f"Fact {i}")
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as queries:
             merge(manager, survivor, duplicate)
         counts.append(len(queries))

@@ -10,7 +10,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tendero.customers.forms import ServiceErrorsMixin
-from tendero.customers.knowledge import NO_YEAR, REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
+from tendero.customers.knowledge import (
+    NO_YEAR,
+    REASON_MAX,
+    RELATED_NAME_MAX,
+    RELATIONAL_KINDS,
+    TEXT_MAX,
+)
 from tendero.customers.models import Contact, Customer, FactKind, PersonalFact, RelationKind
 
 
@@ -59,9 +65,16 @@ class FactForm(ServiceErrorsMixin, forms.Form):
     }
 
     def __init__(
-        self, *args: Any, customer: Customer, contacts: list[Contact], **kwargs: Any
+        self,
+        *args: Any,
+        customer: Customer,
+        contacts: list[Contact],
+        autofocus: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if autofocus:  # swapped in by htmx: the cursor goes where the typing starts
+            self.fields["text"].widget.attrs["autofocus"] = True
         self.customer = customer
         people = [(str(c.pk), c.full_name) for c in contacts]
         contact_field: Any = self.fields["contact"]
@@ -108,6 +121,11 @@ class FactForm(ServiceErrorsMixin, forms.Form):
         if "contact" in self.fields:
             clean["contact_id"] = data.get("contact") or None
             clean["related_contact_id"] = data.get("related_contact") or None
+        if clean["kind"] not in RELATIONAL_KINDS:
+            # The relation fields are hidden for other kinds: whatever was typed
+            # there before the kind changed is not part of this fact.
+            clean["relation"] = clean["related_name"] = ""
+            clean.pop("related_contact_id", None)
         if data.get("source_interaction_id"):
             clean["source_interaction_id"] = data["source_interaction_id"]
         return clean
@@ -137,3 +155,8 @@ class RetireFactForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Optional, e.g. “They moved to Valencia”."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args: Any, autofocus: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if autofocus:
+            self.fields["reason"].widget.attrs["autofocus"] = True

@@ -291,6 +291,7 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
             customer=customer,
             contacts=contacts,
             auto_id=auto_id,
+            autofocus=_is_htmx(request),
         )
     context = {"customer": customer, "fact": found, "form": form, "conflict": conflict}
     if _is_htmx(request):
@@ -330,7 +331,9 @@ def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
                 return _row_changed(request, found)
     else:
         form = RetireFactForm(
-            initial={"version": found.version}, auto_id=f"id_retire_{found.pk}_%s"
+            initial={"version": found.version},
+            auto_id=f"id_retire_{found.pk}_%s",
+            autofocus=_is_htmx(request),
         )
     context = {"customer": customer, "fact": _decorate(found), "form": form, "conflict": conflict}
     if _is_htmx(request):

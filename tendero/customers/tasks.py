@@ -29,3 +29,16 @@ def run_import_job(job_id: int, user_id: int) -> None:
         job.save(update_fields=["status", "message"])
     except Exception:  # noqa: BLE001 - run_import marked the job failed and logged it
         return
+
+
+# Duplicate detection (kept apart from the import task above).
+from huey import crontab  # noqa: E402
+from huey.contrib.djhuey import db_periodic_task  # noqa: E402
+
+
+@db_periodic_task(crontab(hour="2", minute="40"))
+def detect_duplicate_customers() -> int:
+    """Every night at 02:40: refresh the possible duplicate pairs; returns how many are open."""
+    from tendero.customers.duplicates import detect_duplicates
+
+    return detect_duplicates()

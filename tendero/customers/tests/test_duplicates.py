@@ -218,3 +218,12 @@ def test_dismissing_twice_keeps_the_first_dismissal(
     dismiss_duplicate_pair(manager, pair_of(a, b))
     dismiss_duplicate_pair(admin_user, pair_of(a, b))
     assert pair_of(a, b).dismissed_by == manager
+
+
+def test_the_nightly_task_runs_detection(make_customer: MakeCustomer) -> None:
+    from tendero.customers.tasks import detect_duplicate_customers
+
+    make_customer(display_name="Night Owl", emails=["owl@example.com"])
+    make_customer(display_name="Night Owl", emails=["owl@example.com"])
+    assert detect_duplicate_customers.call_local() == 1
+    assert DuplicatePair.objects.open().count() == 1

@@ -83,9 +83,13 @@ class InteractionForm(ServiceErrorsMixin, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        contacts = customer.contacts.all() if customer.is_organisation else []
-        contact_field: Any = self.fields["contact_id"]
-        contact_field.choices = [BLANK, *((c.pk, c.full_name) for c in contacts)]
+        contacts = list(customer.contacts.all()) if customer.is_organisation else []
+        if contacts:
+            contact_field: Any = self.fields["contact_id"]
+            contact_field.choices = [BLANK, *((c.pk, c.full_name) for c in contacts)]
+        else:
+            # A person, or an organisation without contacts yet: nobody to pick.
+            del self.fields["contact_id"]
         department_field: Any = self.fields["department_id"]
         department_field.choices = _department_choices(
             interaction.department_id if interaction else None
@@ -96,7 +100,7 @@ class InteractionForm(ServiceErrorsMixin, forms.Form):
             )
 
     def more_fields(self) -> list[Any]:
-        return [self[name] for name in self.MORE]
+        return [self[name] for name in self.MORE if name in self.fields]
 
     def main_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name not in self.MORE and name != "version"]

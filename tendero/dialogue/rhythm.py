@@ -154,6 +154,18 @@ def learned_rhythm_days(customer_id: OuterRef | int, today: date | None = None) 
     return Subquery(gaps, output_field=IntegerField())
 
 
+def learned_rhythm_for(customer: Customer, today: date | None = None) -> int | None:
+    """What learned_rhythm_days says for one customer right now (None: too little
+    history), without storing it: one query."""
+    days: int | None = (
+        Customer.objects.filter(pk=customer.pk)
+        .annotate(learned=learned_rhythm_days(OuterRef("pk"), today))
+        .values_list("learned", flat=True)
+        .first()
+    )
+    return days
+
+
 def _last_interaction() -> Subquery:
     latest = (
         Interaction.objects.filter(customer_id=OuterRef("pk"))

@@ -267,6 +267,7 @@ def history(customer, days_ago: list[int]) -> None:
 
 def test_a_rhythm_is_learned_from_the_customers_history(customer):
     history(customer, [90, 60, 30])
+    assert rhythm.learned_rhythm_for(customer) == 30
     assert rhythm.refresh_contact_rhythms() == 1
     customer.refresh_from_db()
     assert customer.contact_rhythm_days == 30
@@ -277,6 +278,7 @@ def test_a_rhythm_is_learned_from_the_customers_history(customer):
 
 def test_two_interactions_teach_nothing(customer):
     history(customer, [60, 30])
+    assert rhythm.learned_rhythm_for(customer) is None
     rhythm.refresh_contact_rhythms()
     customer.refresh_from_db()
     assert customer.contact_rhythm_days is None

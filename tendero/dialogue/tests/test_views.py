@@ -354,3 +354,32 @@ def test_rhythm_needs_the_right(client, reader, other_sales, customer):
     assert client.post(url, {"days": "10", "version": 1}).status_code == 403
     login(client, other_sales)
     assert client.get(url).status_code == 404
+
+
+def test_edit_and_delete_pages_without_htmx(client, manager, interaction):
+    login(client, manager)
+    edit = client.get(reverse("dialogue:edit", args=[interaction.pk]))
+    assert edit.status_code == 200
+    assert b"<html" in edit.content
+    assert 'value="Asked about delivery"' in edit.content.decode()
+    saved = client.post(
+        reverse("dialogue:edit", args=[interaction.pk]), edit_data(interaction, subject="New")
+    )
+    assert saved.status_code == 302
+    removed = client.post(reverse("dialogue:delete", args=[interaction.pk]))
+    assert removed.status_code == 302
+    assert removed["Location"] == interaction.customer.get_absolute_url()
+
+
+def test_voice_page_escapes_what_customers_said(client, sales, customer):
+    voice(sales, customer, "complaint", notes="<script>alert(2)</script>")
+    login(client, sales)
+    body = client.get(reverse("dialogue:voice")).content.decode()
+    assert "<script>alert(2)</script>" not in body
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;" in body
+
+
+def test_outsider_sees_neither_list(client, outsider):
+    login(client, outsider)
+    assert client.get(reverse("dialogue:voice")).status_code == 403
+    assert client.get(reverse("dialogue:going_quiet")).status_code == 403

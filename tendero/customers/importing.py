@@ -343,13 +343,15 @@ def _iter_all_rows(path: Path, shape: FileShape) -> Iterator[list[str]]:
     if shape.file_format == "xlsx":
         import openpyxl
 
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell_text(v) for v in values]
-        finally:
-            workbook.close()
+        # A file object, not the path: openpyxl would refuse a name without .xlsx.
+        with path.open("rb") as handle:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                for values in sheet.iter_rows(values_only=True):
+                    yield [_cell_text(v) for v in values]
+            finally:
+                workbook.close()
     else:
         with path.open(encoding=shape.encoding, errors="replace", newline="") as handle:
             yield from csv.reader(handle, delimiter=shape.delimiter)

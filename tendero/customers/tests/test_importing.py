@@ -1,0 +1,282 @@
+"""The importer itself: reading files, recognising headers, validating and writing
+rows in batches."""
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tendero.accounts.models import User
+from tendero.customers import importing
+from tendero.customers.models import Contact, Customer, ImportRowError, PersonalFact
+from tendero.privacy.models import AuditEntry
+
+
+def _run(user: User, kind: str, path: Path, **options) -> object:
+    job = importing.create_job(user, kind, path, path.name, **options)
+    return importing.run_import(job, user)
+
+
+def test_header_synonyms_in_english_and_spanish() -> None:
+    headers = [
+        "Código", "Razón social", "E-mail", "Móvil", "País", "RUT", "Dirección", "Localidad",
+        "Provincia", "C.P.", "Idioma", "Moneda", "Etapa", "Etiquetas", "Origen", "Apodo", "Tipo",
+        "Otra cosa",
+    ]  # fmt: skip
+
+    mapping = importing.recognise_headers(headers, "customers")
+
+    assert mapping == {
+        "Código": "external_id", "Razón social": "display_name", "E-mail": "emails",
+        "Móvil": "phones", "País": "country", "RUT": "tax_id", "Dirección": "street",
+        "Localidad": "city", "Provincia": "region", "C.P.": "postal_code",
+        "Idioma": "language", "Moneda": "currency", "Etapa": "lifecycle_stage",
+        "Etiquetas": "tags", "Origen": "acquisition_source", "Apodo": "preferred_name",
+        "Tipo": "kind", "Otra cosa": "",
+    }  # fmt: skip
+    assert importing.recognise_headers(["ID", "Name", "Phone", "VAT"], "customers") == {
+        "ID": "external_id", "Name": "display_name", "Phone": "phones", "VAT": "tax_id",
+    }  # fmt: skip
+    # Tendero's own export: "id" is ours when there is an external_id column too.
+    assert importing.recognise_headers(["id", "external_id"], "customers") == {
+        "id": "id", "external_id": "external_id",
+    }  # fmt: skip
+
+
+def test_xlsx_file_is_read_by_content(admin_user: User, tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Nombre", "Correo electrónico", "Teléfono", "País", "NIF", "Referencia"])
+    sheet.append(["Íñigo Martínez", "inigo@example.es", 612345678, "España", "12345678Z", 1001])
+    sheet.append(["Sin correo válido", "no-es-correo", None, "ES", None, 1002])
+    path = tmp_path / "clientes.bin"  # no telling extension: the zip signature tells
+    workbook.save(path)
+
+    job = _run(admin_user, "customers", path)
+
+    assert job.file_format == "xlsx"
+    assert (job.created_count, job.error_count) == (1, 1)
+    inigo = Customer.objects.get(external_id="1001")
+    assert inigo.primary_phone == "+34612345678"
+    assert inigo.tax_id == "12345678Z"
+    assert ImportRowError.objects.get().row_number == 3
+
+
+def test_kind_stage_and_source_accept_spanish_words(admin_user: User, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "id;nombre;tipo;etapa;origen;idioma\n"
+        "K1;Construcciones Díaz;Empresa;Activo;Recomendación;Español\n",
+        encoding="utf-8",
+    )
+
+    job = _run(admin_user, "customers", path)
+
+    assert job.error_count == 0, list(ImportRowError.objects.values_list("errors", flat=True))
+    customer = Customer.objects.get(external_id="K1")
+    assert (customer.kind, customer.lifecycle_stage) == ("organisation", "active")
+    assert (customer.acquisition_source, customer.language) == ("referral", "es")
+
+
+def test_blank_cells_leave_fields_as_they_are(admin_user: User, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("id,nombre,ciudad\nB1,Ana Ríos,Bilbao\n")
+    _run(admin_user, "customers", path)
+    path.write_text("id,nombre,ciudad\nB1,Ana Ríos,\n")
+
+    job = _run(admin_user, "customers", path)
+
+    assert job.unchanged_count == 1
+    assert Customer.objects.get(external_id="B1").city == "Bilbao"
+
+
+def test_rows_without_external_id_warn_that_they_are_created_again(
+    admin_user: User, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("nombre\nAna\nLuis\n")
+
+    job = _run(admin_user, "customers", path)
+
+    assert job.created_count == 2
+    assert "again" in job.message
+
+
+def test_queries_per_batch_do_not_grow_with_rows(
+    admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH_SIZE", 200)
+
+    def write(path: Path, rows: int, offset: int = 0) -> None:
+        lines = ["id,nombre,email,telefono,etiquetas"]
+        lines += [
+            f"Q{n},Cliente {n + offset},c{n}@example.es,+3461{n:07d},vip|n{n % 3}"
+            for n in range(rows)
+        ]
+        path.write_text("\n".join(lines) + "\n")
+
+    small, large = tmp_path / "small.csv", tmp_path / "large.csv"
+    write(small, 20)
+    write(large, 200)
+    counts = []
+    for path in (small, large):
+        Customer.objects.all().delete()
+        job = importing.create_job(admin_user, "customers", path, path.name)
+        with CaptureQueriesContext(connection) as queries:
+            importing.run_import(job, admin_user)
+        counts.append(len(queries))
+    assert Customer.objects.count() == 200
+    # A fixed number of statements per batch; SQLite splits big inserts (at most 999
+    # parameters a statement), so allow a few more there, far from one per row.
+    assert counts[1] <= counts[0] + 10
+
+    write(large, 200, offset=1)  # every name changes: one batch of updates
+    job = importing.create_job(admin_user, "customers", large, large.name)
+    with CaptureQueriesContext(connection) as queries:
+        importing.run_import(job, admin_user)
+    assert job.updated_count == 200
+    assert len(queries) <= counts[1] + 5, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.UPDATE).count() == 200
+
+
+def test_batches_are_all_or_nothing_and_a_rerun_completes(
+    admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2)
+    path = tmp_path / "x.csv"
+    path.write_text("id,nombre\nR1,Uno\nR2,Dos\nR3,Tres\nR4,Cuatro\n")
+    original = importing._write_customers
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(importing, "_write_customers", failing)
+    job = importing.create_job(admin_user, "customers", path, path.name)
+    with pytest.raises(RuntimeError):
+        importing.run_import(job, admin_user)
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert "disk full" in job.message
+    assert sorted(Customer.objects.values_list("external_id", flat=True)) == ["R1", "R2"]
+
+    monkeypatch.setattr(importing, "_write_customers", original)
+    again = _run(admin_user, "customers", path)
+    assert (again.created_count, again.unchanged_count) == (2, 2)
+
+
+def test_contacts_import_is_idempotent(
+    admin_user: User, make_customer, tmp_path: Path
+) -> None:
+    make_customer(display_name="Ferretería Muñoz", kind="organisation", external_id="F1")
+    make_customer(display_name="Ana Persona", external_id="P1")
+    path = tmp_path / "contactos.csv"
+    path.write_text(
+        "Código cliente;Nombre;Apellidos;Cargo;Correo;Principal\n"
+        "F1;Lucía;Muñoz;Gerente;lucia@ferreteria.es;sí\n"
+        "F1;Pedro;;;mal-correo;\n"
+        "P1;Juan;;;;\n"
+        "ZZ;Nadie;;;;\n",
+        encoding="cp1252",
+    )
+
+    job = _run(admin_user, "contacts", path)
+    again = _run(admin_user, "contacts", path)
+
+    assert (job.created_count, job.error_count) == (1, 3)
+    lucia = Contact.objects.get()
+    assert (lucia.first_name, lucia.last_name, lucia.role, lucia.is_primary) == (
+        "Lucía", "Muñoz", "Gerente", True,
+    )  # fmt: skip
+    assert (again.created_count, again.unchanged_count, again.error_count) == (0, 1, 3)
+    reasons = {e.row_number: e.errors for e in ImportRowError.objects.filter(job=job)}
+    assert "email" in reasons[3]
+    assert "customer" in reasons[4] and "customer" in reasons[5]
+
+
+def test_facts_import_accepts_spanish_kinds_and_is_idempotent(
+    admin_user: User, make_customer, tmp_path: Path
+) -> None:
+    make_customer(display_name="José Pérez", external_id="J1")
+    path = tmp_path / "datos.csv"
+    path.write_text(
+        "Cliente,Tipo,Texto,Relación,Nombre,Fecha,Anual\n"
+        "J1,Interés,Juega al fútbol los domingos,,,,\n"
+        "J1,Familiar,,Hija,Lucía,2015-06-01,sí\n"
+        "J1,Familiar,,,Sin relación,,\n"
+        "J1,Inventado,algo,,,,\n",
+        encoding="utf-8",
+    )
+
+    job = _run(admin_user, "facts", path)
+    again = _run(admin_user, "facts", path)
+
+    assert (job.created_count, job.error_count) == (2, 2)
+    assert PersonalFact.objects.count() == 2
+    daughter = PersonalFact.objects.get(kind="family_member")
+    assert (daughter.relation, daughter.related_name, daughter.recurs_yearly) == (
+        "child", "Lucía", True,
+    )  # fmt: skip
+    assert (again.created_count, again.unchanged_count) == (0, 2)
+
+
+def test_sales_rep_with_import_rights_cannot_touch_others_customers(
+    sales: User, other_sales: User, make_customer, tmp_path: Path
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    sales.user_permissions.add(
+        *Permission.objects.filter(codename__in=["import_data", "view_importjob"])
+    )
+    sales = User.objects.get(pk=sales.pk)
+    make_customer(display_name="De Olga", external_id="O1", account_executive=other_sales)
+    path = tmp_path / "x.csv"
+    path.write_text("id,nombre\nO1,Robado\nS1,Nuevo mío\n")
+
+    job = _run(sales, "customers", path)
+
+    assert (job.created_count, job.error_count) == (1, 1)
+    assert Customer.objects.get(external_id="O1").display_name == "De Olga"
+    mine = Customer.objects.get(external_id="S1")
+    assert mine.account_executive == sales
+    assert mine.account_executive_assignments.count() == 1
+
+
+def test_unknown_tags_need_the_right_to_create_tags(
+    service_agent: User, tmp_path: Path
+) -> None:
+    assert not service_agent.has_perm("customers.add_tag")
+    from django.contrib.auth.models import Permission
+
+    service_agent.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["import_data", "view_importjob", "add_customer"]
+        )
+    )
+    agent = User.objects.get(pk=service_agent.pk)
+    path = tmp_path / "x.csv"
+    path.write_text("id,nombre,etiquetas\nT1,Con etiqueta,nueva\n")
+
+    job = _run(agent, "customers", path)
+
+    assert job.error_count == 1
+    assert "tags" in ImportRowError.objects.get().errors
+
+
+def test_created_customers_are_searchable(admin_user: User, tmp_path: Path) -> None:
+    from tendero.customers.models import SearchToken
+
+    path = tmp_path / "x.csv"
+    path.write_text("id,nombre\nS1,Begoña Larrañaga\n")
+
+    _run(admin_user, "customers", path)
+
+    customer = Customer.objects.get(external_id="S1")
+    assert customer.name_key == "begona larranaga"
+    assert SearchToken.objects.filter(customer_id=customer.pk).exists()

@@ -145,6 +145,8 @@ def _compare_context(
                 keep=keep,
             )
         )
+    # Fields empty on both sides say nothing: leave them out.
+    rows = [row for row in rows if row.differs or any(value for _pk, value in row.cells)]
     return {
         "pair": pair,
         "columns": [

@@ -60,7 +60,7 @@ class ImportJobOut(Schema):
     encoding: str
     delimiter: str
     headers: list[str]
-    mapping: dict[str, str] = Field(description="Header -> field (\"\": ignored).")
+    mapping: dict[str, str] = Field(description='Header -> field ("": ignored).')
     unknown_columns: list[str]
     dry_run: bool
     total_rows: int
@@ -110,7 +110,7 @@ def _get_job(request: HttpRequest, job_id: int) -> ImportJob:
     summary="Upload a file to import",
     description="Multipart form: `file` (CSV or XLSX), `kind` (customers, contacts or "
     "facts), optional `mapping` (a JSON object header -> field; headers left out keep "
-    "the recognised field, \"\" ignores a column) and `dry_run` (default true: validate "
+    'the recognised field, "" ignores a column) and `dry_run` (default true: validate '
     "and report only). Answers with the job, already run in tests; poll "
     "GET /imports/{id} for progress.",
 )
@@ -209,7 +209,7 @@ class ExportParams(QueryParams):
     summary="Export customers as CSV or XLSX",
     description="The customers you may see, with the list's filters, as a file whose "
     "columns are the API's field names (importable again unchanged). CSV is UTF-8 with "
-    "a BOM, comma-separated, lists joined with \" | \"; XLSX holds at most "
+    'a BOM, comma-separated, lists joined with " | "; XLSX holds at most '
     f"{exporting.XLSX_MAX_ROWS:,} rows. Every export is audited.",
     openapi_extra={
         "responses": {
@@ -227,7 +227,7 @@ class ExportParams(QueryParams):
 )
 def export_customers(request: HttpRequest, params: Query[ExportParams]) -> Any:
     user = request_user(request)
-    filters = {
+    filters: dict[str, Any] = {
         "q": params.q,
         "kind": params.kind,
         "lifecycle_stage": params.lifecycle_stage,

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -187,7 +188,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def job_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+def job_errors_csv(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The rejected rows as CSV: row number, reasons, then the row as it was read."""
     job = _job(request, pk)
     headers = list(job.headers)
@@ -220,7 +221,7 @@ def _ascii(text: str) -> str:
 
 
 @login_required
-def export_customers(request: HttpRequest) -> HttpResponse:
+def export_customers(request: HttpRequest) -> HttpResponseBase:
     """The customer list as CSV or XLSX: the list page's filters, what the user may see."""
     user = _user(request)
     if not user.has_perm("customers.export_customers"):

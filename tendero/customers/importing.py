@@ -58,6 +58,7 @@ from tendero.customers.models import (
     ImportRowError,
     ImportStatus,
     LifecycleStage,
+    PersonalFact,
     RelationKind,
     Tag,
 )
@@ -124,7 +125,9 @@ FIELD_LABELS: dict[str, dict[str, Any]] = {
     },
 }
 # Other names accepted for a field in --map and in mappings sent to the API.
-FIELD_ALIASES = {ImportKind.CUSTOMERS: {"email": "emails", "phone": "phones", "name": "display_name"}}
+FIELD_ALIASES: dict[str, dict[str, str]] = {
+    ImportKind.CUSTOMERS: {"email": "emails", "phone": "phones", "name": "display_name"}
+}
 _LIST_FIELDS = frozenset({"emails", "phones", "tags"})
 
 # At least one of each group must be mapped.
@@ -733,9 +736,9 @@ def run_import(
     problems = mapping_problems(job.kind, job.mapping)
     if problems:
         raise UnusableFile(" ".join(problems), {"mapping": problems})
-    needs = {"customers": ("customers.add_customer", "customers.change_customer")}.get(
-        job.kind, ("customers.add_contact", "customers.change_contact")
-    )
+    needs: tuple[str, ...] = {
+        "customers": ("customers.add_customer", "customers.change_customer")
+    }.get(job.kind, ("customers.add_contact", "customers.change_contact"))
     if job.kind == ImportKind.FACTS:
         needs = ("customers.add_personalfact",)
     for permission in needs:
@@ -782,7 +785,11 @@ def run_import(
         raise
     job.status = ImportStatus.PREVIEWED if run.dry_run else ImportStatus.DONE
     job.finished_at = timezone.now()
-    if job.kind == ImportKind.CUSTOMERS and job.mapping and "external_id" not in job.mapping.values():
+    if (
+        job.kind == ImportKind.CUSTOMERS
+        and job.mapping
+        and "external_id" not in job.mapping.values()
+    ):
         job.message = _(
             "No column is an external id: importing this file again would create "
             "these customers again."
@@ -846,7 +853,9 @@ def start_run(by: User, job: ImportJob, *, dry_run: bool) -> ImportJob:
 # Customers
 
 
-def _customer_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+def _customer_batch(
+    run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
+) -> list[int]:
     by = run.by
     parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
     keys = {f["external_id"] for _n, _c, f in parsed if f.get("external_id")}
@@ -854,17 +863,15 @@ def _customer_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[
     for _n, _c, f in parsed:
         if f.get("id") and not f.get("external_id") and str(f["id"]).isdigit():
             ids.add(int(f["id"]))
-    existing = (
-        Customer.objects.filter(external_id__in=keys)
-        if keys
-        else Customer.objects.none()
-    )
+    existing = Customer.objects.filter(external_id__in=keys) if keys else Customer.objects.none()
     by_key = {c.external_id: c for c in existing.prefetch_related("emails", "phones", "tags")}
     by_id: dict[int, Customer] = {}
     if ids:
         by_id = {
             c.pk: c
-            for c in Customer.objects.filter(pk__in=ids).prefetch_related("emails", "phones", "tags")
+            for c in Customer.objects.filter(pk__in=ids).prefetch_related(
+                "emails", "phones", "tags"
+            )
         }
     see_all = by.has_perm("customers.view_all_customers")
     visible_ids: set[int] = set()
@@ -950,9 +957,7 @@ def _current_lists(customer: Customer) -> dict[str, list[str]]:
     }
 
 
-def _customer_differences(
-    customer: Customer, clean: dict[str, Any]
-) -> dict[str, tuple[Any, Any]]:
+def _customer_differences(customer: Customer, clean: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     lists = _current_lists(customer)
     differences: dict[str, tuple[Any, Any]] = {}
     for name, value in clean.items():
@@ -984,9 +989,9 @@ def _write_customers(
 ) -> list[int]:
     """Write one batch: a fixed number of queries, however many rows."""
     by, now = run.by, run.now
-    wanted_tags = {
-        t for _c, clean in new for t in clean.get("tags", [])
-    } | {t for _c, clean, d in changed if "tags" in d for t in clean["tags"]}
+    wanted_tags = {t for _c, clean in new for t in clean.get("tags", [])} | {
+        t for _c, clean, d in changed if "tags" in d for t in clean["tags"]
+    }
     missing = {t.lower(): t for t in wanted_tags if t.lower() not in known_tags}
     if missing:
         Tag.objects.bulk_create([Tag(name=n) for n in missing.values()], ignore_conflicts=True)
@@ -1053,7 +1058,7 @@ def _write_customers(
     for model, name in ((CustomerEmail, "emails"), (CustomerPhone, "phones"), (through, "tags")):
         if replaced[name]:
             doomed = model.objects.filter(customer_id__in=replaced[name])
-            doomed._raw_delete(doomed.db)  # type: ignore[attr-defined]
+            doomed._raw_delete(doomed.db)
     CustomerEmail.objects.bulk_create(emails)
     CustomerPhone.objects.bulk_create(phones)
     through.objects.bulk_create(tag_links)
@@ -1104,7 +1109,9 @@ def _audit_entry(
 # Contacts
 
 
-def _customers_for(fields_list: list[dict[str, Any]], by: User) -> tuple[dict[str, Customer], dict[int, Customer]]:
+def _customers_for(
+    fields_list: list[dict[str, Any]], by: User
+) -> tuple[dict[str, Customer], dict[int, Customer]]:
     keys = {f["customer_external_id"] for f in fields_list if f.get("customer_external_id")}
     ids = {int(f["customer_id"]) for f in fields_list if str(f.get("customer_id", "")).isdigit()}
     visible = Customer.objects.visible_to(by)
@@ -1113,7 +1120,9 @@ def _customers_for(fields_list: list[dict[str, Any]], by: User) -> tuple[dict[st
     return by_key, by_id
 
 
-def _customer_of(fields: dict[str, Any], by_key: dict[str, Customer], by_id: dict[int, Customer]) -> Customer | None:
+def _customer_of(
+    fields: dict[str, Any], by_key: dict[str, Customer], by_id: dict[int, Customer]
+) -> Customer | None:
     if fields.get("customer_external_id"):
         return by_key.get(fields["customer_external_id"])
     raw = str(fields.get("customer_id", ""))
@@ -1124,7 +1133,9 @@ def _no_customer() -> dict[str, list[str]]:
     return {"customer": [_("No such customer.")]}
 
 
-def _contact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+def _contact_batch(
+    run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
+) -> list[int]:
     parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
     by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
     customer_ids = {c.pk for c in [*by_key.values(), *by_id.values()]}
@@ -1138,7 +1149,9 @@ def _contact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[I
             run.reject(errors, number, cells, _no_customer())
             continue
         if customer.kind != CustomerKind.ORGANISATION:
-            run.reject(errors, number, cells, {"customer": [_("Only organisations have contacts.")]})
+            run.reject(
+                errors, number, cells, {"customer": [_("Only organisations have contacts.")]}
+            )
             continue
         data = {k: v for k, v in fields.items() if k in services.CONTACT_FIELDS}
         if "is_primary" in data:
@@ -1186,17 +1199,17 @@ def _matching_contact(candidates: list[Contact], clean: dict[str, Any]) -> Conta
 # Personal facts
 
 
-def _fact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]) -> list[int]:
+def _fact_batch(
+    run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
+) -> list[int]:
     from tendero.customers import knowledge  # written alongside; imported when needed
 
     parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
     by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
     customer_ids = {c.pk for c in [*by_key.values(), *by_id.values()]}
     contacts: dict[tuple[int, str], Contact] = {}
-    for contact in Contact.objects.filter(customer_id__in=customer_ids).exclude(email=""):
-        contacts.setdefault((contact.customer_id, contact.email.lower()), contact)
-    from tendero.customers.models import PersonalFact
-
+    for existing in Contact.objects.filter(customer_id__in=customer_ids).exclude(email=""):
+        contacts.setdefault((existing.customer_id, existing.email.lower()), existing)
     known: set[tuple[Any, ...]] = set()
     for fact in PersonalFact.objects.filter(customer_id__in=customer_ids, retired_at__isnull=True):
         known.add(_fact_key(fact.customer_id, fact.contact_id, fact.__dict__))
@@ -1206,7 +1219,7 @@ def _fact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[Impo
         if customer is None:
             run.reject(errors, number, cells, _no_customer())
             continue
-        contact = None
+        contact: Contact | None = None
         if fields.get("contact_email"):
             contact = contacts.get((customer.pk, fields["contact_email"].lower()))
             if contact is None:
@@ -1239,7 +1252,9 @@ def _fact_batch(run: _Run, batch: list[tuple[int, list[str]]], errors: list[Impo
     return touched
 
 
-def _fact_key(customer_id: int, contact_id: int | None, values: Mapping[str, Any]) -> tuple[Any, ...]:
+def _fact_key(
+    customer_id: int, contact_id: int | None, values: Mapping[str, Any]
+) -> tuple[Any, ...]:
     return (
         customer_id,
         contact_id,
@@ -1260,4 +1275,3 @@ def rate(job: ImportJob) -> float:
 
 def format_errors(errors: Mapping[str, list[str]]) -> str:
     return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
-

@@ -27,7 +27,7 @@ def run_import_job(job_id: int, user_id: int) -> None:
         job.status = ImportStatus.FAILED
         job.message = str(exc.message)[:500]
         job.save(update_fields=["status", "message"])
-    except Exception:  # noqa: BLE001 - run_import marked the job failed and logged it
+    except Exception:
         return
 
 

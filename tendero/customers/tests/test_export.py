@@ -5,6 +5,7 @@ import csv
 import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -22,8 +23,12 @@ from tendero.privacy.models import AuditEntry
 API = "/api/v1"
 
 
-def _csv_rows(response) -> list[dict[str, str]]:
-    content = b"".join(response.streaming_content)
+def _content(response: Any) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+def _csv_rows(response: Any) -> list[dict[str, str]]:
+    content = _content(response)
     assert content.startswith(b"\xef\xbb\xbf")
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
@@ -41,7 +46,10 @@ def customers(make_customer: Callable[..., Customer], sales: User, other_sales: 
             account_executive=sales,
         ),
         "acme": make_customer(
-            display_name="Ferretería Muñoz", kind="organisation", country="ES", account_executive=other_sales
+            display_name="Ferretería Muñoz",
+            kind="organisation",
+            country="ES",
+            account_executive=other_sales,
         ),
         "zoe": make_customer(display_name="Zoë Smith", country="GB", lifecycle_stage="active"),
     }
@@ -75,7 +83,7 @@ def test_xlsx_export(client: Client, manager: User, customers: dict) -> None:
 
     response = client.get(reverse("imports:export_customers") + "?format=xlsx")
 
-    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    workbook = openpyxl.load_workbook(io.BytesIO(_content(response)))
     rows = list(workbook.worksheets[0].iter_rows(values_only=True))
     assert rows[0][:3] == ("id", "external_id", "display_name")
     assert {r[2] for r in rows[1:]} == {"José Pérez Núñez", "Ferretería Muñoz", "Zoë Smith"}
@@ -99,9 +107,9 @@ def test_reader_cannot_export(client: Client, reader: User, customers: dict) -> 
     login(client, reader)
 
     assert client.get(reverse("imports:export_customers")).status_code == 403
-    response = Client(
-        headers={"Authorization": f"Bearer {create_api_token(reader, 't').raw}"}
-    ).get(f"{API}/customers/export")
+    response = Client(headers={"Authorization": f"Bearer {create_api_token(reader, 't').raw}"}).get(
+        f"{API}/customers/export"
+    )
     assert response.status_code == 403
 
 
@@ -129,7 +137,10 @@ def test_export_links_on_the_list_page(client: Client, manager: User, reader: Us
     assert reverse("imports:export_customers") + "?country=ES&amp;format=xlsx" in html
 
     login(client, reader)
-    assert reverse("imports:export_customers") not in client.get(reverse("customers:list")).content.decode()
+    assert (
+        reverse("imports:export_customers")
+        not in client.get(reverse("customers:list")).content.decode()
+    )
 
 
 def test_api_export_with_filters(manager: User, customers: dict) -> None:
@@ -140,7 +151,7 @@ def test_api_export_with_filters(manager: User, customers: dict) -> None:
     bad = client.get(f"{API}/customers/export?format=pdf")
 
     assert [r["display_name"] for r in rows] == ["Zoë Smith"]
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).worksheets[0]
+    sheet = openpyxl.load_workbook(io.BytesIO(_content(xlsx))).worksheets[0]
     assert [r[2] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["Ferretería Muñoz"]
     assert bad.status_code == 422
 
@@ -152,7 +163,7 @@ def test_export_then_import_changes_nothing(
     for file_format in ("csv", "xlsx"):
         response = client.get(reverse("imports:export_customers") + f"?format={file_format}")
         path = tmp_path / f"export.{file_format}"
-        path.write_bytes(b"".join(response.streaming_content))
+        path.write_bytes(_content(response))
         audit = AuditEntry.objects.exclude(action=AuditEntry.Action.ACCESS).count()
         versions = dict(Customer.objects.values_list("pk", "version"))
         out = io.StringIO()

@@ -103,9 +103,11 @@ def test_dry_run_writes_nothing(admin_user: User) -> None:
 
 def test_map_option_names_unrecognised_columns(admin_user: User, tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
-    path.write_text("Ref cliente interno,Denominación social,Mail\nR1,Lucía Vega,lucia@example.es\n")
+    path.write_text(
+        "Ref cliente interno,Denominación social,Mail\nR1,Lucía Vega,lucia@example.es\n"
+    )
 
-    out, err = _import(
+    out, _err = _import(
         "customers",
         str(path),
         "--map",
@@ -127,7 +129,7 @@ def test_unknown_columns_are_reported_and_ignored(admin_user: User, tmp_path: Pa
     path = tmp_path / "extra.csv"
     path.write_text("id,nombre,Color favorito\nA1,Pilar Ruiz,azul\n")
 
-    out, err = _import("customers", str(path), user=admin_user)
+    _out, err = _import("customers", str(path), user=admin_user)
 
     assert "Color favorito" in err
     assert Customer.objects.get(external_id="A1").display_name == "Pilar Ruiz"

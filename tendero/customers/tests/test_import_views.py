@@ -109,7 +109,8 @@ def test_progress_fragment_polls_while_running(client: Client, admin_user: User)
 
     page = client.get(reverse("imports:detail", args=[job.pk])).content.decode()
     fragment = client.get(
-        reverse("imports:detail", args=[job.pk]) + "?fragment=progress", headers={"HX-Request": "true"}
+        reverse("imports:detail", args=[job.pk]) + "?fragment=progress",
+        headers={"HX-Request": "true"},
     )
 
     assert 'hx-trigger="every 1s"' in page
@@ -118,7 +119,8 @@ def test_progress_fragment_polls_while_running(client: Client, admin_user: User)
     assert 'value="40"' in fragment.content.decode()
     ImportJob.objects.filter(pk=job.pk).update(status="done")
     done = client.get(
-        reverse("imports:detail", args=[job.pk]) + "?fragment=progress", headers={"HX-Request": "true"}
+        reverse("imports:detail", args=[job.pk]) + "?fragment=progress",
+        headers={"HX-Request": "true"},
     )
     assert done["HX-Refresh"] == "true"
 

@@ -2,6 +2,7 @@
 rows in batches."""
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -10,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 
 from tendero.accounts.models import User
 from tendero.customers import importing
-from tendero.customers.models import Contact, Customer, ImportRowError, PersonalFact
+from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError, PersonalFact
 from tendero.privacy.models import AuditEntry
 
 
-def _run(user: User, kind: str, path: Path, **options) -> object:
+def _run(user: User, kind: str, path: Path, **options: Any) -> ImportJob:
     job = importing.create_job(user, kind, path, path.name, **options)
     return importing.run_import(job, user)
 
@@ -137,7 +138,9 @@ def test_queries_per_batch_do_not_grow_with_rows(
     with CaptureQueriesContext(connection) as queries:
         importing.run_import(job, admin_user)
     assert job.updated_count == 200
-    assert len(queries) <= counts[1] + 5, "\n".join(q["sql"][:150] for q in queries.captured_queries)
+    assert len(queries) <= counts[1] + 5, "\n".join(
+        q["sql"][:150] for q in queries.captured_queries
+    )
     assert AuditEntry.objects.filter(action=AuditEntry.Action.UPDATE).count() == 200
 
 
@@ -171,9 +174,7 @@ def test_batches_are_all_or_nothing_and_a_rerun_completes(
     assert (again.created_count, again.unchanged_count) == (2, 2)
 
 
-def test_contacts_import_is_idempotent(
-    admin_user: User, make_customer, tmp_path: Path
-) -> None:
+def test_contacts_import_is_idempotent(admin_user: User, make_customer, tmp_path: Path) -> None:
     make_customer(display_name="Ferretería Muñoz", kind="organisation", external_id="F1")
     make_customer(display_name="Ana Persona", external_id="P1")
     path = tmp_path / "contactos.csv"
@@ -248,16 +249,12 @@ def test_sales_rep_with_import_rights_cannot_touch_others_customers(
     assert mine.account_executive_assignments.count() == 1
 
 
-def test_unknown_tags_need_the_right_to_create_tags(
-    service_agent: User, tmp_path: Path
-) -> None:
+def test_unknown_tags_need_the_right_to_create_tags(service_agent: User, tmp_path: Path) -> None:
     assert not service_agent.has_perm("customers.add_tag")
     from django.contrib.auth.models import Permission
 
     service_agent.user_permissions.add(
-        *Permission.objects.filter(
-            codename__in=["import_data", "view_importjob", "add_customer"]
-        )
+        *Permission.objects.filter(codename__in=["import_data", "view_importjob", "add_customer"])
     )
     agent = User.objects.get(pk=service_agent.pk)
     path = tmp_path / "x.csv"

@@ -35,7 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("what", choices=["customers"])
         parser.add_argument("--format", choices=exporting.FORMATS, default="csv")
         parser.add_argument("--output", type=Path, help="File to write (default: standard output).")
-        parser.add_argument("--user", default="", help="Export as this user (default: an administrator).")
+        parser.add_argument(
+            "--user", default="", help="Export as this user (default: an administrator)."
+        )
         parser.add_argument("--q", default="")
         parser.add_argument("--kind", choices=CustomerKind.values)
         parser.add_argument("--lifecycle-stage", choices=LifecycleStage.values)
@@ -62,8 +64,12 @@ class Command(BaseCommand):
             "account_executive_id": executive_id,
             "tag": options["tag"],
             "country": options["country"],
-            "created_after": _moment(options["created_after"]) if options["created_after"] else None,
-            "created_before": _moment(options["created_before"]) if options["created_before"] else None,
+            "created_after": _moment(options["created_after"])
+            if options["created_after"]
+            else None,
+            "created_before": _moment(options["created_before"])
+            if options["created_before"]
+            else None,
         }
         try:
             queryset = exporting.export_queryset(
@@ -77,19 +83,20 @@ class Command(BaseCommand):
             if output is None:
                 shutil.copyfileobj(handle, sys.stdout.buffer)
             else:
-                with output.open("wb") as target:
-                    shutil.copyfileobj(handle, target)
+                with output.open("wb") as binary:
+                    shutil.copyfileobj(handle, binary)
         else:
-            count = 0
-            target = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-            try:
-                for chunk in exporting.csv_chunks(user, queryset, filters):
-                    target.write(chunk)
+            chunks = exporting.csv_chunks(user, queryset, filters)
+            count = -1  # the header is not a customer
+            if output is None:
+                for chunk in chunks:
+                    self.stdout.write(chunk, ending="")
                     count += 1
-            finally:
-                if output is not None:
-                    target.close()
-            count -= 1  # the header
+            else:
+                with output.open("w", encoding="utf-8", newline="") as text:
+                    for chunk in chunks:
+                        text.write(chunk)
+                        count += 1
         if output is not None:
             self.stderr.write(f"{count:,} customers written to {output}.")
 

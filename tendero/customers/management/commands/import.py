@@ -21,7 +21,7 @@ class Command(BaseCommand):
     help = (
         "Import customers, contacts or personal facts from a CSV (UTF-8 or Windows-1252, "
         "comma or semicolon) or XLSX file. Common English and Spanish headers are "
-        "recognised; map the others with --map \"Header=field\". Rows are matched by "
+        'recognised; map the others with --map "Header=field". Rows are matched by '
         "external id, so importing the same file again changes nothing. Exit status: 0 "
         "when the import ran (even with rejected rows), 2 when the file is unusable."
     )
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="HEADER=FIELD",
-            help="Map a column to a field (e.g. \"Código=external_id\"); FIELD empty to ignore it.",
+            help='Map a column to a field (e.g. "Código=external_id"); FIELD empty to ignore it.',
         )
         parser.add_argument("--dry-run", action="store_true", help="Validate only; write nothing.")
         parser.add_argument("--encoding", default="", help="CSV encoding (default: detected).")
@@ -137,4 +137,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Rejected rows written to {errors_path}.")
         else:
             for error in rejected.iterator():
-                self.stdout.write(f"  row {error.row_number}: {importing.format_errors(error.errors)}")
+                self.stdout.write(
+                    f"  row {error.row_number}: {importing.format_errors(error.errors)}"
+                )

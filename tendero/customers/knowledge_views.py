@@ -185,17 +185,21 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record a fact; htmx gets the fresh panel and the timeline is told to refresh."""
+    """Record a fact. From the panel, htmx gets the fresh panel; a form fetched on
+    its own (e.g. next to an interaction, with ?interaction=<id>) swaps itself for a
+    blank one. Either way the timeline and the knowledge panels are told to refresh."""
     _require_perm(request, "customers.add_personalfact")
     customer = _visible_customer(request, pk)
     contacts = _contacts(customer)
     if request.method == "GET":
         form = _add_form(request, customer, contacts)
-        context = {"customer": customer, "form": form}
+        context = {"customer": customer, "form": form, "standalone": True}
         if _is_htmx(request):
             return render(request, FACT_FORM, context)
         return _add_page(request, customer, form, contacts)
     form = FactForm(request.POST, customer=customer, contacts=contacts, auto_id="id_fact_new_%s")
+    form_id = f"knowledge-add-{customer.pk}"
+    standalone = _is_htmx(request) and _htmx_target(request) == form_id
     status = 400
     if form.is_valid():
         try:
@@ -209,19 +213,35 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
             if not _is_htmx(request):
                 messages.success(request, _("Fact recorded."))
                 return redirect(reverse("knowledge:panel", args=[customer.pk]))
-            context = panel_context(request, customer, show_retired=False, contacts=contacts)
-            context["saved"] = True
-            response = render(request, PANEL, context)
+            if standalone:
+                interaction = form.cleaned_data.get("source_interaction_id")
+                fresh = FactForm(
+                    initial={"source_interaction_id": interaction} if interaction else {},
+                    customer=customer,
+                    contacts=contacts,
+                    auto_id="id_fact_new_%s",
+                )
+                context = {"customer": customer, "form": fresh, "standalone": True, "saved": True}
+                response = render(request, FACT_FORM, context)
+            else:
+                context = panel_context(request, customer, show_retired=False, contacts=contacts)
+                context["saved"] = True
+                response = render(request, PANEL, context)
             response["HX-Trigger"] = CHANGED
             return response
-    context = {"customer": customer, "form": form}
+    context = {"customer": customer, "form": form, "standalone": standalone}
     if _is_htmx(request):
         # 200, so that htmx swaps it: the form, errors at the fields, input kept.
         response = render(request, FACT_FORM, context)
-        response["HX-Retarget"] = f"#knowledge-add-{customer.pk}"
+        response["HX-Retarget"] = f"#{form_id}"
         response["HX-Reswap"] = "outerHTML"
         return response
     return _add_page(request, customer, form, contacts, status=status)
+
+
+def _htmx_target(request: HttpRequest) -> str:
+    details: Any = getattr(request, "htmx", None)
+    return str(details.target or "") if details else ""
 
 
 @login_required

@@ -246,6 +246,29 @@ def test_adding_a_fact_learned_in_an_interaction(
     assert PersonalFact.objects.get().source_interaction == call
 
 
+def test_a_form_fetched_on_its_own_swaps_itself_for_a_blank_one(
+    client: Client, sales: User, customer: Customer
+) -> None:
+    call = Interaction.objects.create(
+        customer=customer, channel="phone", direction="inbound", subject="Call"
+    )
+    login(client, sales)
+    form = client.get(add_url(customer) + f"?interaction={call.pk}", headers=HTMX)
+    assert 'hx-target="this"' in form.content.decode()
+    response = client.post(
+        add_url(customer),
+        {"kind": "interest", "text": "Golf", "source_interaction_id": call.pk},
+        headers={**HTMX, "HX-Target": f"knowledge-add-{customer.pk}"},
+    )
+    html = response.content.decode()
+    assert html.startswith("<form") or "<form" in html[:200]
+    assert "Fact recorded." in html
+    assert f'value="{call.pk}"' in html  # the next fact is from the same call
+    assert 'name="text"' in html and "Golf" not in html
+    assert "timeline-changed" in response["HX-Trigger"]
+    assert PersonalFact.objects.get().source_interaction == call
+
+
 def test_reader_cannot_add(client: Client, reader: User, customer: Customer) -> None:
     login(client, reader)
     assert client.get(add_url(customer)).status_code == 403

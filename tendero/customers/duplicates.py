@@ -11,8 +11,8 @@ Similar names (PostgreSQL only, pg_trgm): comparing every name with every other 
 out of the question at a million customers, so names are compared only within
 small blocks of customers that already share the country (set) and the first (or
 the last) word of their name key, e.g. "garcia jose lopez" and "garcia jose lopes".
-The live lookup for one customer uses the trigram index on UPPER(display_name)
-instead, within the same country.
+The live lookup for one customer does the same through the search tokens' index
+(customers with the first or last name-key word as a token, same country).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +36,7 @@ from tendero.customers.models import (
     CustomerPhone,
     DuplicatePair,
     DuplicateReason,
+    SearchToken,
 )
 
 # Beyond this many customers sharing one key, the key is not about identity.
@@ -280,69 +280,72 @@ def _shared_key_matches(
                 found[customer_id].add(reason)
 
 
+def _similar_names(customer: Customer) -> list[int]:
+    """PostgreSQL: customers of the same country sharing the first or last word of
+    the name key (the search tokens' index) whose name key is similar, not equal."""
+    from django.contrib.postgres.search import TrigramSimilarity
+
+    words = customer.name_key.split()
+    tokens = SearchToken.objects.filter(token__in={words[0], words[-1]}).values("customer_id")
+    return list(
+        Customer.objects.filter(country=customer.country, pk__in=tokens)
+        .exclude(pk=customer.pk)
+        .exclude(name_key=customer.name_key)
+        .alias(likeness=TrigramSimilarity("name_key", customer.name_key))
+        .filter(likeness__gte=SIMILARITY_THRESHOLD)
+        .values_list("pk", flat=True)[:_LIVE_ROWS]
+    )
+
+
 def duplicates_of(customer: Customer, user: User | Any) -> list[Candidate]:
     """The customers `user` may see that look like `customer` now (same email, phone,
     tax id or name key; similar name on PostgreSQL), strongest first, excluding
-    pairs someone dismissed. At most four queries, each on an index."""
+    pairs someone dismissed. At most four queries, each on an index: emails and
+    phones (one UNION), name key and tax id, similar names (PostgreSQL), and the
+    candidates themselves."""
     found: dict[int, set[str]] = defaultdict(set)
     own_emails = CustomerEmail.objects.filter(customer=customer).values(upper=Upper("address"))
-    email_rows = (
-        CustomerEmail.objects.annotate(upper=Upper("address"))
-        .filter(upper__in=own_emails)
+    emails = (
+        CustomerEmail.objects.annotate(key=Upper("address"), reason=Value(DuplicateReason.EMAIL))
+        .filter(key__in=own_emails)
         .exclude(customer=customer)
-        .values_list("upper", "customer_id")[:_LIVE_ROWS]
+        .order_by()
+        .values_list("key", "customer_id", "reason")
     )
-    _shared_key_matches(email_rows, DuplicateReason.EMAIL, found)
     own_phones = CustomerPhone.objects.filter(customer=customer).values("number")
-    phone_rows = (
-        CustomerPhone.objects.filter(number__in=own_phones)
+    phones = (
+        CustomerPhone.objects.annotate(key=F("number"), reason=Value(DuplicateReason.PHONE))
+        .filter(number__in=own_phones)
         .exclude(customer=customer)
-        .values_list("number", "customer_id")[:_LIVE_ROWS]
+        .order_by()
+        .values_list("key", "customer_id", "reason")
     )
-    _shared_key_matches(phone_rows, DuplicateReason.PHONE, found)
+    by_reason: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for key, customer_id, reason in emails.union(phones, all=True)[: 2 * _LIVE_ROWS]:
+        by_reason[reason].append((key, customer_id))
 
+    tax_id = customer.tax_id.strip().upper()
     lookups = Q()
     if customer.name_key:
         lookups |= Q(name_key=customer.name_key)
-    if customer.tax_id.strip():
-        lookups |= Q(tax_id__iexact=customer.tax_id.strip())
-    similar = (
-        connection.vendor == "postgresql"
-        and bool(customer.display_name.strip())
-        and bool(customer.country)
-    )
-    same = Customer.objects.all()
-    if similar:
-        # `%` uses the trigram index on UPPER(display_name) (migration 0003).
-        same = same.alias(
-            similar_name=RawSQL(
-                "UPPER(display_name) %% UPPER(%s) AND "
-                "similarity(UPPER(display_name), UPPER(%s)) >= %s",
-                [customer.display_name, customer.display_name, SIMILARITY_THRESHOLD],
-                output_field=BooleanField(),
-            )
-        )
-        lookups |= Q(similar_name=True, country=customer.country)
+    if tax_id:
+        lookups |= Q(tax_id__iexact=tax_id)
     if lookups:
-        same_rows = (
-            same.filter(lookups)
+        same = (
+            Customer.objects.filter(lookups)
             .exclude(pk=customer.pk)
             .values_list("pk", "name_key", "tax_id")[:_LIVE_ROWS]
         )
-        name_groups: list[tuple[str, int]] = []
-        tax_groups: list[tuple[str, int]] = []
-        for pk, name_key, tax_id in same_rows:
+        for pk, name_key, other_tax_id in same:
             if customer.name_key and name_key == customer.name_key:
-                name_groups.append((name_key, pk))
-            elif similar:
-                found[pk].add(DuplicateReason.SIMILAR_NAME)
-            if (
-                customer.tax_id.strip()
-                and tax_id.strip().upper() == customer.tax_id.strip().upper()
-            ):
-                tax_groups.append((tax_id.upper(), pk))
-        _shared_key_matches(name_groups, DuplicateReason.NAME, found)
-        _shared_key_matches(tax_groups, DuplicateReason.TAX_ID, found)
+                by_reason[DuplicateReason.NAME].append((name_key, pk))
+            if tax_id and other_tax_id.strip().upper() == tax_id:
+                by_reason[DuplicateReason.TAX_ID].append((tax_id, pk))
+    for reason, rows in by_reason.items():
+        _shared_key_matches(rows, reason, found)
+    if connection.vendor == "postgresql" and customer.name_key and customer.country:
+        for pk in _similar_names(customer):
+            found[pk].add(DuplicateReason.SIMILAR_NAME)
     if not found:
         return []
     dismissed = DuplicatePair.objects.filter(dismissed_at__isnull=False).filter(

@@ -227,3 +227,21 @@ def test_the_nightly_task_runs_detection(make_customer: MakeCustomer) -> None:
     make_customer(display_name="Night Owl", emails=["owl@example.com"])
     assert detect_duplicate_customers.call_local() == 1
     assert DuplicatePair.objects.open().count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm: PostgreSQL only")
+def test_live_candidates_include_similar_names_on_postgresql(
+    make_customer: MakeCustomer,
+    manager: User,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    me = make_customer(display_name="José García López", country="ES")
+    similar = make_customer(display_name="Garcia Lopes, Jose", country="ES")
+    make_customer(display_name="Jose Garcia Lopes", country="PT")
+    make_customer(display_name="Ramón García Ortiz", country="ES")
+    me = Customer.objects.get(pk=me.pk)
+
+    with django_assert_max_num_queries(4):
+        candidates = duplicates_of(me, manager)
+
+    assert [(c.customer, c.reasons) for c in candidates] == [(similar, ["similar_name"])]

@@ -11,7 +11,14 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tendero.customers.knowledge import UpcomingDate, recent_facts, upcoming_dates
-from tendero.customers.models import AccountExecutiveAssignment, Contact, Customer, PersonalFact
+from tendero.customers.models import (
+    AccountExecutiveAssignment,
+    Contact,
+    Customer,
+    CustomerEmail,
+    CustomerPhone,
+    PersonalFact,
+)
 from tendero.dialogue.models import Interaction
 
 RECENT_FACTS = 5
@@ -40,13 +47,17 @@ class Briefing:
 
 def with_briefing_fields(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     """The customer query of the 360 page: the account executive, the start of
-    their current assignment (their tenure) and the primary email and phone, all
-    in the one row, so the header costs one query."""
+    their current assignment (their tenure) and the primary email and phone
+    (`first_email`, `first_phone`), all in the one row, so the header costs one query."""
     current_assignment = AccountExecutiveAssignment.objects.filter(
         customer_id=OuterRef("pk"), ended_at__isnull=True
     ).values("started_at")[:1]
+    first_email = CustomerEmail.objects.filter(customer_id=OuterRef("pk")).values("address")[:1]
+    first_phone = CustomerPhone.objects.filter(customer_id=OuterRef("pk")).values("number")[:1]
     return queryset.select_related("account_executive").annotate(
-        assigned_since=Subquery(current_assignment)
+        assigned_since=Subquery(current_assignment),
+        first_email=Subquery(first_email),
+        first_phone=Subquery(first_phone),
     )
 
 

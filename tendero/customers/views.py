@@ -238,7 +238,7 @@ def _fetch_360(request: HttpRequest, pk: int, *related: str) -> Customer:
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer 360 page: header, briefing, timeline and what is open. A fixed
     number of queries whatever the length of the customer's history."""
-    customer = _fetch_360(request, pk, "emails", "phones")
+    customer = _fetch_360(request, pk)
     contacts = list(customer.contacts.all()) if customer.is_organisation else []
     departments = _departments()
     context = {
@@ -280,7 +280,7 @@ def customer_knowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def customer_contacts(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = _fetch_360(request, pk, "contacts")
+    customer = _fetch_360(request, pk, "contacts", "emails", "phones")
     return _render_tab(request, customer, "contacts", {"contacts": list(customer.contacts.all())})
 
 

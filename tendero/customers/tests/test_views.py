@@ -118,11 +118,12 @@ def test_manager_sees_every_action_on_a_customer(
     client: Client, manager: User, make_customer: MakeCustomer
 ) -> None:
     customer = make_customer(kind="organisation")
-    html = login(client, manager).get(reverse("customers:detail", args=[customer.pk])).text
+    html = login(client, manager).get(reverse("customers:history", args=[customer.pk])).text
     assert reverse("customers:edit", args=[customer.pk]) in html
     assert reverse("customers:delete", args=[customer.pk]) in html
     assert reverse("customers:change_level", args=[customer.pk]) in html
     assert reverse("customers:assign", args=[customer.pk]) in html
+    html = client.get(reverse("customers:contacts", args=[customer.pk])).text
     assert reverse("customers:contact_create", args=[customer.pk]) in html
 
 
@@ -131,7 +132,8 @@ def test_reader_sees_no_change_actions(
 ) -> None:
     customer = make_customer(kind="organisation")
     login(client, reader)
-    html = client.get(reverse("customers:detail", args=[customer.pk])).text
+    html = client.get(reverse("customers:history", args=[customer.pk])).text
+    html += client.get(reverse("customers:contacts", args=[customer.pk])).text
     assert reverse("customers:edit", args=[customer.pk]) not in html
     assert reverse("customers:delete", args=[customer.pk]) not in html
     assert reverse("customers:change_level", args=[customer.pk]) not in html
@@ -144,7 +146,7 @@ def test_sales_rep_can_edit_and_move_level_but_not_delete_or_assign(
     client: Client, sales: User, make_customer: MakeCustomer
 ) -> None:
     customer = make_customer(account_executive=sales)
-    html = login(client, sales).get(reverse("customers:detail", args=[customer.pk])).text
+    html = login(client, sales).get(reverse("customers:history", args=[customer.pk])).text
     assert reverse("customers:edit", args=[customer.pk]) in html
     assert reverse("customers:change_level", args=[customer.pk]) in html
     assert reverse("customers:delete", args=[customer.pk]) not in html
@@ -156,7 +158,7 @@ def test_service_agent_can_edit_but_not_add_customers(
 ) -> None:
     customer = make_customer()
     login(client, service_agent)
-    html = client.get(reverse("customers:detail", args=[customer.pk])).text
+    html = client.get(reverse("customers:history", args=[customer.pk])).text
     assert reverse("customers:edit", args=[customer.pk]) in html
     assert reverse("customers:change_level", args=[customer.pk]) not in html
     assert reverse("customers:create") not in client.get(reverse("customers:list")).text
@@ -388,7 +390,7 @@ def test_sales_rep_moves_the_relationship_up_with_a_reason(
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.relationship_level == 2
-    page = client.get(reverse("customers:detail", args=[customer.pk])).text
+    page = client.get(reverse("customers:history", args=[customer.pk])).text
     assert "We documented their needs" in page
 
 
@@ -431,7 +433,7 @@ def test_manager_assigns_an_account_executive(
     customer.refresh_from_db()
     assert customer.account_executive == other_sales
     assert AccountExecutiveAssignment.objects.filter(customer=customer).count() == 2
-    page = client.get(reverse("customers:detail", args=[customer.pk])).text
+    page = client.get(reverse("customers:history", args=[customer.pk])).text
     assert "Sergio moved to another region" in page
 
 
@@ -460,7 +462,7 @@ def test_contacts_are_added_edited_and_removed(
     assert response.status_code == 302
     contact = Contact.objects.get()
     assert contact.is_primary
-    assert "Ana Gil" in client.get(reverse("customers:detail", args=[customer.pk])).text
+    assert "Ana Gil" in client.get(reverse("customers:contacts", args=[customer.pk])).text
 
     edit_url = reverse("customers:contact_edit", args=[customer.pk, contact.pk])
     assert client.get(edit_url).status_code == 200
@@ -664,10 +666,14 @@ def test_detail_shows_history_audit_and_tenure(
     html = login(client, manager).get(reverse("customers:detail", args=[customer.pk])).text
     assert "Sergio Peña" in html
     assert "0 days" in html
-    assert "Needs documented" in html
+    assert "Needs documented" in html  # on the timeline
     assert "Valencia" in html
     assert "hola@acme.es" in html
     assert "+34 612 34 56 78" in html
+    html = client.get(reverse("customers:contacts", args=[customer.pk])).text
+    assert "hola@acme.es" in html and "Valencia" in html
+    html = client.get(reverse("customers:history", args=[customer.pk])).text
+    assert "Needs documented" in html
     assert "Audit trail" in html
     assert "→" in html
 
@@ -689,10 +695,15 @@ def test_detail_runs_a_bounded_number_of_queries(
         customer.refresh_from_db()
         services.change_relationship_level(manager, customer, to_level, "Evidence")
     login(client, manager)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("customers:contacts", args=[customer.pk]))
     assert response.text.count("Contact ") >= 8
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("customers:history", args=[customer.pk]))
+    assert response.status_code == 200
 
 
 def test_customer_name_with_html_is_shown_as_text(
@@ -704,6 +715,9 @@ def test_customer_name_with_html_is_shown_as_text(
     for url in (
         reverse("customers:list"),
         reverse("customers:detail", args=[customer.pk]),
+        reverse("customers:history", args=[customer.pk]),
+        reverse("customers:contacts", args=[customer.pk]),
+        reverse("customers:knowledge", args=[customer.pk]),
         reverse("customers:edit", args=[customer.pk]),
         reverse("customers:delete", args=[customer.pk]),
     ):

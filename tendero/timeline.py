@@ -221,21 +221,25 @@ def page(
     with connection.cursor() as db:
         db.execute(sql, [*params, size + 1])
         rows = db.fetchall()
+    def text(value: Any) -> str:
+        # Names are concatenated in SQL ("first last"): a missing person is " ".
+        return str(value or "").strip()
+
     entries = [
         Entry(
             kind=row[0],
             object_id=int(row[1]),
             occurred_at=_as_datetime(row[2]),
-            title=row[3] or "",
-            body=row[4] or "",
-            channel=row[5] or "",
-            direction=row[6] or "",
-            voice=row[7] or "",
-            sentiment=row[8] or "",
-            outcome=row[9] or "",
-            department=row[10] or "",
-            actor=(row[11] or "").strip(),
-            extra=row[12] or "",
+            title=text(row[3]),
+            body=text(row[4]),
+            channel=text(row[5]),
+            direction=text(row[6]),
+            voice=text(row[7]),
+            sentiment=text(row[8]),
+            outcome=text(row[9]),
+            department=text(row[10]),
+            actor=text(row[11]),
+            extra=text(row[12]),
             template=chosen[row[0]].template,
         )
         for row in rows[:size]

@@ -383,3 +383,13 @@ def test_going_quiet_is_scoped_and_ordered(make_customer, sales, other_sales, ma
     assert mine == ["Trusted", "Weekly, 7 late", "Yearly, 30 late"]
     everyone = [c.display_name for c in rhythm.going_quiet(manager, today)]
     assert everyone == ["Trusted", "Olga's", "Weekly, 7 late", "Yearly, 30 late"]
+
+
+def test_refresh_goes_chunk_by_chunk(make_customer, sales, monkeypatch):
+    monkeypatch.setattr(rhythm, "CHUNK", 2)
+    customers = [make_customer(display_name=f"C{i}", account_executive=sales) for i in range(5)]
+    for customer in customers:
+        history(customer, [60, 40, 20])
+    assert rhythm.refresh_contact_rhythms() == 5
+    assert set(Customer.objects.values_list("contact_rhythm_days", flat=True)) == {20}
+    assert rhythm.refresh_contact_rhythms([]) == 0

@@ -29,6 +29,7 @@ from tendero.accounts.models import User
 from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
     AccountExecutiveAssignment,
+    Contact,
     Customer,
     CustomerEmail,
     CustomerMerge,
@@ -286,6 +287,11 @@ def _merge(
         new_tags = list(duplicate.tags.exclude(customers=survivor))
         if new_tags:
             survivor.tags.add(*new_tags)
+        # One primary contact: the survivor's, if it has one.
+        if Contact.objects.filter(customer=survivor, is_primary=True).exists():
+            for contact in Contact.objects.filter(customer_id=duplicate_id, is_primary=True):
+                contact.is_primary = False
+                contact.save(update_fields=["is_primary"])
         DuplicatePair.objects.filter(Q(first_id=duplicate_id) | Q(second_id=duplicate_id)).delete()
         SearchToken.objects.filter(customer_id=duplicate_id).delete()
 

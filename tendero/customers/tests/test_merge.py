@@ -322,3 +322,16 @@ def test_unknown_field_choices_are_refused(make_customer: MakeCustomer, manager:
         "field_choices.city",
     }
     assert Customer.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_merge_keeps_one_primary_contact(make_customer: MakeCustomer, manager: User) -> None:
+    survivor = make_customer(display_name="Acme", kind="organisation")
+    duplicate = make_customer(display_name="ACME", kind="organisation")
+    mine = services.create_contact(manager, survivor, {"first_name": "Ana", "is_primary": True})
+    theirs = services.create_contact(manager, duplicate, {"first_name": "Bea", "is_primary": True})
+    duplicate.refresh_from_db()
+
+    merge(manager, survivor, duplicate)
+
+    assert list(Contact.objects.filter(customer=survivor, is_primary=True)) == [mine]
+    assert Contact.objects.get(pk=theirs.pk).customer == survivor

@@ -154,7 +154,7 @@ def _life_of_the_customers(
     dialogue = create_demo_interactions(customers, users, today)
     counts["interactions"] = dialogue.interactions
     counts["quiet"] = len(dialogue.quiet_customer_ids)
-    counts["facts"] = create_demo_facts(customers, today)
+    counts["facts"] = create_demo_facts(customers, today, fallback=users["manager"])
     counts["recorded_facts"] = record_demo_facts_through_services(customers, users)
     counts["facts"] += counts["recorded_facts"]
     _set_rhythms_by_hand(customers, users, dialogue.rhythms)

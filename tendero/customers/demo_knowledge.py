@@ -242,8 +242,10 @@ class _Knowledge:
         executives: dict[int, User | None],
         interactions: dict[int, list[tuple[int, datetime, int | None]]],
         contacts: dict[int, list[Contact]],
+        fallback: User | None,
     ) -> None:
         self.rng = random.Random(KNOWLEDGE_SEED)
+        self.fallback = fallback
         self.customers = customers
         self.today = today
         self.day = today.date()
@@ -283,7 +285,7 @@ class _Knowledge:
         else:
             span = max((self.today - customer.created_at).total_seconds(), 3600)
             learned_at = customer.created_at + timedelta(seconds=rng.uniform(0, span))
-            executive = self.executives.get(customer.pk)
+            executive = self.executives.get(customer.pk) or self.fallback
             handler_id, source = (executive.pk if executive else None), None
         fact = PersonalFact(
             customer_id=customer.pk,
@@ -401,9 +403,13 @@ class _Knowledge:
             fact.date = self._yearly(fact.date.year, self.rng.randrange(0, UPCOMING_DAYS))
 
 
-def create_demo_facts(customers: Sequence[Customer], today: datetime) -> int:
+def create_demo_facts(
+    customers: Sequence[Customer], today: datetime, fallback: User | None = None
+) -> int:
     """Write the personal facts of `customers` (saved, with their contacts, account
-    executives and interactions saved). Returns how many facts were written."""
+    executives and interactions saved). Each was learned in one of the customer's
+    conversations with their account executive, or else by their account executive,
+    or else by `fallback`. Returns how many facts were written."""
     ids = [c.pk for c in customers]
     executives: dict[int, User | None] = {}
     users = {u.pk: u for u in User.objects.filter(portfolio__in=ids).distinct()}
@@ -420,7 +426,7 @@ def create_demo_facts(customers: Sequence[Customer], today: datetime) -> int:
     contacts: dict[int, list[Contact]] = defaultdict(list)
     for contact in Contact.objects.filter(customer_id__in=ids).order_by("id"):
         contacts[contact.customer_id].append(contact)
-    rows = _Knowledge(customers, today, executives, sales_handled, contacts).build()
+    rows = _Knowledge(customers, today, executives, sales_handled, contacts, fallback).build()
     PersonalFact.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
@@ -448,7 +454,7 @@ def record_demo_facts_through_services(
     the customer's account executive. Returns how many were recorded (0 when the
     knowledge services are not installed)."""
     try:
-        from tendero.customers.knowledge import record_fact  # type: ignore[attr-defined]
+        from tendero.customers.knowledge import record_fact
     except ImportError:
         return 0
     active = {u.pk: u for u in users.values() if u.is_active}

@@ -3,20 +3,38 @@
 Fast rather than pretty. On PostgreSQL the rows go through COPY, on SQLite
 through executemany, in batches inside one transaction (a failed run leaves
 nothing behind). Customer ids are chosen here, continuing after the highest id
-in use, so that emails, phones, assignments, level changes and tags can refer
-to them without reading anything back; `external_id` is `seed-<id>`, unique
-across runs. The rows keep the invariants the services enforce: one open
-account-executive assignment per customer matching `Customer.account_executive`,
-levels that moved one rung at a time, E.164 phones, valid emails.
+in use, so that emails, phones, assignments, level changes, tags, interactions,
+personal facts and search tokens can refer to them without reading anything
+back; `external_id` is `seed-<id>`, unique across runs. The rows keep the
+invariants the services enforce: one open account-executive assignment per
+customer matching `Customer.account_executive`, levels that moved one rung at a
+time, E.164 phones, valid emails, search tokens equal to what
+`tendero.customers.search.tokens_for` gives, `name_key` filled in.
+
+Interactions (20 per customer unless told otherwise) follow each customer's
+rhythm (weekly to half-yearly) over the last three years, with the demo's mix of
+scenes: the account executive's calls and visits, service, technical support,
+billing, logistics and marketing contacts, and the customer's own voice (about
+15% inbound feedback, complaints, ideas and suggestions). One customer in twenty
+has none yet, one in twenty went quiet (last interaction several rhythms ago),
+and the first customer of every block of 100,000 has a very long history
+(LONG_HISTORY interactions) so that benchmarks can show that pages do not slow
+down with history. Interactions are generated customer by customer straight into
+the COPY stream: nothing is held in memory beyond one batch of customers.
+Customers get the rhythm their history shows (`contact_rhythm_days`, learned),
+their `last_interaction_at` and `next_contact_due`, computed as they are written.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import random
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -43,15 +61,36 @@ from tendero.customers.models import (
     Customer,
     CustomerEmail,
     CustomerPhone,
+    FactKind,
     LifecycleStage,
+    PersonalFact,
+    RelationKind,
     RelationshipLevelChange,
+    SearchToken,
     Tag,
 )
+from tendero.dialogue.models import Interaction
 
 SEED_SALES_USERS = tuple(f"seed.sales{n:02d}" for n in range(1, 9))
+# The colleagues who handle what is not the account executive's, by department.
+SEED_STAFF = {
+    "customer-service": (("seed.service01", roles.SERVICE), ("seed.service02", roles.SERVICE)),
+    "technical-support": (("seed.support01", roles.SERVICE), ("seed.support02", roles.SERVICE)),
+    "billing": (("seed.billing01", roles.SERVICE),),
+    "marketing": (("seed.marketing01", roles.MARKETING),),
+}
 SEED_TAGS = ("pyme", "VIP", "leasing", "5G", "roaming", "empresa")
+# The customers with a very long history carry this tag, so benchmarks find them.
+LONG_HISTORY_TAG = "seed-long-history"
+LONG_HISTORY = 2_500
+LONG_HISTORY_EVERY = 100_000
+INTERACTIONS_PER_CUSTOMER = 20
 EXTERNAL_ID_PREFIX = "seed-"
 DEFAULT_BATCH_SIZE = 50_000
+HISTORY_DAYS = 3 * 365
+NO_HISTORY_SHARE = 0.05
+QUIET_SHARE = 0.05
+_DAY = 86_400.0
 # Every phone below is valid for any value of its digits (checked against
 # phonenumbers' metadata in the tests), so no per-row validation is needed.
 _COUNTRIES = (
@@ -64,6 +103,9 @@ _COUNTRIES = (
     ("GB", "en", "GBP", "London", "Greater London", "SE1 9SG", lambda n: f"+4474{n % 10**8:08d}"),
     ("US", "en", "USD", "Austin", "TX", "78701", lambda n: f"+1415{2 + n % 8}{n // 8 % 10**6:06d}"),
 )  # fmt: skip
+# Country calling codes of the phones above, and whether national numbers start with 0.
+_CALLING_CODES = {"ES": ("34", ""), "MX": ("52", ""), "CL": ("56", ""), "GB": ("44", "0"),
+                  "US": ("1", "")}  # fmt: skip
 _STAGES = (
     [LifecycleStage.ACTIVE.value] * 11
     + [LifecycleStage.PROSPECT.value] * 3
@@ -72,6 +114,8 @@ _STAGES = (
     + [LifecycleStage.WON_BACK.value] * 2
 )
 _SOURCES = [s.value for s in AcquisitionSource]
+# Rhythm (days) and weight: most customers hear from us monthly or quarterly.
+_RHYTHMS = ((7, 5), (14, 10), (30, 35), (90, 35), (180, 15))
 
 
 @dataclass(frozen=True)
@@ -81,6 +125,8 @@ class SeedResult:
     seconds: float
     first_id: int
     last_id: int
+    interactions: int = 0
+    interaction_seconds: float = 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -89,6 +135,11 @@ class SeedResult:
     @property
     def customers_per_second(self) -> float:
         return self.customers / self.seconds if self.seconds else 0.0
+
+    @property
+    def interactions_per_second(self) -> float:
+        """Interactions written per second of the time spent writing them."""
+        return self.interactions / self.interaction_seconds if self.interaction_seconds else 0.0
 
 
 def ensure_seed_sales_users() -> list[User]:
@@ -107,40 +158,102 @@ def ensure_seed_sales_users() -> list[User]:
     return list(User.objects.filter(username__in=SEED_SALES_USERS).order_by("username"))
 
 
+def ensure_seed_staff() -> dict[str, list[int]]:
+    """The departments (the demo's) and, for each department other than sales and
+    logistics, the seeded colleagues who handle its interactions (created without a
+    usable password if missing). Returns user ids by department code."""
+    from tendero.dialogue.demo import ensure_departments
+
+    departments = ensure_departments()
+    wanted = [
+        (code, username, role) for code, people in SEED_STAFF.items() for username, role in people
+    ]
+    existing = {u.username: u for u in User.objects.filter(username__in=[w[1] for w in wanted])}
+    groups = {g.name: g for g in Group.objects.filter(name__in={w[2] for w in wanted})}
+    staff: dict[str, list[int]] = {}
+    for code, username, role in wanted:
+        user = existing.get(username)
+        if user is None:
+            user = User.objects.create_user(
+                username=username,
+                first_name="Seed",
+                last_name=username.split(".")[1].capitalize(),
+                department=departments[code],
+            )
+            user.groups.add(groups[role])
+        staff.setdefault(code, []).append(user.pk)
+    return staff
+
+
 def seed_customers(
-    count: int, batch_size: int = DEFAULT_BATCH_SIZE, stdout: Writer | None = None
+    count: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    stdout: Writer | None = None,
+    interactions: int | None = None,
+    facts: bool = True,
 ) -> SeedResult:
     """Append `count` synthetic customers with their emails, phones, account-executive
-    assignments, level changes and tags; everything or nothing.
+    assignments, level changes, tags, search tokens, `interactions` interactions
+    (default INTERACTIONS_PER_CUSTOMER per customer; 0 for none) and, with `facts`,
+    personal facts; everything or nothing.
 
-    Raises ValueError for a count or batch size below 1.
+    Raises ValueError for a count or batch size below 1 or a negative `interactions`.
     """
-    if count < 1 or batch_size < 1:
-        raise ValueError("count and batch_size must be at least 1")
+    if interactions is None:
+        interactions = INTERACTIONS_PER_CUSTOMER * count
+    if count < 1 or batch_size < 1 or interactions < 0:
+        raise ValueError("count and batch_size must be at least 1, interactions at least 0")
     started = time.perf_counter()
     reps = [u.pk for u in ensure_seed_sales_users()]
-    tag_ids = _ensure_tags()
+    staff = ensure_seed_staff()
+    departments = _department_ids()
+    tag_ids, long_tag_id = _ensure_tags()
     postgres = connection.vendor == "postgresql"
     writer: _Writer = _CopyWriter() if postgres else _ExecuteManyWriter()
     rows = 0
+    interaction_seconds = 0.0
     with transaction.atomic():
         replication_role = _skip_foreign_key_triggers() if postgres else None
         first_id = _reserve_customer_ids(count) + 1
-        generator = _Generator(first_id, reps, tag_ids, _timestamp_format(postgres))
+        generator = _Generator(
+            first_id, reps, tag_ids, _timestamp_format(postgres), long_tag_id, facts
+        )
+        history = _History(
+            first_id, count, interactions, reps, staff, departments, generator.now, generator.ts
+        )
+        rebuilt = (
+            _drop_indexes_of_big_tables(
+                {
+                    Interaction: interactions,
+                    SearchToken: 9 * count,
+                    PersonalFact: 2 * count if facts else 0,
+                }
+            )
+            if postgres
+            else []
+        )
         done = 0
         while done < count:
             size = min(batch_size, count - done)
-            batch = generator.batch(first_id + done, size)
+            plans = history.plan_batch(first_id + done, size)
+            batch = generator.batch(first_id + done, size, plans)
             for table, table_rows in batch.items():
                 writer.write(table, table_rows)
                 rows += len(table_rows)
+            interactions_started = time.perf_counter()
+            rows += writer.write(history.table, history.rows(plans, generator.first_names))
+            interaction_seconds += time.perf_counter() - interactions_started
             done += size
             if stdout is not None:
                 elapsed = time.perf_counter() - started
                 stdout.write(
                     f"{done:>12,} / {count:,} customers   {done / elapsed:>9,.0f} customers/s"
-                    f"   {rows / elapsed:>10,.0f} rows/s\n"
+                    f"   {history.written:>12,} interactions   {rows / elapsed:>10,.0f} rows/s\n"
                 )
+        if rebuilt:
+            if stdout is not None:
+                stdout.write(f"Building {len(rebuilt)} indexes…\n")
+            _create_indexes(rebuilt)
         if replication_role is not None:
             with connection.cursor() as cursor:
                 # Inside a caller's transaction, the caller's later writes are checked again.
@@ -148,11 +261,20 @@ def seed_customers(
                     "SELECT set_config('session_replication_role', %s, true)", [replication_role]
                 )
     if postgres:
+        # Fresh statistics, so that the planner uses the indexes on the new rows.
         with connection.cursor() as cursor:
             for model in (*_SEEDED_MODELS, Customer.tags.through):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     seconds = time.perf_counter() - started
-    return SeedResult(count, rows, seconds, first_id, first_id + count - 1)
+    return SeedResult(
+        count,
+        rows,
+        seconds,
+        first_id,
+        first_id + count - 1,
+        history.written,
+        interaction_seconds,
+    )
 
 
 _SEEDED_MODELS: tuple[type[models.Model], ...] = (
@@ -161,15 +283,24 @@ _SEEDED_MODELS: tuple[type[models.Model], ...] = (
     CustomerPhone,
     AccountExecutiveAssignment,
     RelationshipLevelChange,
+    SearchToken,
+    PersonalFact,
+    Interaction,
 )
 
 
-def _ensure_tags() -> list[int]:
-    existing = set(Tag.objects.filter(name__in=SEED_TAGS).values_list("name", flat=True))
-    Tag.objects.bulk_create([Tag(name=name) for name in SEED_TAGS if name not in existing])
-    return list(
-        Tag.objects.filter(name__in=SEED_TAGS).order_by("name").values_list("pk", flat=True)
-    )
+def _ensure_tags() -> tuple[list[int], int]:
+    names = (*SEED_TAGS, LONG_HISTORY_TAG)
+    existing = set(Tag.objects.filter(name__in=names).values_list("name", flat=True))
+    Tag.objects.bulk_create([Tag(name=name) for name in names if name not in existing])
+    ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    return [ids[name] for name in sorted(SEED_TAGS)], ids[LONG_HISTORY_TAG]
+
+
+def _department_ids() -> dict[str, int]:
+    from tendero.organization.models import Department
+
+    return dict(Department.objects.values_list("code", "pk"))
 
 
 def _skip_foreign_key_triggers() -> str | None:
@@ -187,6 +318,48 @@ def _skip_foreign_key_triggers() -> str | None:
             return None
         cursor.execute("SET LOCAL session_replication_role = replica")
         return str(row[1])
+
+
+# Below this many new rows, keeping a table's indexes up to date row by row is cheaper
+# than building them again.
+REBUILD_INDEXES_FROM_ROWS = 200_000
+
+
+def _drop_indexes_of_big_tables(adding: dict[type[models.Model], int]) -> list[str]:
+    """PostgreSQL: for each table that is about to get at least REBUILD_INDEXES_FROM_ROWS
+    new rows and more than it already has, drop its secondary indexes (not the primary
+    key, not unique ones, not those backing a constraint): building an index once over
+    sorted rows is several times faster than inserting 20,000,000 rows into ten indexes
+    one by one. Returns the definitions to create again (before commit; a failed run
+    rolls the drops back with everything else)."""
+    definitions: list[str] = []
+    with connection.cursor() as cursor:
+        for model, rows in adding.items():
+            if rows < REBUILD_INDEXES_FROM_ROWS:
+                continue
+            table = model._meta.db_table
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+            existing = max(float(cursor.fetchone()[0]), 0.0)  # -1 when never analysed
+            if existing >= rows:
+                continue
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i WHERE i.indrelid = %s::regclass "
+                "AND NOT i.indisprimary AND NOT i.indisunique "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+                [table],
+            )
+            for name, definition in cursor.fetchall():
+                cursor.execute(f"DROP INDEX {name}")  # a regclass name, quoted as needed
+                definitions.append(str(definition))
+    return definitions
+
+
+def _create_indexes(definitions: list[str]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in definitions:
+            cursor.execute(definition)
 
 
 def _reserve_customer_ids(count: int) -> int:
@@ -217,10 +390,11 @@ def _reserve_customer_ids(count: int) -> int:
     return base
 
 
-def _timestamp_format(postgres: bool) -> Callable[[datetime], str]:
-    # Django keeps aware datetimes as naive UTC text on SQLite.
+def _timestamp_format(postgres: bool) -> Callable[[datetime], Any]:
+    # psycopg dumps aware datetimes itself (in C); Django keeps them as naive UTC text
+    # on SQLite.
     if postgres:
-        return lambda moment: moment.isoformat()
+        return lambda moment: moment
     return lambda moment: moment.replace(tzinfo=None).isoformat(" ")
 
 
@@ -244,26 +418,292 @@ def _default(field: models.Field[Any, Any]) -> Any:
     return field.get_db_prep_save(value, connection)
 
 
+@dataclass
+class _Plan:
+    """One customer's history: `count` interactions, the last at `end` (epoch seconds),
+    about `gap` seconds apart going back; the account executive `rep` since
+    `rep_since`, `previous_rep` before."""
+
+    customer_id: int
+    organisation: bool
+    language: str
+    created: float
+    count: int = 0
+    end: float = 0.0
+    gap: float = 0.0
+    rep: int = 0
+    previous_rep: int | None = None
+    rep_since: float = 0.0
+    rhythm_days: int | None = None
+
+
+class _History:
+    """The interactions of the seeded customers: how many each one gets (exactly
+    `total` in all, spread by their rhythms), and the rows themselves, generated
+    customer by customer."""
+
+    def __init__(
+        self,
+        first_id: int,
+        count: int,
+        total: int,
+        reps: list[int],
+        staff: dict[str, list[int]],
+        departments: dict[str, int],
+        now: datetime,
+        ts: Callable[[datetime], Any],
+    ) -> None:
+        from tendero.dialogue import demo as dialogue_demo
+
+        self.rng = random.Random(first_id * 31 + 7)
+        self.first_id = first_id
+        self.count = count
+        self.total = total
+        self.reps = reps
+        self.staff = staff
+        self.departments = departments
+        self.now = now.timestamp()
+        self.ts = ts
+        self.written = 0
+        self.long_ids = (
+            {cid for cid in range(first_id, first_id + count, LONG_HISTORY_EVERY)}
+            if total >= 4 * LONG_HISTORY
+            else set()
+        )
+        self.long_total = LONG_HISTORY * len(self.long_ids)
+        self.table = _Table(
+            Interaction,
+            (
+                "customer_id", "channel", "direction", "voice", "department_id",
+                "handled_by_id", "occurred_at", "subject", "notes", "sentiment", "outcome",
+                "follow_up_on", "follow_up_done_at", "created_by_id", "created_at",
+                "updated_at",
+            ),
+        )  # fmt: skip
+        # Pools of pre-drawn scenes (the demo's), one per kind of customer and language:
+        # drawing from a pool costs one random number per interaction.
+        self.pools: dict[tuple[bool, str], list[tuple[Any, ...]]] = {}
+        pool_rng = random.Random(20_261_126)
+        for organisation in (False, True):
+            for language in ("es", "en"):
+                pool = []
+                for _n in range(4096):
+                    scene = dialogue_demo.pick_scene(pool_rng, organisation)
+                    text = pool_rng.choice(scene.texts[language])
+                    pool.append(
+                        (
+                            dialogue_demo.pick_channel(pool_rng, scene),
+                            str(scene.direction),
+                            str(scene.voice),
+                            departments.get(scene.department),
+                            scene.department,
+                            text.subject,
+                            text.notes,
+                            "{name}" in text.notes,
+                            dialogue_demo.pick_sentiment(pool_rng, scene),
+                            text.outcome,
+                            scene.follow_up,
+                        )
+                    )
+                self.pools[(organisation, language)] = pool
+
+    def plan_batch(self, first_id: int, size: int) -> list[_Plan]:
+        """How many interactions each customer of the batch gets and when: the batch
+        gets its share of the total (long histories apart), spread by span/rhythm."""
+        rng = self.rng
+        plans = []
+        weights = []
+        start_of_history = self.now - HISTORY_DAYS * _DAY
+        for cid in range(first_id, first_id + size):
+            plans.append(_Plan(cid, False, "es", 0.0))
+        # The customers' creation times are drawn by the customer generator; the
+        # history only needs a span, so it draws its own independent of them.
+        for plan in plans:
+            plan.created = self.now - rng.uniform(60, 8 * 365 * _DAY)
+            if plan.customer_id in self.long_ids or rng.random() >= NO_HISTORY_SHARE:
+                start = max(plan.created, start_of_history)
+                rhythm = rng.choices(_RHYTHMS_DAYS, cum_weights=_RHYTHMS_CUMULATIVE)[0]
+                weights.append(max((self.now - start) / _DAY / rhythm, 1.0))
+            else:
+                weights.append(0.0)
+        done_before = first_id - self.first_id
+        share = self._share(done_before + size) - self._share(done_before)
+        long_here = [p for p in plans if p.customer_id in self.long_ids]
+        for plan in long_here:
+            plan.count = LONG_HISTORY
+            weights[plan.customer_id - first_id] = 0.0
+        _spread(plans, weights, share)
+        for plan in plans:
+            if plan.count:
+                start = max(plan.created, start_of_history)
+                quiet = rng.random() < QUIET_SHARE and plan.customer_id not in self.long_ids
+                span = self.now - start
+                # The gap the count implies, then the end: a quiet relationship's last
+                # interaction lies three to six gaps back, an ordinary one within a gap.
+                gap = span / plan.count
+                back = gap * (rng.uniform(3, 6) if quiet else rng.uniform(0.05, 0.8))
+                back = min(back, span * 0.5)
+                plan.end = self.now - back
+                plan.gap = (plan.end - start) / plan.count
+                plan.rhythm_days = _learned_rhythm(plan.gap, plan.count, plan.end, self.now)
+        return plans
+
+    def _share(self, customers_done: int) -> int:
+        """Interactions (outside the long histories) due to the first `customers_done`."""
+        spread = max(self.total - self.long_total, 0)
+        return round(spread * customers_done / self.count)
+
+    def rows(self, plans: list[_Plan], first_names: dict[int, str]) -> Iterator[tuple[Any, ...]]:
+        """The batch's interactions, newest first per customer, one tuple at a time."""
+        rng = self.rng
+        random_ = rng.random
+        ts = self.ts
+        extra = self.table.defaults
+        staff = self.staff
+        today = datetime.fromtimestamp(self.now, UTC).date()
+        for plan in plans:
+            if not plan.count:
+                continue
+            pool = self.pools[(plan.organisation, plan.language)]
+            size = len(pool)
+            name = first_names.get(plan.customer_id, "")
+            moment = plan.end
+            floor = plan.created + 60  # nothing before the customer existed
+            for number in range(plan.count):
+                (
+                    channel, direction, voice, department_id, department, subject, notes,
+                    has_name, sentiment, outcome, follow_up,
+                ) = pool[int(random_() * size)]  # fmt: skip
+                if number:
+                    moment = max(moment - plan.gap * (0.6 + 0.8 * random_()), floor)
+                occurred = datetime.fromtimestamp(moment, UTC)
+                if department == "sales":
+                    handler = plan.rep if moment >= plan.rep_since else plan.previous_rep
+                elif department in staff:
+                    people = staff[department]
+                    handler = people[int(random_() * len(people))]
+                else:
+                    handler = None
+                follow_up_on = None
+                done_at = None
+                if follow_up and random_() < follow_up:
+                    due = (occurred + timedelta(days=1 + int(random_() * 14))).date()
+                    follow_up_on = due.isoformat()
+                    if (today - due).days > 3 and random_() < 0.93:
+                        done_at = ts(occurred + timedelta(days=(today - due).days // 2 or 1))
+                occurred_text = ts(occurred)
+                yield (
+                    plan.customer_id, channel, direction, voice, department_id, handler,
+                    occurred_text, subject, notes.format(name=name) if has_name else notes,
+                    sentiment, outcome, follow_up_on, done_at, handler, occurred_text,
+                    done_at or occurred_text, *extra,
+                )  # fmt: skip
+            self.written += plan.count
+
+
+_RHYTHMS_DAYS = [days for days, _weight in _RHYTHMS]
+_RHYTHMS_CUMULATIVE = list(itertools.accumulate(weight for _days, weight in _RHYTHMS))
+
+
+def _spread(plans: list[_Plan], weights: list[float], total: int) -> None:
+    """Add `total` interactions to the plans in proportion to `weights`, exactly
+    (largest remainders get what rounding down leaves)."""
+    weight_sum = sum(weights)
+    if not weight_sum or total <= 0:
+        return
+    shares = [w * total / weight_sum for w in weights]
+    counts = [int(s) for s in shares]
+    left = total - sum(counts)
+    order = sorted(range(len(plans)), key=lambda i: shares[i] - counts[i], reverse=True)
+    for i in order[:left]:
+        counts[i] += 1
+    for plan, n in zip(plans, counts, strict=True):
+        plan.count += n
+
+
+def _learned_rhythm(gap: float, count: int, end: float, now: float) -> int | None:
+    """What `tendero.dialogue.rhythm` learns from such a history: the mean gap of the
+    last 365 days, in days, within 7..365, if at least 3 interactions fall in it."""
+    window_start = now - 365 * _DAY
+    if end < window_start:
+        return None
+    in_window = min(count, int((end - window_start) / gap) + 1)
+    if in_window < 3:
+        return None
+    return max(7, min(365, round(gap / _DAY)))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_tokens(display_name: str) -> frozenset[str]:
+    from tendero.customers.search import tokens_from
+
+    return frozenset(tokens_from(display_name=display_name))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _name_key(display_name: str) -> str:
+    from tendero.customers.search import name_key
+
+    return name_key(display_name)
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _email_tokens(address: str) -> set[str]:
+    """What search.email_tokens gives for a lower-case ASCII address, without the
+    Unicode normalisation: the address, its local part and the local part's words."""
+    local = address.rpartition("@")[0]
+    return {address, local, *_ASCII_WORD.findall(local)}
+
+
+def _phone_tokens(country: str, number: str) -> set[str]:
+    """What search.phone_tokens gives for the seeded phones, without parsing them: the
+    E.164 digits, the national significant number and the national dialling digits."""
+    digits = number[1:]
+    calling_code, trunk = _CALLING_CODES[country]
+    national = digits[len(calling_code) :]
+    return {digits, national, trunk + national}
+
+
 class _Generator:
     def __init__(
         self,
         first_id: int,
         reps: list[int],
         tag_ids: list[int],
-        timestamp: Callable[[datetime], str],
+        timestamp: Callable[[datetime], Any],
+        long_tag_id: int,
+        facts: bool,
     ) -> None:
+        from tendero.customers.demo_knowledge import (
+            ENGLISH_FAMILY_NAMES,
+            INTERESTS,
+            SPANISH_FAMILY_NAMES,
+        )
+        from tendero.customers.search import email_tokens, tax_id_token
+
+        self.email_tokens = email_tokens
+        self.tax_id_token = tax_id_token
         self.rng = random.Random(first_id)
         self.reps = reps
         self.tag_ids = tag_ids
+        self.long_tag_id = long_tag_id
+        self.with_facts = facts
         self.ts = timestamp
         self.now = datetime.now(UTC).replace(microsecond=0)
+        self.first_names: dict[int, str] = {}
+        self.interests = INTERESTS
+        self.family_names = {"es": SPANISH_FAMILY_NAMES, "en": ENGLISH_FAMILY_NAMES}
         self.customer = _Table(
             Customer,
             (
                 "id", "kind", "display_name", "preferred_name", "tax_id", "external_id",
                 "street", "city", "region", "postal_code", "country", "language", "currency",
                 "acquisition_source", "lifecycle_stage", "relationship_level",
-                "account_executive_id", "version", "created_at", "updated_at",
+                "account_executive_id", "version", "created_at", "updated_at", "name_key",
+                "contact_rhythm_days", "contact_rhythm_learned", "last_interaction_at",
+                "next_contact_due",
             ),
         )  # fmt: skip
         self.email = _Table(CustomerEmail, ("customer_id", "address", "position"))
@@ -277,6 +717,15 @@ class _Generator:
             ("customer_id", "from_level", "to_level", "changed_at", "changed_by_id", "reason"),
         )
         self.tags = _Table(Customer.tags.through, ("customer_id", "tag_id"))
+        self.token = _Table(SearchToken, ("customer_id", "token"))
+        self.fact = _Table(
+            PersonalFact,
+            (
+                "customer_id", "kind", "text", "relation", "related_name", "date",
+                "recurs_yearly", "month_day", "learned_by_id", "learned_at", "created_at",
+                "updated_at",
+            ),
+        )  # fmt: skip
         self.spanish_people = [
             (first, last, _ascii(first), _ascii(last))
             for first in SPANISH_FIRST_NAMES
@@ -288,20 +737,26 @@ class _Generator:
             for last in ENGLISH_SURNAMES
         ]
 
-    def batch(self, first_id: int, size: int) -> dict[_Table, list[tuple[Any, ...]]]:
+    def batch(
+        self, first_id: int, size: int, plans: list[_Plan]
+    ) -> dict[_Table, list[tuple[Any, ...]]]:
         rng = self.rng
         ts = self.ts
         customers, emails, phones, assignments, changes, tags = [], [], [], [], [], []
+        tokens: list[tuple[Any, ...]] = []
+        facts: list[tuple[Any, ...]] = []
         c_extra, e_extra, p_extra = self.customer.defaults, self.email.defaults, self.phone.defaults
         a_extra, l_extra, t_extra = (
             self.assignment.defaults,
             self.change.defaults,
             self.tags.defaults,
         )
-        for cid in range(first_id, first_id + size):
+        k_extra, f_extra = self.token.defaults, self.fact.defaults
+        self.first_names = {}
+        for cid, plan in zip(range(first_id, first_id + size), plans, strict=True):
             country, language, currency, city, region, postal, phone = rng.choice(_COUNTRIES)
             spanish = language == "es"
-            created = self.now - timedelta(seconds=rng.randrange(60, 8 * 365 * 86400))
+            created = datetime.fromtimestamp(plan.created, UTC).replace(microsecond=0)
             rep = self.reps[cid % len(self.reps)]
             if rng.random() < 0.2:
                 kind = "organisation"
@@ -313,6 +768,7 @@ class _Generator:
                 )
                 email = f"info.{cid}@example.com"
                 tax_id = spanish_cif("B", cid % 10**7) if country == "ES" else ""
+                first = ""
             else:
                 kind = "person"
                 first, last, first_ascii, last_ascii = rng.choice(
@@ -328,6 +784,9 @@ class _Generator:
                     tax_id = chilean_rut(5_000_000 + cid % 20_000_000)
                 else:
                     tax_id = ""
+            plan.organisation = kind == "organisation"
+            plan.language = language
+            self.first_names[cid] = first or name
             street = (
                 f"{rng.choice(SPANISH_STREETS)}, {cid % 200 + 1}"
                 if spanish
@@ -335,21 +794,39 @@ class _Generator:
             )
             level = 2 if rng.random() < 0.2 else 1
             created_text = ts(created)
+            phone_number = phone(cid)
+            last_interaction = datetime.fromtimestamp(plan.end, UTC) if plan.count else None
+            next_due = (
+                (last_interaction.date() + timedelta(days=plan.rhythm_days)).isoformat()
+                if last_interaction is not None and plan.rhythm_days
+                else None
+            )
             customers.append(
                 (
                     cid, kind, name, "", tax_id, f"{EXTERNAL_ID_PREFIX}{cid}", street, city,
                     region, postal, country, language, currency, rng.choice(_SOURCES),
                     rng.choice(_STAGES), level, rep, 1, created_text, created_text,
-                    *c_extra,
+                    _name_key(name), plan.rhythm_days, plan.rhythm_days is not None,
+                    ts(last_interaction) if last_interaction else None, next_due, *c_extra,
                 )
             )  # fmt: skip
             emails.append((cid, email, 0, *e_extra))
-            phones.append((cid, phone(cid), 0, *p_extra))
+            phones.append((cid, phone_number, 0, *p_extra))
+            found = set(_name_tokens(name))
+            found |= _email_tokens(email) if email.isascii() else self.email_tokens(email)
+            found |= _phone_tokens(country, phone_number)
+            if tax_id:
+                found.add(self.tax_id_token(tax_id))
+            tokens += [(cid, token, *k_extra) for token in found]
             current_from = created
+            plan.rep = rep
+            plan.rep_since = plan.created
             if rng.random() < 0.2:
                 # An earlier account executive, before the current one took over.
                 current_from = created + (self.now - created) / 2
                 previous = self.reps[(cid + 1) % len(self.reps)]
+                plan.previous_rep = previous
+                plan.rep_since = current_from.timestamp()
                 assignments.append(
                     (cid, previous, created_text, ts(current_from), None, "New customer", *a_extra)
                 )
@@ -361,6 +838,10 @@ class _Generator:
                 changes.append((cid, 1, 2, changed, rep, "Needs documented.", *l_extra))
             if rng.random() < 0.3:
                 tags.append((cid, rng.choice(self.tag_ids), *t_extra))
+            if plan.count >= LONG_HISTORY:
+                tags.append((cid, self.long_tag_id, *t_extra))
+            if self.with_facts and kind == "person":
+                facts += self._facts(cid, language, rep, created, f_extra)
         return {
             self.customer: customers,
             self.email: emails,
@@ -368,11 +849,43 @@ class _Generator:
             self.assignment: assignments,
             self.change: changes,
             self.tags: tags,
+            self.token: tokens,
+            self.fact: facts,
         }
+
+    def _facts(
+        self, cid: int, language: str, rep: int, created: datetime, extra: tuple[Any, ...]
+    ) -> list[tuple[Any, ...]]:
+        """An interest for most people, a birthday for many, a family member for some."""
+        rng = self.rng
+        learned = self.ts(created + (self.now - created) * rng.random())
+        rows = []
+        if rng.random() < 0.8:
+            text = rng.choice(self.interests[language])
+            rows.append(
+                (cid, FactKind.INTEREST.value, text, "", "", None, False, None, rep, learned,
+                 learned, learned, *extra)
+            )  # fmt: skip
+        if rng.random() < 0.6:
+            day = date(1950 + rng.randrange(55), rng.randrange(1, 13), rng.randrange(1, 29))
+            label = "Cumpleaños" if language == "es" else "Birthday"
+            rows.append(
+                (cid, FactKind.IMPORTANT_DATE.value, label, "", "", day.isoformat(), True,
+                 day.month * 100 + day.day, rep, learned, learned, learned, *extra)
+            )  # fmt: skip
+        if rng.random() < 0.3:
+            relation = rng.choice((RelationKind.SPOUSE.value, RelationKind.CHILD.value))
+            rows.append(
+                (cid, FactKind.FAMILY_MEMBER.value, "", relation,
+                 rng.choice(self.family_names[language]), None, False, None, rep, learned,
+                 learned, learned, *extra)
+            )  # fmt: skip
+        return rows
 
 
 class _Writer:
-    def write(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
+    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
+        """Write `rows` (any iterable: it is consumed once) and return how many."""
         raise NotImplementedError
 
 
@@ -380,26 +893,33 @@ class _CopyWriter(_Writer):
     """PostgreSQL COPY: one round trip per table and batch; psycopg formats the rows
     in C (several times faster than joining strings in Python)."""
 
-    def write(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
+    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
+        if isinstance(rows, list) and not rows:
+            return 0
         quote = connection.ops.quote_name
         columns = ", ".join(quote(c) for c in table.columns)
         sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        written = 0
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            write_row = copy.write_row
             for row in rows:
-                copy.write_row(row)
+                write_row(row)
+                written += 1
+        return written
 
 
 class _ExecuteManyWriter(_Writer):
-    def write(self, table: _Table, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
+    CHUNK = 10_000
+
+    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(c) for c in table.columns)
         placeholders = ", ".join(["%s"] * len(table.columns))
+        sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        written = 0
+        iterator = iter(rows)
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                rows,
-            )
+            while chunk := list(itertools.islice(iterator, self.CHUNK)):
+                cursor.executemany(sql, chunk)
+                written += len(chunk)
+        return written

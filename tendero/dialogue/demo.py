@@ -665,7 +665,7 @@ def _interactions_for(
         scene = pick_scene(rng, organisation)
         channel = pick_channel(rng, scene)
         weekend_ok = channel in (Channel.CHAT, Channel.SOCIAL, Channel.WEB, Channel.SMS)
-        occurred_at = business_moment(rng, moment, customer.country.code or "", weekend_ok)
+        occurred_at = business_moment(rng, moment, str(customer.country or ""), weekend_ok)
         if occurred_at >= today:  # a weekend moved to a Monday that has not come yet
             occurred_at -= timedelta(days=7)
         occurred_at = max(occurred_at, plan.start)
@@ -675,6 +675,7 @@ def _interactions_for(
         contact = None
         if people and scene.key not in ("campaign", "delivery"):
             contact = people[0] if rng.random() < 0.7 else rng.choice(people)
+        handler: User | None
         if scene.by_account_executive:
             handler = executive_at(history, occurred_at) or manager
         else:

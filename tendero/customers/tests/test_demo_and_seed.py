@@ -3,26 +3,35 @@
 import itertools
 import random
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
-from django.db.models import Count, Q
+from django.core.management import CommandError, call_command
+from django.db.models import Count, F, Max, Q
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
-from tendero.customers import demo, seeding
+from tendero.customers import demo, demo_knowledge, seeding
 from tendero.customers.models import (
+    FAMILY_RELATIONS,
     AccountExecutiveAssignment,
     Contact,
     Customer,
     CustomerEmail,
     CustomerPhone,
+    DuplicatePair,
+    FactKind,
+    PersonalFact,
     RelationshipLevelChange,
+    SearchToken,
 )
 from tendero.customers.validation import normalise_email, normalise_phone
+from tendero.dialogue.models import Interaction
+from tendero.privacy.models import AuditEntry
 
 SMALL_DEMO = 300
 
@@ -163,7 +172,8 @@ def test_demo_organisations_have_one_to_four_contacts_with_one_primary(
 def test_demo_tax_ids_look_right_for_their_country(
     demo_logins: list[tuple[str, str, str]],
 ) -> None:
-    for customer in Customer.objects.filter(country="ES"):
+    # Duplicates typed in a hurry may lack the tax id; every tax id present is right.
+    for customer in Customer.objects.filter(country="ES").exclude(tax_id=""):
         if customer.is_organisation:
             assert customer.tax_id[0] in "AB"
             assert customer.tax_id == demo.spanish_cif(
@@ -171,7 +181,7 @@ def test_demo_tax_ids_look_right_for_their_country(
             )
         else:
             assert customer.tax_id == demo.spanish_nif(int(customer.tax_id[:8]))
-    for customer in Customer.objects.filter(country="CL"):
+    for customer in Customer.objects.filter(country="CL").exclude(tax_id=""):
         number = int(customer.tax_id.split("-")[0].replace(".", ""))
         assert customer.tax_id == demo.chilean_rut(number)
     assert demo.chilean_rut(12_345_678) == "12.345.678-5"
@@ -252,3 +262,245 @@ def test_seeded_phone_patterns_are_valid_for_any_digits() -> None:
 def test_seed_refuses_an_empty_run(db: None) -> None:
     with pytest.raises(ValueError):
         seeding.seed_customers(0)
+
+
+# --- the demo customers as people: knowledge, important dates, duplicates ----------
+
+
+def _next_occurrence_days(month_day: int, today: date) -> int:
+    month, day = divmod(month_day, 100)
+    for year in (today.year, today.year + 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # 29 February in a common year
+            candidate = date(year, 2, 28)
+        if candidate >= today:
+            return (candidate - today).days
+    raise AssertionError(month_day)  # pragma: no cover
+
+
+def test_demo_people_have_interests_preferences_families_and_dates_in_their_language(
+    demo_logins: list[tuple[str, str, str]],
+) -> None:
+    facts = PersonalFact.objects.all()
+    kinds = Counter(facts.values_list("kind", flat=True))
+    assert set(kinds) >= {
+        FactKind.INTEREST,
+        FactKind.PREFERENCE,
+        FactKind.DISLIKE,
+        FactKind.FAMILY_MEMBER,
+        FactKind.IMPORTANT_DATE,
+        FactKind.PROFESSIONAL_GOAL,
+    }
+    people = Customer.objects.filter(kind="person")
+    known = people.filter(facts__isnull=False).distinct().count()
+    assert known >= 0.75 * people.count()
+    # Organisations: facts about their contacts, and the company's anniversary.
+    assert facts.filter(contact__isnull=False).exists()
+    assert facts.filter(
+        contact__isnull=True, customer__kind="organisation", kind=FactKind.IMPORTANT_DATE
+    ).exists()
+    for fact in facts.filter(kind=FactKind.FAMILY_MEMBER):
+        assert fact.related_name
+        assert fact.relation in FAMILY_RELATIONS
+    assert facts.filter(kind=FactKind.FAMILY_MEMBER, relation="child", date__isnull=False).exists()
+    for fact in facts.filter(recurs_yearly=True):
+        assert fact.date is not None
+        assert fact.month_day == fact.date.month * 100 + fact.date.day
+    recorded = {
+        language: {str(data["text"]) for data in demo_knowledge.RECORDED_FACTS[language]}
+        for language in ("es", "en")
+    }
+    spanish = set(demo_knowledge.INTERESTS["es"]) | recorded["es"]
+    english = set(demo_knowledge.INTERESTS["en"]) | recorded["en"]
+    for text, language in facts.filter(kind=FactKind.INTEREST).values_list(
+        "text", "customer__language"
+    ):
+        assert text in (spanish if language == "es" else english)
+    # Each was learned by someone, most of them in one of the customer's interactions.
+    assert not facts.filter(learned_by__isnull=True).exists()
+    learned_in = facts.filter(source_interaction__isnull=False)
+    assert learned_in.count() > 0.5 * facts.count()
+    for fact in learned_in.select_related("source_interaction")[:300]:
+        assert fact.source_interaction is not None
+        assert fact.source_interaction.customer_id == fact.customer_id
+        assert fact.learned_at == fact.source_interaction.occurred_at
+
+
+def test_about_one_customer_in_twenty_has_a_date_coming_up_in_the_next_30_days(
+    db: None,
+) -> None:
+    demo.create_demo_data(customers=1000)
+    today = timezone.now().date()
+    soon = {
+        customer_id
+        for customer_id, month_day in PersonalFact.objects.filter(
+            recurs_yearly=True, retired_at__isnull=True
+        ).values_list("customer_id", "month_day")
+        if month_day is not None and _next_occurrence_days(month_day, today) <= 30
+    }
+    assert 0.03 * 1000 <= len(soon) <= 0.08 * 1000
+
+
+def test_demo_records_a_few_facts_through_the_services_so_the_audit_trail_shows_them(
+    demo_logins: list[tuple[str, str, str]],
+) -> None:
+    entries = AuditEntry.objects.get_for_model(PersonalFact)
+    assert entries.count() >= 5
+    for entry in entries:
+        assert entry.actor is not None
+        fact = PersonalFact.objects.get(pk=entry.object_pk)
+        assert fact.learned_by_id == entry.actor_id
+        assert fact.customer.account_executive_id == entry.actor_id
+
+
+def test_demo_has_duplicates_that_duplicate_detection_finds(db: None) -> None:
+    out = StringIO()
+    demo.create_demo_data(stdout=out, customers=600)
+    # 600 customers: up to one in twenty made a duplicate of another.
+    assert "(15 of them duplicates of others)" in out.getvalue()
+    lower_case = Customer.objects.filter(display_name__regex=r"^[a-z ]+$")
+    assert lower_case.exists()
+    surname_first = Customer.objects.filter(display_name__contains=", ")
+    assert surname_first.exists()
+    pairs = DuplicatePair.objects.all()
+    assert pairs.count() >= 10
+    reasons = {reason for pair in pairs for reason in pair.reasons}
+    assert {"email", "phone", "tax_id"} <= reasons
+    for customer in lower_case:
+        assert pairs.filter(Q(first=customer) | Q(second=customer)).exists(), customer
+    assert "possible duplicates to review" in out.getvalue()
+
+
+def test_demo_customers_are_in_the_search_index(
+    demo_logins: list[tuple[str, str, str]],
+) -> None:
+    from tendero.customers import search
+
+    for customer in Customer.objects.prefetch_related("emails", "phones", "contacts")[:100]:
+        stored = set(SearchToken.objects.filter(customer=customer).values_list("token", flat=True))
+        assert stored == search.tokens_for(customer)
+        assert customer.name_key == search.name_key(customer.display_name)
+
+
+# --- seeding interactions, facts and search tokens ----------------------------------
+
+
+def test_seeding_writes_exactly_the_interactions_asked_for_with_realistic_rhythms(
+    db: None,
+) -> None:
+    result = seeding.seed_customers(1000, batch_size=300, interactions=20_000)
+    assert result.interactions == 20_000
+    interactions = Interaction.objects.all()
+    assert interactions.count() == 20_000
+    per_customer = Counter(interactions.values_list("customer_id", flat=True))
+    # One customer has a very long history on purpose, and carries a tag saying so.
+    long = Customer.objects.filter(tags__name=seeding.LONG_HISTORY_TAG)
+    assert list(long.values_list("pk", flat=True)) == [result.first_id]
+    assert per_customer[result.first_id] == seeding.LONG_HISTORY
+    # About one in twenty has no history yet.
+    without = 1000 - len(per_customer)
+    assert 20 <= without <= 90
+    others = [n for pk, n in per_customer.items() if pk != result.first_id]
+    assert max(others) < 200 and min(others) >= 1
+    now = timezone.now()
+    assert not interactions.filter(occurred_at__gt=now).exists()
+    assert not interactions.filter(occurred_at__lt=now - timedelta(days=3 * 365 + 1)).exists()
+    total = interactions.count()
+    voice = interactions.exclude(voice="")
+    assert 0.1 <= voice.count() / total <= 0.2
+    assert not voice.filter(direction="outbound").exists()
+    assert len(set(interactions.values_list("channel", flat=True))) >= 8
+    assert set(interactions.values_list("department__code", flat=True)) == {
+        "sales",
+        "customer-service",
+        "technical-support",
+        "billing",
+        "logistics",
+        "marketing",
+    }
+    # Sales interactions are the account executive's of the moment.
+    sales_handlers = set(
+        interactions.filter(department__code="sales").values_list("handled_by", flat=True)
+    )
+    assert sales_handlers <= set(
+        User.objects.filter(username__in=seeding.SEED_SALES_USERS).values_list("pk", flat=True)
+    )
+    assert interactions.filter(follow_up_on__isnull=False, follow_up_done_at__isnull=True).exists()
+    assert not interactions.filter(created_at__lt=F("customer__created_at")).exists()
+
+
+def test_seeded_customers_know_their_last_interaction_and_rhythm(db: None) -> None:
+    seeding.seed_customers(400, interactions=8000)
+    latest = dict(
+        Interaction.objects.values("customer_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("customer_id", "latest")
+    )
+    for customer in Customer.objects.all():
+        assert customer.last_interaction_at == latest.get(customer.pk)
+        if customer.contact_rhythm_days is not None:
+            assert customer.contact_rhythm_learned
+            assert 7 <= customer.contact_rhythm_days <= 365
+            assert customer.last_interaction_at is not None
+            assert customer.next_contact_due == (
+                customer.last_interaction_at.date() + timedelta(days=customer.contact_rhythm_days)
+            )
+    today = timezone.now().date()
+    overdue = Customer.objects.filter(next_contact_due__lt=today - timedelta(days=7)).count()
+    assert 4 <= overdue <= 60  # about one relationship in twenty is going quiet
+
+
+def test_seeded_search_tokens_and_name_keys_match_the_search_index(db: None) -> None:
+    from tendero.customers import search
+
+    seeding.seed_customers(300, interactions=0)
+    assert not Interaction.objects.exists()
+    for customer in Customer.objects.prefetch_related("emails", "phones", "contacts"):
+        stored = set(SearchToken.objects.filter(customer=customer).values_list("token", flat=True))
+        assert stored == search.tokens_for(customer), customer.pk
+        assert customer.name_key == search.name_key(customer.display_name)
+    # Indexing again finds nothing to change.
+    before = SearchToken.objects.count()
+    search.index_customers()
+    assert SearchToken.objects.count() == before
+
+
+def test_seeded_phone_and_email_tokens_are_what_search_computes() -> None:
+    from tendero.customers import search
+
+    rng = random.Random(11)
+    for country, *_fields, phone in seeding._COUNTRIES:
+        for n in (0, 7, 10**8 - 1, *(rng.randrange(10**9) for _ in range(200))):
+            assert seeding._phone_tokens(country, phone(n)) == search.phone_tokens(phone(n))
+    for address in ("jose.garcia.12@example.com", "info.9@example.com", "dsouza.o.1@example.net"):
+        assert seeding._email_tokens(address) == search.email_tokens(address)
+
+
+def test_seeded_facts_are_about_people_with_yearly_dates_indexed(db: None) -> None:
+    seeding.seed_customers(300, interactions=0)
+    facts = PersonalFact.objects.all()
+    assert facts.count() > 200
+    assert not facts.filter(customer__kind="organisation").exists()
+    for fact in facts.filter(recurs_yearly=True):
+        assert fact.date is not None
+        assert fact.month_day == fact.date.month * 100 + fact.date.day
+    assert facts.filter(kind=FactKind.FAMILY_MEMBER).exclude(related_name="").exists()
+    seeding.seed_customers(100, interactions=0, facts=False)
+    assert PersonalFact.objects.count() == facts.count()
+
+
+def test_seed_command_takes_interactions_and_no_facts(db: None) -> None:
+    out = StringIO()
+    call_command("seed", customers=200, interactions=3000, no_facts=True, stdout=out)
+    assert Interaction.objects.count() == 3000
+    assert not PersonalFact.objects.exists()
+    assert "3,000 interactions" in out.getvalue()
+    assert "interactions/s" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("seed", customers=10, interactions=-1, stdout=out)
+
+
+def test_seeding_refuses_negative_interactions(db: None) -> None:
+    with pytest.raises(ValueError):
+        seeding.seed_customers(10, interactions=-5)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -180,8 +181,19 @@ def _last_interaction() -> Subquery:
 def _refresh_rows(rows: QuerySet[Customer], today: date) -> int:
     """Three UPDATEs over `rows`: last interaction, learned rhythm, next contact due.
 
-    Separate statements because each one reads what the previous one wrote.
+    Separate statements because each one reads what the previous one wrote; one
+    transaction so a chunk is never left half done.
     """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Each statement is cheap (an index scan per customer) but estimated
+            # expensive, so PostgreSQL would spend most of the time JIT-compiling it.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return _refresh_rows_now(rows, today)
+
+
+def _refresh_rows_now(rows: QuerySet[Customer], today: date) -> int:
     rows.update(last_interaction_at=_last_interaction())
     # Customers without a rhythm set by hand learn theirs. When the last year says
     # too little (fewer than 3 interactions), the rhythm learned before is kept: a

@@ -60,8 +60,10 @@ from tendero.customers.models import (
     LifecycleStage,
     PersonalFact,
     RelationKind,
+    SearchToken,
     Tag,
 )
+from tendero.customers.search import name_key, tokens_from
 from tendero.privacy.models import AuditEntry
 
 logger = logging.getLogger(__name__)
@@ -828,10 +830,8 @@ def _save_progress(job: ImportJob, outcome: Outcome) -> None:
 
 
 def _index_for_search(customer_ids: list[int]) -> None:
-    try:
-        from tendero.customers.search import index_customers
-    except ImportError:
-        return
+    from tendero.customers.search import index_customers
+
     index_customers(customer_ids)
 
 
@@ -1004,6 +1004,8 @@ def _write_customers(
                 setattr(customer, name, value)
         customer.account_executive = executive
         customer.created_at = customer.updated_at = now
+        # Set here so that indexing for search finds nothing more to write on the row.
+        customer.name_key = name_key(customer.display_name)
         customers.append(customer)
     Customer.objects.bulk_create(customers)
     emails: list[CustomerEmail] = []
@@ -1032,6 +1034,9 @@ def _write_customers(
             else:
                 setattr(customer, name, clean[name])
                 update_fields.add(name)
+                if name == "display_name":
+                    customer.name_key = name_key(customer.display_name)
+                    update_fields.add("name_key")
         customer.version += 1
         customer.updated_at = now
         if "emails" in differences:
@@ -1084,7 +1089,25 @@ def _write_customers(
         changes = {name: [_text(b), _text(a)] for name, (b, a) in differences.items()}
         entries.append(_audit_entry(content_type, customer, AuditEntry.Action.UPDATE, changes, run))
     AuditEntry.objects.bulk_create(entries)
-    return [c.pk for c in customers] + [c.pk for c, _clean, _d in changed]
+    # New customers are indexed for search here, in the batch's transaction (they have
+    # no tokens and no contacts yet); changed ones are re-indexed after the batch.
+    SearchToken.objects.bulk_create(
+        [
+            SearchToken(customer_id=customer.pk, token=token)
+            for customer, clean in new
+            for token in sorted(
+                tokens_from(
+                    display_name=customer.display_name,
+                    preferred_name=customer.preferred_name,
+                    tax_id=customer.tax_id,
+                    emails=clean.get("emails", []),
+                    phones=clean.get("phones", []),
+                )
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return [c.pk for c, _clean, _d in changed]
 
 
 def _audit_entry(

@@ -1,5 +1,6 @@
 """Background work on customers (huey). Tasks are thin: they take ids and call a service."""
 
+from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 
 from tendero.accounts.models import User
@@ -18,7 +19,7 @@ def run_import_job(job_id: int, user_id: int) -> None:
         return
     if user is None:
         job.status = ImportStatus.FAILED
-        job.message = "The user who started this import is no longer active."
+        job.message = _("The user who started this import is no longer active.")
         job.save(update_fields=["status", "message"])
         return
     try:

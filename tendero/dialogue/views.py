@@ -111,6 +111,8 @@ def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Interaction logged."))
                 return redirect(customer.get_absolute_url())
             form = _log_form(customer)
+            # Ready for the next one: htmx focuses an autofocus field it swaps in.
+            form.fields["subject"].widget.attrs["autofocus"] = True
     context = {"customer": customer, "log_form": form, "saved": saved}
     if _htmx(request):
         response = render(

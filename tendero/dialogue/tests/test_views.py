@@ -65,6 +65,7 @@ def test_logging_with_htmx_answers_a_fresh_form_and_tells_the_timeline(client, s
     body = response.content.decode()
     assert "Logged" in body
     assert 'value="Asked about delivery"' not in body  # a fresh, empty form
+    assert "autofocus" in body
     interaction = Interaction.objects.get()
     assert interaction.customer == customer
     assert interaction.notes == "Friday"
@@ -383,3 +384,14 @@ def test_outsider_sees_neither_list(client, outsider):
     login(client, outsider)
     assert client.get(reverse("dialogue:voice")).status_code == 403
     assert client.get(reverse("dialogue:going_quiet")).status_code == 403
+
+
+def test_pages_render_in_spanish(client, sales, customer):
+    overdue(customer, 3)
+    voice(sales, customer, "idea")
+    login(client, sales)
+    client.cookies["tendero_language"] = "es"
+    for url in (reverse("dialogue:voice"), reverse("dialogue:going_quiet"), log_url(customer)):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert 'lang="es"' in response.content.decode()

@@ -706,7 +706,8 @@ class _Run:
         for index, cell in enumerate(cells):
             header = self.headers[index] if index < len(self.headers) else f"#{index + 1}"
             if cell.strip() or index < len(self.headers):
-                raw[header or f"#{index + 1}"] = cell
+                # PostgreSQL's JSON cannot hold NUL characters.
+                raw[header or f"#{index + 1}"] = cell.replace("\x00", "")
         return raw
 
     def reject(
@@ -716,7 +717,7 @@ class _Run:
             ImportRowError(
                 job_id=self.job.pk,
                 row_number=number,
-                errors={k: [str(m) for m in v] for k, v in errors.items()},
+                errors={k: [str(m).replace("\x00", "") for m in v] for k, v in errors.items()},
                 values=self.raw(cells),
             )
         )
@@ -748,8 +749,7 @@ def run_import(
     path = Path(job.stored_path)
     shape = job_shape(job)
     ImportRowError.objects.filter(job=job).delete()
-    job.total_rows = count_data_rows(path, shape)
-    job.processed_rows = job.created_count = job.updated_count = 0
+    job.total_rows = job.processed_rows = job.created_count = job.updated_count = 0
     job.unchanged_count = job.error_count = 0
     job.status = ImportStatus.RUNNING
     job.started_at = timezone.now()
@@ -762,9 +762,13 @@ def run_import(
         ImportKind.CONTACTS: _contact_batch,
         ImportKind.FACTS: _fact_batch,
     }[ImportKind(job.kind)]
-    rows = iter_data_rows(path, shape)
+    first_row = 2
     try:
+        job.total_rows = count_data_rows(path, shape)
+        job.save(update_fields=["total_rows"])
+        rows = iter_data_rows(path, shape)
         while batch := list(itertools.islice(rows, BATCH_SIZE)):
+            first_row = batch[0][0]
             with transaction.atomic():
                 errors: list[ImportRowError] = []
                 touched = write_batch(run, batch, errors)
@@ -779,8 +783,11 @@ def run_import(
         logger.exception("Import %s failed", job.pk)
         job.status = ImportStatus.FAILED
         job.message = (
-            _("The import stopped at row %(row)d: %(error)s")
-            % {"row": run.outcome.processed + 2, "error": exc}
+            _(
+                "The import stopped in the rows from %(row)d on (rows before them were "
+                "imported; running the same file again completes it): %(error)s"
+            )
+            % {"row": first_row, "error": exc}
         )[:500]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])

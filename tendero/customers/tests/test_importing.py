@@ -277,3 +277,26 @@ def test_created_customers_are_searchable(admin_user: User, tmp_path: Path) -> N
     customer = Customer.objects.get(external_id="S1")
     assert customer.name_key == "begona larranaga"
     assert SearchToken.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_nul_characters_reject_the_row_not_the_import(admin_user: User, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(
+        b"id,nombre,telefono\n" + b"a" * 70_000 + b",x,1\nN1,Nu\x00l,6\x0012\nN2,Bien,\n"
+    )
+
+    job = _run(admin_user, "customers", path)
+
+    assert job.status == "done"
+    assert Customer.objects.filter(external_id="N2").exists()
+    assert not Customer.objects.filter(external_id="N1").exists()
+
+
+def test_delimiter_and_encoding_can_be_given(admin_user: User, tmp_path: Path) -> None:
+    path = tmp_path / "x.txt"
+    path.write_bytes("id|nombre\nD1|Señora Ñúñez\n".encode("latin-1"))
+
+    job = _run(admin_user, "customers", path, encoding="latin-1", delimiter="|")
+
+    assert (job.encoding, job.delimiter) == ("latin-1", "|")
+    assert Customer.objects.get(external_id="D1").display_name == "Señora Ñúñez"

@@ -57,6 +57,8 @@ def _strip_marks(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower case without accents: "José" → "jose", "Straße" → "strasse", "Ñu" → "nu"."""
+    if text.isascii():
+        return text.lower()
     # Case folding can produce characters that decompose again (İ → i̇): strip twice.
     return _strip_marks(_strip_marks(text).casefold())
 
@@ -102,11 +104,14 @@ def phone_tokens(number: str) -> set[str]:
         parsed = phonenumbers.parse(number if number.startswith("+") else f"+{digits}", None)
     except phonenumbers.NumberParseException:
         return found
-    found.add(phonenumbers.national_significant_number(parsed))
-    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    national_digits = re.sub(r"\D", "", national)
-    if national_digits:
-        found.add(national_digits[:TOKEN_LENGTH])
+    national = phonenumbers.national_significant_number(parsed)
+    found.add(national)
+    # Dialled at home with a trunk prefix (0 in the UK, France, Germany...).
+    region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    trunk = metadata.national_prefix if metadata is not None else None
+    if trunk and trunk.isdigit():
+        found.add(f"{trunk}{national}"[:TOKEN_LENGTH])
     return {token for token in found if token}
 
 
@@ -236,29 +241,73 @@ def _batches(customer_ids: Iterable[int] | None) -> Iterator[list[int]]:
         last = batch[-1]
 
 
+def collect_tokens(
+    customers: Iterable[tuple[int, str, str, str]],
+    emails: Iterable[tuple[int, str]] = (),
+    phones: Iterable[tuple[int, str]] = (),
+    contacts: Iterable[tuple[int, str, str, str]] = (),
+) -> dict[int, set[str]]:
+    """The tokens of many customers from plain rows: (id, display_name, preferred_name,
+    tax_id), (customer id, address), (customer id, number) and (customer id,
+    first_name, last_name, preferred_name). What batch indexing and migrations call."""
+    addresses: dict[int, list[str]] = {}
+    for customer_id, address in emails:
+        addresses.setdefault(customer_id, []).append(address)
+    numbers: dict[int, list[str]] = {}
+    for customer_id, number in phones:
+        numbers.setdefault(customer_id, []).append(number)
+    contact_names: dict[int, list[str]] = {}
+    for customer_id, *names in contacts:
+        contact_names.setdefault(customer_id, []).extend(name for name in names if name)
+    return {
+        pk: tokens_from(
+            display_name=display_name,
+            preferred_name=preferred_name,
+            tax_id=tax_id,
+            emails=addresses.get(pk, ()),
+            phones=numbers.get(pk, ()),
+            contact_names=contact_names.get(pk, ()),
+        )
+        for pk, display_name, preferred_name, tax_id in customers
+    }
+
+
 def index_customers(
     customer_ids: Iterable[int] | None = None,
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Rebuild the search tokens and name_key of these customers (None: all of them, in
-    batches). Writes only what changed, so it is safe to run twice. Returns how many
-    customers were indexed; `progress` is called with the running total after each batch.
-    """
-    from tendero.customers.models import Contact, Customer, SearchToken
+    batches of 2,000). Writes only what changed, so it is safe to run twice. Returns how
+    many customers were indexed; `progress` is called with the running total after
+    each batch. Call it inside the transaction that changed the customers."""
+    from tendero.customers.models import (
+        Contact,
+        Customer,
+        CustomerEmail,
+        CustomerPhone,
+        SearchToken,
+    )
 
     done = 0
     for batch in _batches(customer_ids):
-        customers = list(
-            Customer.objects.filter(pk__in=batch)
-            .only("pk", "display_name", "preferred_name", "tax_id", "name_key")
-            .prefetch_related(
-                "emails",
-                "phones",
-                _contacts_prefetch(Contact),
+        rows = list(
+            Customer.objects.filter(pk__in=batch).values_list(
+                "pk", "display_name", "preferred_name", "tax_id", "name_key"
             )
         )
-        wanted = {customer.pk: tokens_for(customer) for customer in customers}
+        wanted = collect_tokens(
+            [row[:4] for row in rows],
+            CustomerEmail.objects.filter(customer_id__in=batch).values_list(
+                "customer_id", "address"
+            ),
+            CustomerPhone.objects.filter(customer_id__in=batch).values_list(
+                "customer_id", "number"
+            ),
+            Contact.objects.filter(customer_id__in=batch).values_list(
+                "customer_id", "first_name", "last_name", "preferred_name"
+            ),
+        )
         with transaction.atomic():
             stale: list[int] = []
             present: dict[int, set[str]] = {pk: set() for pk in wanted}
@@ -276,30 +325,18 @@ def index_customers(
                 for pk, tokens in wanted.items()
                 for token in sorted(tokens - present[pk])
             ]
-            SearchToken.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
-            renamed = []
-            for customer in customers:
-                key = name_key(customer.display_name)
-                if customer.name_key != key:
-                    customer.name_key = key
-                    renamed.append(customer)
+            SearchToken.objects.bulk_create(new, batch_size=2000, ignore_conflicts=True)
+            renamed = [
+                Customer(pk=pk, name_key=key)
+                for pk, display_name, _preferred, _tax_id, old_key in rows
+                if (key := name_key(display_name)) != old_key
+            ]
             if renamed:
                 Customer.objects.bulk_update(renamed, ["name_key"], batch_size=1000)
-        done += len(customers)
+        done += len(rows)
         if progress is not None:
             progress(done)
     return done
-
-
-def _contacts_prefetch(contact_model: Any) -> Any:
-    from django.db.models import Prefetch
-
-    return Prefetch(
-        "contacts",
-        queryset=contact_model.objects.only(
-            "pk", "customer_id", "first_name", "last_name", "preferred_name"
-        ),
-    )
 
 
 # ---------------------------------------------------------------- searching
@@ -324,12 +361,16 @@ def _prefix_conditions(prefix: str) -> list[Any]:
     return conditions
 
 
-def _has_token_starting_with(prefix: str) -> Exists:
+def _has_token_starting_with(prefix: str, outer: str = "pk", *, as_range: bool = False) -> Exists:
+    """The customer (`outer`) has a token starting with `prefix`. As a plain LIKE the
+    check runs on the customer's own few tokens (the (customer, token) index); as a
+    byte-order range (`as_range`) the database may instead read the whole range once."""
     from tendero.customers.models import SearchToken
 
-    return Exists(
-        SearchToken.objects.filter(*_prefix_conditions(prefix), customer_id=OuterRef("pk"))
-    )
+    tokens = SearchToken.objects.filter(customer_id=OuterRef(outer))
+    if as_range:
+        return Exists(tokens.filter(*_prefix_conditions(prefix)))
+    return Exists(tokens.filter(token__startswith=prefix))
 
 
 def matching_condition(q: str) -> Q | None:
@@ -338,8 +379,9 @@ def matching_condition(q: str) -> Q | None:
     parsed = parse_query(q)
     if not parsed:
         return None
-    condition = Q()
-    for word in parsed.words:
+    driving, *others = parsed.words
+    condition = Q(_has_token_starting_with(driving, as_range=True))
+    for word in others:
         condition &= Q(_has_token_starting_with(word))
     return condition
 
@@ -355,33 +397,53 @@ def filter_customers(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]
     return queryset.filter(condition)
 
 
+RANGE_SAMPLE = 5000
+
+
+def _rarest_first(query_words: Sequence[str]) -> list[str]:
+    """The words ordered by how many tokens start with each (counted up to RANGE_SAMPLE,
+    in one query over the index), longest first among equals. Driving the scan with
+    the rarest word keeps "mar gar" from probing every "mar…" customer for a "gar…"."""
+    from tendero.customers.models import SearchToken
+
+    selects = []
+    params: list[Any] = []
+    for word in query_words:
+        sample = SearchToken.objects.filter(*_prefix_conditions(word)).values("pk")
+        sql, sample_params = sample[:RANGE_SAMPLE].query.sql_with_params()
+        # Django compiled `sql`; the words travel as parameters.
+        selects.append(f"(SELECT COUNT(*) FROM ({sql}) AS sample)")  # noqa: S608
+        params.extend(sample_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        counts = cursor.fetchone()
+    ranked = sorted(zip(query_words, counts, strict=True), key=lambda wc: (wc[1], -len(wc[0])))
+    return [word for word, _count in ranked]
+
+
 def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[tuple[int, str]]:
-    """(customer id, matched token) of the first `limit` visible customers, in token
-    order, each customer once. One query, or two when a page of token rows held
-    many tokens of the same customers."""
+    """(customer id, matched token) of the first `limit` visible customers, in the order
+    of the tokens their driving word matched, each customer once. A single word: one
+    query, or two when a page of token rows held many tokens of the same customers.
+    Several words: one query to find the rarest, which drives, and one for the rows."""
     from tendero.customers.models import Customer, SearchToken
 
     visible = Customer.objects.visible_to(user)
     if visible.query.is_empty():
         return []
-    driving, *others = parsed.words
+    driving, *others = _rarest_first(parsed.words) if len(parsed.words) > 1 else parsed.words
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))
     # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
     if visible.query.has_filters():
         rows = rows.filter(customer__in=visible.values("pk"))
     for word in others:
-        rows = rows.filter(
-            Exists(
-                SearchToken.objects.filter(
-                    *_prefix_conditions(word), customer_id=OuterRef("customer_id")
-                )
-            )
-        )
+        rows = rows.filter(_has_token_starting_with(word, "customer_id"))
     rows = rows.order_by(_token_expression().asc(), "customer_id")
     found: dict[int, str] = {}
-    fetch = limit * 3
+    fetch = limit * 4
     after: str | None = None
-    for _attempt in range(2):
+    # One more page at most, and none after the query that chose the driving word.
+    for _attempt in range(1 if others else 2):
         page = rows
         if after is not None:
             # Carry on from the last token seen, without the customers already found.

@@ -1,67 +1,62 @@
 """Search tokens and name keys for the customers that existed before search as you
-type: in batches, writing only what is missing or changed (safe to run again)."""
+type: in batches, writing only what is missing or changed (safe to run again).
+Uses only the pure normalisation functions of tendero.customers.search."""
 
 from django.db import migrations
-from django.db.models import Prefetch
 
-from tendero.customers.search import name_key, tokens_from
+from tendero.customers.search import collect_tokens, name_key
 
 BATCH_SIZE = 2000
 
 
 def backfill_search_tokens(apps, schema_editor):
     Customer = apps.get_model("customers", "Customer")
+    CustomerEmail = apps.get_model("customers", "CustomerEmail")
+    CustomerPhone = apps.get_model("customers", "CustomerPhone")
     Contact = apps.get_model("customers", "Contact")
     SearchToken = apps.get_model("customers", "SearchToken")
     db = schema_editor.connection.alias
-    contacts = Contact.objects.using(db).only(
-        "pk", "customer_id", "first_name", "last_name", "preferred_name"
-    )
     last = 0
     while True:
-        customers = list(
+        rows = list(
             Customer.objects.using(db)
             .filter(pk__gt=last)
             .order_by("pk")
-            .only("pk", "display_name", "preferred_name", "tax_id", "name_key")
-            .prefetch_related("emails", "phones", Prefetch("contacts", queryset=contacts))[
-                :BATCH_SIZE
-            ]
+            .values_list("pk", "display_name", "preferred_name", "tax_id", "name_key")[:BATCH_SIZE]
         )
-        if not customers:
+        if not rows:
             return
-        last = customers[-1].pk
+        last = rows[-1][0]
+        ids = [row[0] for row in rows]
+        wanted = collect_tokens(
+            [row[:4] for row in rows],
+            CustomerEmail.objects.using(db)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "address"),
+            CustomerPhone.objects.using(db)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "number"),
+            Contact.objects.using(db)
+            .filter(customer_id__in=ids)
+            .values_list("customer_id", "first_name", "last_name", "preferred_name"),
+        )
         existing = set(
             SearchToken.objects.using(db)
-            .filter(customer_id__in=[c.pk for c in customers])
+            .filter(customer_id__in=ids)
             .values_list("customer_id", "token")
         )
-        new = []
-        renamed = []
-        for customer in customers:
-            tokens = tokens_from(
-                display_name=customer.display_name,
-                preferred_name=customer.preferred_name,
-                tax_id=customer.tax_id,
-                emails=[email.address for email in customer.emails.all()],
-                phones=[phone.number for phone in customer.phones.all()],
-                contact_names=[
-                    name
-                    for contact in customer.contacts.all()
-                    for name in (contact.first_name, contact.last_name, contact.preferred_name)
-                    if name
-                ],
-            )
-            new.extend(
-                SearchToken(customer_id=customer.pk, token=token)
-                for token in sorted(tokens)
-                if (customer.pk, token) not in existing
-            )
-            key = name_key(customer.display_name)
-            if customer.name_key != key:
-                customer.name_key = key
-                renamed.append(customer)
-        SearchToken.objects.using(db).bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        new = [
+            SearchToken(customer_id=pk, token=token)
+            for pk, tokens in wanted.items()
+            for token in sorted(tokens)
+            if (pk, token) not in existing
+        ]
+        SearchToken.objects.using(db).bulk_create(new, batch_size=2000, ignore_conflicts=True)
+        renamed = [
+            Customer(pk=pk, name_key=key)
+            for pk, display_name, _preferred, _tax_id, old_key in rows
+            if (key := name_key(display_name)) != old_key
+        ]
         Customer.objects.using(db).bulk_update(renamed, ["name_key"], batch_size=1000)
 
 

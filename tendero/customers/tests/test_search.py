@@ -327,7 +327,7 @@ def test_results_carry_what_a_result_shows(manager: User, people: dict[str, Cust
     [jose] = search_customers(manager, "jose per", limit=1)
     assert jose.primary_email_address == "jose.perez@example.com"  # type: ignore[attr-defined]
     assert jose.primary_phone_number == "+34612345678"  # type: ignore[attr-defined]
-    assert jose.matched_token == "jose"  # type: ignore[attr-defined]
+    assert jose.matched_token in {"jose", "perez"}  # type: ignore[attr-defined]
 
 
 def test_search_runs_a_bounded_number_of_queries(

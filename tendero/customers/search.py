@@ -107,7 +107,7 @@ def phone_tokens(number: str) -> set[str]:
     national = phonenumbers.national_significant_number(parsed)
     found.add(national)
     # Dialled at home with a trunk prefix (0 in the UK, France, Germany...).
-    region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    region = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
     trunk = metadata.national_prefix if metadata is not None else None
     if trunk and trunk.isdigit():

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps
 from django.db import connection
+from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
 from tendero.customers import services
@@ -196,11 +197,11 @@ def test_index_customers_is_idempotent_and_repairs_the_index(
 
 
 def test_tokens_for_reads_prefetched_relations(
-    make_customer: MakeCustomer, django_assert_num_queries: Callable[..., object]
+    make_customer: MakeCustomer, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     make_customer(display_name="Ana Gil", emails=["ana@example.com"], phones=["+34612345678"])
     customer = Customer.objects.prefetch_related("emails", "phones", "contacts").get()
-    with django_assert_num_queries(0):  # type: ignore[operator]
+    with django_assert_num_queries(0):
         found = tokens_for(customer)
     assert {"ana", "gil", "ana@example.com", "34612345678"} <= found
 
@@ -333,7 +334,7 @@ def test_results_carry_what_a_result_shows(manager: User, people: dict[str, Cust
 def test_search_runs_a_bounded_number_of_queries(
     manager: User,
     make_customer: MakeCustomer,
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for n in range(30):
         make_customer(
@@ -341,10 +342,10 @@ def test_search_runs_a_bounded_number_of_queries(
         )
     manager = User.objects.get(pk=manager.pk)
     manager.has_perm("customers.view_all_customers")  # permissions cached, as in a request
-    with django_assert_max_num_queries(3):  # type: ignore[operator]
+    with django_assert_max_num_queries(3):
         results = search_customers(manager, "cliente", limit=50)
     assert len(results) == 30
-    with django_assert_max_num_queries(3):  # type: ignore[operator]
+    with django_assert_max_num_queries(3):
         search_customers(manager, "cli 61234", limit=10)
 
 

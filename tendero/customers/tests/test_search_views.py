@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
@@ -110,13 +111,13 @@ def test_suggestions_run_a_bounded_number_of_queries(
     client: Client,
     manager: User,
     make_customer: MakeCustomer,
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for n in range(20):
         make_customer(display_name=f"Cliente {n}", emails=[f"c{n}@example.com"])
     login(client, manager)
     # session, user, permissions (2), token rows, customers
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("search:suggest"), {"q": "cli"})
     assert response.content.decode().count('role="option"') == 9
 
@@ -224,7 +225,7 @@ def test_api_search_is_scoped_to_the_portfolio(sales: User, people: dict[str, Cu
 
 
 def test_api_search_limit(manager: User, people: dict[str, Customer]) -> None:
-    body = api_client(manager).get(f"{API}/search", {"q": "jos", "limit": 1}).json()
+    body = api_client(manager).get(f"{API}/search?q=jos&limit=1").json()
     assert len(body["results"]) == 1
 
 
@@ -255,13 +256,13 @@ def test_api_search_needs_authentication(client: Client, db: None) -> None:
 def test_api_search_runs_a_bounded_number_of_queries(
     manager: User,
     make_customer: MakeCustomer,
-    django_assert_max_num_queries: Callable[..., object],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     for n in range(20):
         make_customer(display_name=f"Cliente {n}", phones=["+34612345678"])
     client = api_client(manager)
     client.get(f"{API}/search?q=x")  # warm the token's last-used stamp
     # token, permissions (2), token rows, customers
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
-        response = client.get(f"{API}/search", {"q": "cli", "limit": 50})
+    with django_assert_max_num_queries(6):
+        response = client.get(f"{API}/search?q=cli&limit=50")
     assert len(response.json()["results"]) == 20

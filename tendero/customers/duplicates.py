@@ -35,6 +35,7 @@ from tendero.customers.models import (
     CustomerEmail,
     CustomerPhone,
     DuplicatePair,
+    DuplicatePairQuerySet,
     DuplicateReason,
     SearchToken,
 )
@@ -362,7 +363,7 @@ def duplicates_of(customer: Customer, user: User | Any) -> list[Candidate]:
     return candidates
 
 
-def open_pairs_for(user: User | Any) -> Any:
+def open_pairs_for(user: User | Any) -> DuplicatePairQuerySet:
     """The open pairs `user` may see, strongest first, with both customers' emails
     and phones for display (a fixed number of queries per page)."""
     return (

@@ -65,11 +65,8 @@
         setActive(active - 1);
       } else if (event.key === "Enter") {
         if (listbox.hidden || active < 0 || !all[active]) return; // the form goes to the list
-        var link = all[active].querySelector("a");
-        if (link) {
-          event.preventDefault();
-          window.location.assign(link.href);
-        }
+        event.preventDefault();
+        go(all[active]);
       } else if (event.key === "Escape") {
         if (listbox.hidden) return;
         event.preventDefault();
@@ -77,9 +74,20 @@
       }
     });
 
-    // Keep the focus in the box while clicking a suggestion, so the click lands.
+    // Options are not links (a link inside an option is a nested control for screen
+    // readers): they carry their address and open it when chosen.
+    function go(option) {
+      var href = option.getAttribute("data-href");
+      if (href) window.location.assign(href);
+    }
+
+    // Keep the focus in the box while clicking a suggestion.
     listbox.addEventListener("mousedown", function (event) {
       event.preventDefault();
+    });
+    listbox.addEventListener("click", function (event) {
+      var option = event.target.closest('[role="option"]');
+      if (option && option.getAttribute("aria-disabled") !== "true") go(option);
     });
     input.addEventListener("blur", close);
     input.addEventListener("focus", function () {

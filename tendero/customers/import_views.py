@@ -143,6 +143,8 @@ def job_map(request: HttpRequest, pk: int) -> HttpResponse:
         "fields": list(importing.FIELD_LABELS[job.kind].items()),
         "preview": importing.preview_rows(job),
         "problems": problems or importing.mapping_problems(job.kind, job.mapping),
+        "without_external_id": job.kind == ImportKind.CUSTOMERS
+        and "external_id" not in job.mapping.values(),
     }
     return render(request, "customers/imports/map.html", context)
 

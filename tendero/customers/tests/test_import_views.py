@@ -174,6 +174,19 @@ def test_uploaded_files_get_random_names_under_uploads_dir(
     assert "clientes" not in stored.name
 
 
+def test_mapping_step_warns_without_external_id(
+    client: Client, admin_user: User, tmp_path: Path
+) -> None:
+    login(client, admin_user)
+    path = tmp_path / "x.csv"
+    path.write_text("nombre,email\nAna,ana@example.es\n")
+    job = _upload(client, path)
+
+    html = client.get(reverse("imports:map", args=[job.pk])).content.decode()
+
+    assert "No column is an external id" in html
+
+
 def test_names_are_escaped(client: Client, admin_user: User, tmp_path: Path) -> None:
     login(client, admin_user)
     path = tmp_path / "x.csv"

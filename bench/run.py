@@ -1,21 +1,37 @@
 """`python -m bench.run` (`make bench`): Tendero's benchmarks on PostgreSQL.
 
 Creates the benchmark database if it is missing, migrates it, seeds it up to
-BENCH_CUSTOMERS customers (1,000,000 by default, the DESIGN budget) and measures:
+BENCH_CUSTOMERS customers (1,000,000 by default, the DESIGN budget) with
+BENCH_INTERACTIONS_PER_CUSTOMER interactions each on average (20: 20,000,000 in
+all) and measures:
 
-- seeding speed (rows/s): the seeding itself when it had to run, otherwise a
-  sample of BENCH_SEED_SAMPLE customers seeded in a transaction that is rolled back;
+- seeding speed (rows/s, interactions/s): the seeding itself when it had to run,
+  otherwise a sample of BENCH_SEED_SAMPLE customers (and their interactions) seeded
+  in a transaction that is rolled back;
 - the customer list page (/customers/) and the API list (/api/v1/customers):
   server time (the time spent in Django's handler, middleware included) and SQL
   queries per request, for a manager (sees everyone) and a sales rep (portfolio),
   over a mix of first page, page 50, a name search and a stage filter;
+- the customer 360 page (customers:detail) for customers with no history, about
+  20 interactions and a very long history (LONG_HISTORY interactions, seeded on
+  purpose): server time and SQL queries, as a manager and as the sales rep whose
+  customers they are;
+- search as you type: the API (/api/v1/search?q=) and the suggestion fragment
+  (search:suggest) for 1-3-letter prefixes, full names, accented and unaccented
+  names, emails, phones and tax ids, as a manager and as a sales rep;
+- `tendero import customers` on a generated BENCH_IMPORT_ROWS-row (200,000)
+  semicolon-separated Windows-1252 CSV with Spanish headers: rows/s of a first
+  import and of an idempotent re-run, in a database of its own
+  (BENCH_IMPORT_DATABASE_URL, emptied before each run);
 - the peak resident memory of this process, which served every request.
 
 Figures go into bench/RESULTS.md below the human-written preface.
 
 Settings from the environment: BENCH_DATABASE_URL
 (postgres://postgres@127.0.0.1:5432/tendero_bench), BENCH_CUSTOMERS (1000000),
-BENCH_REQUESTS (200 per page and role), BENCH_SEED_SAMPLE (100000).
+BENCH_INTERACTIONS_PER_CUSTOMER (20), BENCH_REQUESTS (200 per page and role),
+BENCH_SEED_SAMPLE (100000), BENCH_IMPORT_ROWS (200000), BENCH_IMPORT_DATABASE_URL
+(the benchmark database's URL with "_import" appended to its name).
 """
 
 from __future__ import annotations
@@ -107,6 +123,33 @@ def ensure_database(url: str) -> bool:
     return True
 
 
+def drop_if_without_interactions(url: str) -> bool:
+    """A benchmark database seeded before interactions existed is dropped (to be
+    created and seeded again); True if it was."""
+    import psycopg
+    from psycopg import sql
+
+    base, _slash, name = url.rpartition("/")
+    name = name.split("?")[0]
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        tables = conn.execute(
+            "SELECT to_regclass('customers_customer'), to_regclass('dialogue_interaction')"
+        ).fetchone()
+        if not tables or tables[0] is None:
+            return False
+        has_customers = conn.execute("SELECT EXISTS (SELECT 1 FROM customers_customer)").fetchone()
+        has_interactions = (
+            conn.execute("SELECT EXISTS (SELECT 1 FROM dialogue_interaction)").fetchone()
+            if tables[1] is not None
+            else None
+        )
+    if not has_customers or not has_customers[0] or (has_interactions and has_interactions[0]):
+        return False
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+    return True
+
+
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     # Debug mode would keep every SQL statement in memory and distort RSS.
@@ -117,9 +160,12 @@ def setup_django(url: str) -> None:
     django.setup()
 
 
-def run_seed(missing: int, env: dict[str, str]) -> dict[str, Any]:
+def run_seed(missing: int, interactions: int, env: dict[str, str]) -> dict[str, Any]:
     """Seed in a child process (its memory is not this web process's), echoing progress."""
-    command = [sys.executable, "-m", "tendero.cli", "seed", "--customers", str(missing)]
+    command = [
+        *(sys.executable, "-m", "tendero.cli", "seed"),
+        *("--customers", str(missing), "--interactions", str(interactions)),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     last = ""
@@ -133,7 +179,15 @@ def run_seed(missing: int, env: dict[str, str]) -> dict[str, Any]:
     match = re.search(r"([\d,]+) rows in ([\d.]+) s", last)
     rows = int(match.group(1).replace(",", "")) if match else 0
     seconds = float(match.group(2)) if match else wall
-    return {"customers": missing, "rows": rows, "seconds": seconds, "rolled_back": False}
+    speed = re.search(r"with ([\d,]+) interactions \(([\d,]+) interactions/s\)", last)
+    return {
+        "customers": missing,
+        "rows": rows,
+        "seconds": seconds,
+        "rolled_back": False,
+        "interactions": int(speed.group(1).replace(",", "")) if speed else 0,
+        "interactions_per_second": float(speed.group(2).replace(",", "")) if speed else 0.0,
+    }
 
 
 def run_seed_sample(count: int, env: dict[str, str]) -> dict[str, Any]:
@@ -159,6 +213,8 @@ def seed_sample(count: int) -> None:
                 "rows": result.rows,
                 "seconds": result.seconds,
                 "rolled_back": True,
+                "interactions": result.interactions,
+                "interactions_per_second": result.interactions_per_second,
             }
         )
     )
@@ -225,6 +281,229 @@ def measure(
     return result
 
 
+# --- the customer 360 page ----------------------------------------------------------
+
+
+def history_customers(owner_id: int | None) -> dict[str, list[int]]:
+    """Up to five seeded customers (of `owner_id`'s portfolio, if given) with no
+    interactions, with about 20 (15-25), and with a very long history."""
+    from django.db.models import Exists, OuterRef
+
+    from tendero.customers.models import Customer
+    from tendero.customers.seeding import EXTERNAL_ID_PREFIX, LONG_HISTORY, LONG_HISTORY_TAG
+    from tendero.dialogue.models import Interaction
+
+    seeded = Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX)
+    if owner_id is not None:
+        seeded = seeded.filter(account_executive_id=owner_id)
+    has_history = Exists(Interaction.objects.filter(customer_id=OuterRef("pk")))
+    none = list(seeded.filter(~has_history).order_by("pk").values_list("pk", flat=True)[:5])
+    about: list[int] = []
+    for pk in seeded.order_by("pk").values_list("pk", flat=True)[:500]:
+        if 15 <= Interaction.objects.filter(customer_id=pk).count() <= 25:
+            about.append(pk)
+            if len(about) == 5:
+                break
+    long = list(
+        seeded.filter(tags__name=LONG_HISTORY_TAG).order_by("pk").values_list("pk", flat=True)[:5]
+    )
+    return {
+        "no history": none,
+        "about 20 interactions": about,
+        f"{LONG_HISTORY:,} interactions": long,
+    }
+
+
+def history_lengths(customers: dict[str, list[int]]) -> dict[str, tuple[int, int]]:
+    """The fewest and most interactions among each group's customers."""
+    from django.db.models import Count
+
+    from tendero.dialogue.models import Interaction
+
+    lengths = {}
+    for label, ids in customers.items():
+        counts = dict(
+            Interaction.objects.filter(customer_id__in=ids)
+            .values("customer_id")
+            .annotate(n=Count("id"))
+            .values_list("customer_id", "n")
+        )
+        numbers = [counts.get(pk, 0) for pk in ids] or [0]
+        lengths[label] = (min(numbers), max(numbers))
+    return lengths
+
+
+def rotating(template: str, values: list[Any]) -> Callable[[int], str]:
+    """Request number n → `template` filled with values[n % len(values)]."""
+    return lambda n: template.format(values[n % len(values)])
+
+
+def detail_variants(customers: dict[str, list[int]]) -> tuple[Variant, ...]:
+    return tuple(
+        Variant(label, rotating("/customers/{}/", ids)) for label, ids in customers.items() if ids
+    )
+
+
+# --- search -------------------------------------------------------------------------
+
+PREFIXES = ("g", "ma", "jos", "gar", "sán", "o'b", "smi", "be", "ni", "ló")
+ACCENTED = ("núñez", "josé garcía", "begoña", "iñaki", "ángela", "sofía", "chloë")
+
+
+def search_queries(owner_id: int | None) -> dict[str, list[str]]:
+    """Queries of each kind, the specific ones (names, emails, phones, tax ids) taken
+    from seeded customers (of `owner_id`'s portfolio, if given) so that they match."""
+    import phonenumbers
+
+    from tendero.customers.models import Customer
+    from tendero.customers.search import normalise
+    from tendero.customers.seeding import EXTERNAL_ID_PREFIX
+
+    seeded = Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX, kind="person")
+    if owner_id is not None:
+        seeded = seeded.filter(account_executive_id=owner_id)
+    sample = list(seeded.order_by("pk").prefetch_related("emails", "phones")[:3000:150])
+    phones = []
+    for customer in sample:
+        number = phonenumbers.parse(customer.primary_phone, None)
+        phones.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+    names = [c.display_name for c in sample]
+    return {
+        "1-3-letter prefix": list(PREFIXES),
+        "full name": names,
+        "accented": list(ACCENTED),
+        "unaccented": [normalise(q) for q in ACCENTED],
+        "email": [c.primary_email for c in sample],
+        "phone": phones,
+        "tax id": [c.tax_id for c in sample if c.tax_id],
+    }
+
+
+def search_variants(queries: dict[str, list[str]], api: bool) -> tuple[Variant, ...]:
+    from urllib.parse import quote
+
+    template = "/api/v1/search?q={}" if api else "/search/suggest/?q={}"
+    return tuple(
+        Variant(label, rotating(template, [quote(q) for q in qs]))
+        for label, qs in queries.items()
+        if qs
+    )
+
+
+# --- import -------------------------------------------------------------------------
+
+IMPORT_HEADERS = (
+    "Código", "Nombre", "Tipo", "Correo electrónico", "Teléfono", "País", "NIF", "Dirección",
+    "Ciudad", "Código postal",
+)  # fmt: skip
+
+
+def write_import_file(path: Path, rows: int) -> None:
+    """A semicolon-separated Windows-1252 CSV of `rows` Spanish customers, as a
+    Spanish-locale spreadsheet saves it."""
+    import csv
+    import random
+
+    from tendero.customers.demo import (
+        SPANISH_FIRST_NAMES,
+        SPANISH_STREETS,
+        SPANISH_SURNAMES,
+        _ascii,
+        spanish_nif,
+    )
+
+    rng = random.Random(20_261_127)
+    with path.open("w", encoding="cp1252", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(IMPORT_HEADERS)
+        for n in range(1, rows + 1):
+            first = rng.choice(SPANISH_FIRST_NAMES)
+            last1, last2 = rng.sample(SPANISH_SURNAMES, 2)
+            mobile = f"{600_000_000 + (n * 7919) % 100_000_000:09d}"
+            writer.writerow(
+                (
+                    f"imp-{n:07d}",
+                    f"{first} {last1} {last2}",
+                    "persona",
+                    f"{_ascii(first)}.{_ascii(last1)}.{n}@correo.es",
+                    f"+34 {mobile[:3]} {mobile[3:5]} {mobile[5:7]} {mobile[7:]}",
+                    "España",
+                    spanish_nif(10_000_000 + n),
+                    f"{rng.choice(SPANISH_STREETS)}, {n % 150 + 1}",
+                    "Sevilla",
+                    "41001",
+                )
+            )
+
+
+def import_database_url(url: str) -> str:
+    base, _slash, name = url.rpartition("/")
+    name, _q, query = name.partition("?")
+    return f"{base}/{name}_import" + (f"?{query}" if query else "")
+
+
+def prepare_import_database(url: str, env: dict[str, str]) -> None:
+    """Create and migrate the import database, empty it, and give it a superuser (the
+    import's audit actor)."""
+    import psycopg
+
+    ensure_database(url)
+    child = {**env, "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "tendero.cli", "migrate", "--verbosity", "0"], env=child, check=True
+    )
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute("TRUNCATE customers_customer, customers_importjob CASCADE")
+        conn.execute("TRUNCATE privacy_auditentry")
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "tendero.cli", "createsuperuser", "--noinput"),
+            *("--username", "bench.import", "--email", "bench.import@example.com"),
+        ],
+        env=child,
+        capture_output=True,
+        check=False,  # already there after the first run
+    )
+
+
+def run_import(path: Path, url: str, env: dict[str, str]) -> dict[str, Any]:
+    command = [sys.executable, "-m", "tendero.cli", "import", "customers", str(path)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        command, env={**env, "DATABASE_URL": url}, capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"The import failed ({done.returncode}): {done.stderr[-2000:]}")
+    summary = re.search(
+        r"(\d+) created, (\d+) updated, (\d+) unchanged, (\d+) rejected", done.stdout
+    )
+    if summary is None:
+        raise SystemExit(f"Unexpected import output: {done.stdout[-2000:]}")
+    created, updated, unchanged, rejected = (int(g) for g in summary.groups())
+    own = re.findall(r"([\d,]+) rows/s", done.stderr)
+    return {
+        "seconds": seconds,
+        "created": created,
+        "updated": updated,
+        "unchanged": unchanged,
+        "rejected": rejected,
+        "command_rows_per_second": float(own[-1].replace(",", "")) if own else 0.0,
+    }
+
+
+def import_benchmark(rows: int, url: str, env: dict[str, str]) -> dict[str, Any]:
+    import tempfile
+
+    prepare_import_database(url, env)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "clientes.csv"
+        write_import_file(path, rows)
+        first = run_import(path, url, env)
+        again = run_import(path, url, env)
+    return {"rows": rows, "first": first, "again": again}
+
+
 def machine() -> dict[str, str]:
     from django.db import connection
 
@@ -265,8 +544,11 @@ def table_counts() -> dict[str, int]:
         Customer,
         CustomerEmail,
         CustomerPhone,
+        PersonalFact,
         RelationshipLevelChange,
+        SearchToken,
     )
+    from tendero.dialogue.models import Interaction
 
     counts = {}
     with connection.cursor() as cursor:
@@ -278,6 +560,9 @@ def table_counts() -> dict[str, int]:
             AccountExecutiveAssignment,
             RelationshipLevelChange,
             Customer.tags.through,
+            Interaction,
+            PersonalFact,
+            SearchToken,
         ):
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
@@ -303,6 +588,10 @@ def render(
     seed: dict[str, Any],
     measurements: list[Measurement],
     requests: int,
+    details: list[Measurement] | None = None,
+    lengths: dict[str, dict[str, tuple[int, int]]] | None = None,
+    searches: list[Measurement] | None = None,
+    imported: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         f"## Run of {started:%Y-%m-%d %H:%M} UTC",
@@ -315,8 +604,9 @@ def render(
         "",
         "### Seeding (`tendero seed`, COPY)",
         "",
-        "| customers | rows | seconds | rows/s | customers/s | |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| customers | interactions | rows | seconds | rows/s | customers/s "
+        "| interactions/s (while writing them) | |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     how = (
         "sample on top of the existing data, rolled back"
@@ -324,9 +614,10 @@ def render(
         else "seeding the benchmark database"
     )
     lines.append(
-        f"| {seed['customers']:,} | {seed['rows']:,} | {seed['seconds']:.1f} "
-        f"| {seed['rows'] / seed['seconds']:,.0f} | {seed['customers'] / seed['seconds']:,.0f} "
-        f"| {how} |"
+        f"| {seed['customers']:,} | {seed.get('interactions', 0):,} | {seed['rows']:,} "
+        f"| {seed['seconds']:.1f} | {seed['rows'] / seed['seconds']:,.0f} "
+        f"| {seed['customers'] / seed['seconds']:,.0f} "
+        f"| {seed.get('interactions_per_second', 0):,.0f} | {how} |"
     )
     lines += [
         "",
@@ -362,6 +653,89 @@ def render(
                     f"| {m.page} | {m.role} | {label} | {t.percentile(50):.1f} "
                     f"| {t.percentile(95):.1f} | {max(t.queries)} |"
                 )
+    if details:
+        lines += [
+            "",
+            f"### Customer 360 page /customers/<id>/ ({requests} requests per row, server "
+            "time in ms)",
+            "",
+            "Five customers per kind of history, in turn. As a manager: any seeded "
+            "customers; as a sales rep: customers of their own portfolio.",
+            "",
+            "| as | history | interactions (fewest-most) | p50 ms | p95 ms | max ms "
+            "| SQL queries (median / max) |",
+            "|---|---|---|---:|---:|---:|---|",
+        ]
+        for m in details:
+            if not m.available:
+                lines.append(f"| {m.role} | not available yet ({m.note}) | | | | | |")
+                continue
+            for label, t in m.by_variant.items():
+                low, high = (lengths or {}).get(m.role, {}).get(label, (0, 0))
+                lines.append(
+                    f"| {m.role} | {label} | {low:,}-{high:,} | {t.percentile(50):.1f} "
+                    f"| {t.percentile(95):.1f} | {max(t.millis):.1f} "
+                    f"| {statistics.median(t.queries):.0f} / {max(t.queries)} |"
+                )
+    if searches:
+        lines += [
+            "",
+            f"### Search as you type ({requests} requests per row, server time in ms)",
+            "",
+            "Mix, in turn: 1-3-letter prefixes ("
+            + ", ".join(PREFIXES)
+            + "), full names, accented names ("
+            + ", ".join(ACCENTED)
+            + ") and the same unaccented, emails, phones in national format and tax ids of "
+            "seeded customers (of the sales rep's portfolio, for the sales rep).",
+            "",
+            "| endpoint | as | p50 ms | p95 ms | max ms | SQL queries (median / max) |",
+            "|---|---|---:|---:|---:|---|",
+        ]
+        for m in searches:
+            if not m.available:
+                lines.append(f"| {m.page} | {m.role} | not available yet ({m.note}) | | | |")
+                continue
+            t = m.overall
+            lines.append(
+                f"| {m.page} | {m.role} | {t.percentile(50):.1f} | {t.percentile(95):.1f} "
+                f"| {max(t.millis):.1f} | {statistics.median(t.queries):.0f} / {max(t.queries)} |"
+            )
+        lines += [
+            "",
+            "| endpoint | as | query | p50 ms | p95 ms | queries |",
+            "|---|---|---|---:|---:|---:|",
+        ]
+        for m in searches:
+            for label, t in m.by_variant.items():
+                if t.millis:
+                    lines.append(
+                        f"| {m.page} | {m.role} | {label} | {t.percentile(50):.1f} "
+                        f"| {t.percentile(95):.1f} | {max(t.queries)} |"
+                    )
+    if imported:
+        lines += [
+            "",
+            f"### CSV import (`tendero import customers`, {imported['rows']:,} rows)",
+            "",
+            "A semicolon-separated Windows-1252 file with Spanish headers (Código, Nombre, "
+            "Correo electrónico, Teléfono, País, NIF...), imported into a database of its "
+            "own, emptied first; then the same file again (idempotent: nothing changes). "
+            "Wall time of the whole command (process start included) and the rate the "
+            "command itself reports.",
+            "",
+            "| run | created | updated | unchanged | rejected | seconds | rows/s (wall) "
+            "| rows/s (command) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for label, key in (("first import", "first"), ("same file again", "again")):
+            run = imported[key]
+            lines.append(
+                f"| {label} | {run['created']:,} | {run['updated']:,} | {run['unchanged']:,} "
+                f"| {run['rejected']:,} | {run['seconds']:.1f} "
+                f"| {imported['rows'] / run['seconds']:,.0f} "
+                f"| {run['command_rows_per_second']:,.0f} |"
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines += [
@@ -385,6 +759,19 @@ def write_results(section: str) -> None:
     RESULTS.write_text(preface + GENERATED_MARKER + "\n\n" + section)
 
 
+def report(m: Measurement) -> Measurement:
+    if m.available:
+        t = m.overall
+        print(
+            f"  p50 {t.percentile(50):.1f} ms, p95 {t.percentile(95):.1f} ms, "
+            f"queries max {max(t.queries)}",
+            flush=True,
+        )
+    else:
+        print(f"  not available yet: {m.note}", flush=True)
+    return m
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--seed-sample":
         setup_django(os.environ["DATABASE_URL"])
@@ -394,24 +781,35 @@ def main() -> int:
     started = time.perf_counter()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     wanted = env_int("BENCH_CUSTOMERS", 1_000_000)
+    per_customer = env_int("BENCH_INTERACTIONS_PER_CUSTOMER", 20)
     requests = env_int("BENCH_REQUESTS", 200)
     sample = env_int("BENCH_SEED_SAMPLE", 100_000)
+    import_rows = env_int("BENCH_IMPORT_ROWS", 200_000)
+    import_url = os.environ.get("BENCH_IMPORT_DATABASE_URL", "") or import_database_url(url)
     print(f"Benchmark database: {url}", flush=True)
     if ensure_database(url):
         print("  created.", flush=True)
+    elif drop_if_without_interactions(url):
+        print("  seeded before interactions existed: dropped, to be seeded again.", flush=True)
+        ensure_database(url)
     setup_django(url)
     from django.core.management import call_command
 
     from tendero.accounts import roles
     from tendero.customers.models import Customer
-    from tendero.customers.seeding import ensure_seed_sales_users
+    from tendero.customers.seeding import LONG_HISTORY_TAG, ensure_seed_sales_users
 
     call_command("migrate", verbosity=0)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false", "TENDERO_ENV": "development"}
     have = Customer.objects.count()
     if have < wanted:
-        print(f"Seeding {wanted - have:,} customers (have {have:,}, want {wanted:,})…", flush=True)
-        seed = run_seed(wanted - have, env)
+        missing = wanted - have
+        print(
+            f"Seeding {missing:,} customers and {missing * per_customer:,} interactions "
+            f"(have {have:,} customers, want {wanted:,})…",
+            flush=True,
+        )
+        seed = run_seed(missing, missing * per_customer, env)
     else:
         print(f"{have:,} customers already there; seeding a sample of {sample:,}…", flush=True)
         seed = run_seed_sample(sample, env)
@@ -425,17 +823,44 @@ def main() -> int:
     ):
         for role, user in (("manager", manager), ("sales rep", sales)):
             print(f"Measuring {page} as {role}…", flush=True)
-            m = measure(page, role, user, variants, requests)
-            if m.available:
-                t = m.overall
-                print(
-                    f"  p50 {t.percentile(50):.1f} ms, p95 {t.percentile(95):.1f} ms, "
-                    f"queries max {max(t.queries)}",
-                    flush=True,
-                )
-            else:
-                print(f"  not available yet: {m.note}", flush=True)
-            measurements.append(m)
+            measurements.append(report(measure(page, role, user, variants, requests)))
+    # The customer 360 page, as a manager and as the sales rep who owns a customer
+    # with a very long history (and the other customers measured with them).
+    owner_id = (
+        Customer.objects.filter(tags__name=LONG_HISTORY_TAG)
+        .order_by("pk")
+        .values_list("account_executive_id", flat=True)
+        .first()
+    )
+    owner = ensure_seed_sales_users()[0]
+    for candidate in ensure_seed_sales_users():
+        if candidate.pk == owner_id:
+            owner = candidate
+    details = []
+    lengths = {}
+    for role, user, scope in (("manager", manager, None), ("sales rep", owner, owner.pk)):
+        customers = history_customers(scope)
+        lengths[role] = history_lengths(customers)
+        print(f"Measuring the customer 360 page as {role}: {lengths[role]}…", flush=True)
+        m = measure("customer 360", role, user, detail_variants(customers), requests)
+        details.append(report(m))
+    searches = []
+    for role, user, scope in (("manager", manager, None), ("sales rep", owner, owner.pk)):
+        queries = search_queries(scope)
+        for page, api in (("API /api/v1/search", True), ("suggest /search/suggest/", False)):
+            print(f"Measuring {page} as {role}…", flush=True)
+            paths = search_variants(queries, api)
+            searches.append(report(measure(page, role, user, paths, requests)))
+    print(f"Importing {import_rows:,} rows into {import_url}…", flush=True)
+    imported = import_benchmark(import_rows, import_url, env)
+    for key in ("first", "again"):
+        run = imported[key]
+        print(
+            f"  {key}: {run['created']:,} created, {run['unchanged']:,} unchanged, "
+            f"{run['rejected']:,} rejected in {run['seconds']:.1f} s "
+            f"({import_rows / run['seconds']:,.0f} rows/s)",
+            flush=True,
+        )
     section = render(
         started_at,
         time.perf_counter() - started,
@@ -444,6 +869,10 @@ def main() -> int:
         seed,
         measurements,
         requests,
+        details=details,
+        lengths=lengths,
+        searches=searches,
+        imported=imported,
     )
     write_results(section)
     print(section)

@@ -9,6 +9,12 @@ at most one open account-executive assignment per customer and
 at a time with the customer's level equal to the last change, E.164 phones and
 valid emails. Everything comes from a fixed random seed, so two runs on the same
 day produce the same data.
+
+Then the customers' lives: three years of interactions with rhythms, departments
+and relationships going quiet (`tendero.dialogue.demo`), personal knowledge and a
+few duplicates (`tendero.customers.demo_knowledge`), contact rhythms, the search
+index and duplicate detection (the services' own functions). Loading the whole
+demo takes about 20 s of CPU.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, F, Max, Q
 from django.test import Client, RequestFactory
 from django.utils import timezone
@@ -504,3 +505,24 @@ def test_seed_command_takes_interactions_and_no_facts(db: None) -> None:
 def test_seeding_refuses_negative_interactions(db: None) -> None:
     with pytest.raises(ValueError):
         seeding.seed_customers(10, interactions=-5)
+
+
+def test_seeding_a_big_load_builds_the_indexes_it_dropped_again(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("Indexes are only dropped and built again on PostgreSQL.")
+
+    def indexes() -> set[tuple[str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                "('dialogue_interaction', 'customers_searchtoken', 'customers_personalfact')"
+            )
+            return set(cursor.fetchall())
+
+    before = indexes()
+    monkeypatch.setattr(seeding, "REBUILD_INDEXES_FROM_ROWS", 10)
+    seeding.seed_customers(50, interactions=1000)
+    assert indexes() == before
+    assert Interaction.objects.count() == 1000

@@ -402,8 +402,9 @@ RANGE_SAMPLE = 5000
 
 def _rarest_first(query_words: Sequence[str]) -> list[str]:
     """The words ordered by how many tokens start with each (counted up to RANGE_SAMPLE,
-    in one query over the index), longest first among equals. Driving the scan with
-    the rarest word keeps "mar gar" from probing every "mar…" customer for a "gar…"."""
+    in one query over the index), longest first among equals; none if a word begins no
+    token at all. Driving the scan with the rarest word keeps "mar gar" from probing
+    every "mar…" customer for a "gar…"."""
     from tendero.customers.models import SearchToken
 
     selects = []
@@ -418,6 +419,8 @@ def _rarest_first(query_words: Sequence[str]) -> list[str]:
         cursor.execute("SELECT " + ", ".join(selects), params)
         counts = cursor.fetchone()
     ranked = sorted(zip(query_words, counts, strict=True), key=lambda wc: (wc[1], -len(wc[0])))
+    if ranked[0][1] == 0:
+        return []  # a word that begins no token at all: nobody matches
     return [word for word, _count in ranked]
 
 
@@ -431,7 +434,10 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
     visible = Customer.objects.visible_to(user)
     if visible.query.is_empty():
         return []
-    driving, *others = _rarest_first(parsed.words) if len(parsed.words) > 1 else parsed.words
+    ordered = _rarest_first(parsed.words) if len(parsed.words) > 1 else list(parsed.words)
+    if not ordered:
+        return []
+    driving, *others = ordered
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))
     # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
     if visible.query.has_filters():

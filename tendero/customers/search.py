@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from django.db import connection, transaction
 from django.db.models import (
+    Case,
     Exists,
     Expression,
     F,
@@ -30,6 +31,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Collate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan, StartsWith
@@ -397,12 +399,12 @@ def filter_customers(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]
     return queryset.filter(condition)
 
 
-RANGE_SAMPLE = 5000
+RANGE_SAMPLE = 30_000
 
 
-def _rarest_first(query_words: Sequence[str]) -> list[str]:
-    """The words ordered by how many tokens start with each (counted up to RANGE_SAMPLE,
-    in one query over the index), longest first among equals; none if a word begins no
+def _rarest_first(query_words: Sequence[str]) -> list[tuple[str, int]]:
+    """The words with how many tokens start with each (counted up to RANGE_SAMPLE, in
+    one query over the index), rarest first, longest first among equals; none if a word begins no
     token at all. Driving the scan with the rarest word keeps "mar gar" from probing
     every "mar…" customer for a "gar…"."""
     from tendero.customers.models import SearchToken
@@ -421,7 +423,7 @@ def _rarest_first(query_words: Sequence[str]) -> list[str]:
     ranked = sorted(zip(query_words, counts, strict=True), key=lambda wc: (wc[1], -len(wc[0])))
     if ranked[0][1] == 0:
         return []  # a word that begins no token at all: nobody matches
-    return [word for word, _count in ranked]
+    return ranked
 
 
 def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[tuple[int, str]]:
@@ -434,21 +436,36 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
     visible = Customer.objects.visible_to(user)
     if visible.query.is_empty():
         return []
-    ordered = _rarest_first(parsed.words) if len(parsed.words) > 1 else list(parsed.words)
-    if not ordered:
-        return []
-    driving, *others = ordered
+    if len(parsed.words) > 1:
+        counted = _rarest_first(parsed.words)
+        if not counted:
+            return []
+        # The most common word drives the ordered scan (it stops at `limit` matches);
+        # the rarer ones are read once each into a hash that every row is checked
+        # against. Words too common to count fully are checked on each candidate's
+        # own tokens instead.
+        (driving, _count), *others = reversed(counted)
+    else:
+        driving, others = parsed.words[0], []
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))
     # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
     if visible.query.has_filters():
         rows = rows.filter(customer__in=visible.values("pk"))
-    for word in others:
-        rows = rows.filter(_has_token_starting_with(word, "customer_id"))
+    for word, count in others:
+        if count < RANGE_SAMPLE:
+            few = SearchToken.objects.filter(*_prefix_conditions(word)).values("customer_id")
+            # Inside CASE, PostgreSQL keeps the IN as one hashed subplan instead of
+            # planning a join (which it misjudges for such ranges).
+            in_hash = Case(When(Q(customer_id__in=few), then=Value(True)), default=Value(False))
+            name = f"in_{word}_range"
+            rows = rows.alias(**{name: in_hash}).filter(**{name: True})
+        else:
+            rows = rows.filter(_has_token_starting_with(word, "customer_id"))
     rows = rows.order_by(_token_expression().asc(), "customer_id")
     found: dict[int, str] = {}
     fetch = limit * 4
     after: str | None = None
-    # One more page at most, and none after the query that chose the driving word.
+    # One more page at most, and none after the query that counted the words.
     for _attempt in range(1 if others else 2):
         page = rows
         if after is not None:

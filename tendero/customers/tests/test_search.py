@@ -11,7 +11,7 @@ from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
-from tendero.customers import services
+from tendero.customers import search, services
 from tendero.customers.models import Customer, SearchToken
 from tendero.customers.search import (
     index_customers,
@@ -381,3 +381,15 @@ def test_the_customer_list_filter_uses_the_tokens(
     assert listed("+34 612") == {"José Pérez"}
     assert listed("") == set(c.display_name for c in people.values())
     assert listed("...") == set()
+
+
+@pytest.mark.parametrize("sample", [1, 2, 30_000])
+def test_common_and_rare_words_match_alike(
+    manager: User, people: dict[str, Customer], monkeypatch: pytest.MonkeyPatch, sample: int
+) -> None:
+    # Words with fewer tokens than the sample are hashed, the others checked per customer.
+    monkeypatch.setattr(search, "RANGE_SAMPLE", sample)
+    assert set(names(search_customers(manager, "jose per"))) == {"José Pérez", "Joseba Pérez"}
+    assert names(search_customers(manager, "jos muñ")) == ["Josefa Muñoz"]
+    assert search_customers(manager, "jos ortiz") == []
+    assert names(search_customers(manager, "ort mar jos")) == ["María Jose Ortega"]

@@ -3,9 +3,12 @@
 Each customer owns a set of SearchToken rows: the words of their names and their
 contacts' names, their email addresses, phone numbers and tax id, reduced to lower
 case without accents. A query is reduced the same way into words, and a customer
-matches when every query word is the beginning of one of their tokens. The longest
-word drives an index range scan (`token >= w AND token < w_next`, in byte order);
-the others are EXISTS checks on the same customer.
+matches when every query word is the beginning of one of their tokens. One word
+drives an index range scan (`token >= w AND token < w_next`, in byte order, ordered
+by token and stopped at the limit); the others are checked against each row: rare
+ones through a hash of their customers built once, very common ones on the
+customer's own tokens. PostgreSQL compares `token COLLATE "C"` (migration 0007
+indexes it); SQLite compares text bytewise already.
 
 The normalisation functions at the top are pure (no database, no models) so that
 data migrations can import them.
@@ -182,7 +185,7 @@ def parse_query(q: str) -> ParsedQuery:
             kind = "number" if compact.isdigit() else "words"
             return ParsedQuery((compact[:TOKEN_LENGTH],), kind)
     found = list(dict.fromkeys(words(text)))
-    # The longest word first: it narrows the range scan the most.
+    # The longest word first: alone, it narrows a range scan the most.
     found.sort(key=len, reverse=True)
     return ParsedQuery(tuple(found), "words")
 
@@ -430,7 +433,8 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
     """(customer id, matched token) of the first `limit` visible customers, in the order
     of the tokens their driving word matched, each customer once. A single word: one
     query, or two when a page of token rows held many tokens of the same customers.
-    Several words: one query to find the rarest, which drives, and one for the rows."""
+    Several words: one query counting each word's tokens (up to RANGE_SAMPLE), which
+    decides how each is checked, and one for the rows."""
     from tendero.customers.models import Customer, SearchToken
 
     visible = Customer.objects.visible_to(user)

@@ -444,11 +444,11 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
         counted = _rarest_first(parsed.words)
         if not counted:
             return []
-        # The most common word drives the ordered scan (it stops at `limit` matches);
-        # the rarer ones are read once each into a hash that every row is checked
-        # against. Words too common to count fully are checked on each candidate's
-        # own tokens instead.
-        (driving, _count), *others = reversed(counted)
+        # The rarest word drives the ordered scan (so even without a match it reads
+        # few rows); each other word is read once into a hash that every row is
+        # checked against, or, when too common to count fully, checked on each
+        # candidate's own tokens.
+        (driving, _count), *others = counted
     else:
         driving, others = parsed.words[0], []
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))

@@ -186,7 +186,12 @@ CustomerOrdering = Literal["display_name", "-display_name", "created_at", "-crea
 
 
 class CustomerListParams(PageParams):
-    q: Text | None = Field(None, max_length=200, description="Name, tax id or exact email.")
+    q: Text | None = Field(
+        None,
+        max_length=200,
+        description="Search as you type: every word must begin a word of the name or "
+        "preferred name (accents and case ignored), or the email, phone or tax id.",
+    )
     kind: CustomerKind | None = None
     lifecycle_stage: LifecycleStage | None = None
     relationship_level: RelationshipLevel | None = None

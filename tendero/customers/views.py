@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from tendero import timeline
 from tendero.accounts.models import User
@@ -40,6 +41,12 @@ from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25
 AUDIT_ROWS = 50
+
+
+def _htmx(request: HttpRequest) -> HtmxDetails | None:
+    """django-htmx's details of an htmx request (None for a plain one)."""
+    details = getattr(request, "htmx", None)
+    return details if details else None
 
 
 def _user(request: HttpRequest) -> User:
@@ -118,7 +125,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(request, form.active_sort),
         "active_sort": form.active_sort,
     }
-    template = "customers/_table.html" if request.htmx else "customers/list.html"  # type: ignore[attr-defined]
+    template = "customers/_table.html" if _htmx(request) else "customers/list.html"
     return render(request, template, context)
 
 
@@ -212,11 +219,8 @@ def _render_tab(
 ) -> HttpResponse:
     """A tab alone for htmx (swapped into the page, URL pushed), or the whole page."""
     template = f"customers/tabs/_{tab}.html"
-    if (
-        request.htmx
-        and request.htmx.target == "tab-panel"
-        and not request.htmx.history_restore_request
-    ):
+    htmx = _htmx(request)
+    if htmx and htmx.target == "tab-panel" and not htmx.history_restore_request:
         return render(
             request, template, {"customer": customer, "tab": tab, **context}, status=status
         )
@@ -253,7 +257,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The timeline fragment: filtered (the whole card) or the next page (entries only)."""
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    if not request.htmx:
+    if not _htmx(request):
         query = request.GET.copy()
         query.pop("cursor", None)
         url = reverse("customers:detail", args=[pk])

@@ -16,8 +16,8 @@ from tendero.customers.models import Customer, PersonalFact
 from tendero.dialogue.models import Interaction
 from tendero.organization.models import Department
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
-TAB = {**HTMX, "HTTP_HX_TARGET": "tab-panel"}
+HTMX = {"HX-Request": "true"}
+TAB = {**HTMX, "HX-Target": "tab-panel"}
 
 
 def _interaction(customer: Customer, days_ago: float = 0, **fields: Any) -> Interaction:
@@ -198,12 +198,12 @@ def test_someone_elses_customer_is_not_found(
 ) -> None:
     login(client, other_sales)
     for name in ("detail", "timeline", "knowledge", "contacts", "history"):
-        response = client.get(reverse(f"customers:{name}", args=[customer.pk]), **HTMX)
+        response = client.get(reverse(f"customers:{name}", args=[customer.pk]), headers=HTMX)
         assert response.status_code == 404, name
 
 
 def test_anonymous_people_are_sent_to_sign_in(client: Client, customer: Customer) -> None:
-    response = client.get(reverse("customers:timeline", args=[customer.pk]), **HTMX)
+    response = client.get(reverse("customers:timeline", args=[customer.pk]), headers=HTMX)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
@@ -224,14 +224,14 @@ def test_timeline_fragment_filters_and_pages(
     login(client, sales)
     url = reverse("customers:timeline", args=[customer.pk])
 
-    filtered = client.get(url, {"channel": "letter"}, **HTMX)
+    filtered = client.get(url, {"channel": "letter"}, headers=HTMX)
     assert filtered.status_code == 200
     assert "A letter" in filtered.text and "Call 1<" not in filtered.text
     assert 'id="timeline"' in filtered.text
 
-    first = client.get(url, **HTMX).text
+    first = client.get(url, headers=HTMX).text
     cursor = first.split("cursor=")[1].split('"')[0]
-    more = client.get(url, {"cursor": cursor}, **HTMX)
+    more = client.get(url, {"cursor": cursor}, headers=HTMX)
     assert 'id="timeline"' not in more.text  # only the next entries, appended in place
     assert "Call 24" in more.text
 
@@ -267,7 +267,7 @@ def test_tabs_are_pages_and_fragments(
     url = reverse(f"customers:{tab}", args=[customer.pk])
     page = client.get(url)
     assert page.status_code == 200 and "<html" in page.text and 'aria-current="page"' in page.text
-    fragment = client.get(url, **TAB)
+    fragment = client.get(url, headers=TAB)
     assert fragment.status_code == 200 and "<html" not in fragment.text
 
 

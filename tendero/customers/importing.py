@@ -22,11 +22,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import itertools
 import logging
+import multiprocessing
+import os
 import secrets
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -68,7 +72,7 @@ from tendero.privacy.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2_000
+BATCH_SIZE = 5_000
 PREVIEW_ROWS = 10
 _SNIFF_BYTES = 64 * 1024
 _CHUNK_BYTES = 1024 * 1024
@@ -700,6 +704,7 @@ class _Run:
         self.seen_keys: set[str] = set()
         self.outcome = Outcome()
         self.now = timezone.now()
+        self.pool: Executor | None = None
 
     def raw(self, cells: list[str]) -> dict[str, str]:
         raw = {}
@@ -710,26 +715,35 @@ class _Run:
                 raw[header or f"#{index + 1}"] = cell.replace("\x00", "")
         return raw
 
+    def row_error(self, number: int, cells: list[str], errors: Any) -> ImportRowError:
+        return ImportRowError(
+            job_id=self.job.pk,
+            row_number=number,
+            errors={k: [str(m).replace("\x00", "") for m in v] for k, v in errors.items()},
+            values=self.raw(cells),
+        )
+
     def reject(
         self, errors_out: list[ImportRowError], number: int, cells: list[str], errors: Any
     ) -> None:
-        errors_out.append(
-            ImportRowError(
-                job_id=self.job.pk,
-                row_number=number,
-                errors={k: [str(m).replace("\x00", "") for m in v] for k, v in errors.items()},
-                values=self.raw(cells),
-            )
-        )
+        errors_out.append(self.row_error(number, cells, errors))
         self.outcome.rejected += 1
 
 
 def run_import(
-    job: ImportJob, by: User, progress: Callable[[ImportJob], None] | None = None
+    job: ImportJob,
+    by: User,
+    progress: Callable[[ImportJob], None] | None = None,
+    *,
+    parallel: bool = False,
 ) -> ImportJob:
     """Read the job's file and import (or, for a dry run, only validate) every row,
     batch by batch; record every rejected row. Counters and status are saved on the
     job after each batch so that pages can show progress.
+
+    `parallel`: a large customers file's rows are cleaned in forked worker processes
+    while this one writes (for the command line: forking a threaded server or task
+    worker is best avoided). The outcome is the same either way.
 
     Raises NotAllowed, UnusableFile (the mapping is not usable); any other failure
     marks the job failed (with a message) and is raised again. Batches written before
@@ -766,12 +780,13 @@ def run_import(
     try:
         job.total_rows = count_data_rows(path, shape)
         job.save(update_fields=["total_rows"])
+        run.pool = _worker_pool(job) if parallel else None
         rows = iter_data_rows(path, shape)
-        while batch := list(itertools.islice(rows, BATCH_SIZE)):
+        for batch, write in _batches(run, rows, write_batch):
             first_row = batch[0][0]
             with transaction.atomic():
                 errors: list[ImportRowError] = []
-                touched = write_batch(run, batch, errors)
+                touched = write(errors)
                 ImportRowError.objects.bulk_create(errors)
                 run.outcome.processed += len(batch)
                 _save_progress(job, run.outcome)
@@ -792,6 +807,10 @@ def run_import(
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "message", "finished_at"])
         raise
+    finally:
+        if run.pool is not None:
+            run.pool.shutdown(cancel_futures=True)
+            run.pool = None
     job.status = ImportStatus.PREVIEWED if run.dry_run else ImportStatus.DONE
     job.finished_at = timezone.now()
     if (
@@ -817,6 +836,33 @@ def run_import(
         " (dry run)" if run.dry_run else "",
     )
     return job
+
+
+def _batches(
+    run: _Run,
+    rows: Iterator[tuple[int, list[str]]],
+    write_batch: Callable[[_Run, list[tuple[int, list[str]]], list[ImportRowError]], list[int]],
+) -> Iterator[tuple[list[tuple[int, list[str]]], Callable[[list[ImportRowError]], list[int]]]]:
+    """(batch, function writing it given the list for its rejected rows) for every batch."""
+    if run.pool is not None and write_batch is _customer_batch and "id" not in run.columns:
+        yield from _customers_ahead(run, rows)
+        return
+    while batch := list(itertools.islice(rows, BATCH_SIZE)):
+        yield batch, functools.partial(write_batch, run, batch)
+
+
+def _worker_pool(job: ImportJob) -> Executor | None:
+    """Processes to clean a large customers file's rows in (forked: they need no setup
+    and never use the database connection they inherit), or None to clean them here."""
+    cpus = WORKERS or os.cpu_count() or 1
+    if (
+        job.kind != ImportKind.CUSTOMERS
+        or job.total_rows < PARALLEL_MIN_ROWS
+        or (cpus < 2 and not WORKERS)
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return None
+    return ProcessPoolExecutor(cpus, mp_context=multiprocessing.get_context("fork"))
 
 
 def _save_progress(job: ImportJob, outcome: Outcome) -> None:
@@ -863,6 +909,25 @@ def start_run(by: User, job: ImportJob, *, dry_run: bool) -> ImportJob:
 def _customer_batch(
     run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
 ) -> list[int]:
+    return _finish_customers(run, _prepare_customers(run, batch), errors)
+
+
+@dataclass
+class _PreparedCustomers:
+    """A batch of customer rows looked up and checked, being cleaned."""
+
+    rejected: list[ImportRowError]
+    todo: list[tuple[int, list[str], Customer | None]]
+    results: Callable[[], list[_NewCustomer | _Rejected]]
+    lists: dict[int, dict[str, list[str]]]
+    known_tags: dict[str, int]
+    may_add_tags: bool
+
+
+def _prepare_customers(run: _Run, batch: list[tuple[int, list[str]]]) -> _PreparedCustomers:
+    """Look the batch's customers up, make the checks that need no cleaning (in file
+    order: they decide which row of a repeated key counts) and start cleaning the other
+    rows (in worker processes for a large file)."""
     by = run.by
     parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
     keys = {f["external_id"] for _n, _c, f in parsed if f.get("external_id")}
@@ -870,16 +935,11 @@ def _customer_batch(
     for _n, _c, f in parsed:
         if f.get("id") and not f.get("external_id") and str(f["id"]).isdigit():
             ids.add(int(f["id"]))
-    existing = Customer.objects.filter(external_id__in=keys) if keys else Customer.objects.none()
-    by_key = {c.external_id: c for c in existing.prefetch_related("emails", "phones", "tags")}
-    by_id: dict[int, Customer] = {}
-    if ids:
-        by_id = {
-            c.pk: c
-            for c in Customer.objects.filter(pk__in=ids).prefetch_related(
-                "emails", "phones", "tags"
-            )
-        }
+    # Plain customers, and their emails, phones and tags as plain values (one query
+    # each): prefetching would build a model object for every email, phone and tag.
+    by_key = {c.external_id: c for c in Customer.objects.filter(external_id__in=keys)}
+    by_id = {c.pk: c for c in Customer.objects.filter(pk__in=ids)} if ids else {}
+    lists = _current_lists([c.pk for c in [*by_key.values(), *by_id.values()]])
     see_all = by.has_perm("customers.view_all_customers")
     visible_ids: set[int] = set()
     if not see_all:
@@ -887,20 +947,19 @@ def _customer_batch(
         visible_ids = set(
             Customer.objects.visible_to(by).filter(pk__in=candidates).values_list("pk", flat=True)
         )
-    may_add_tags = by.has_perm("customers.add_tag")
     tag_names = {name for _n, _c, f in parsed for name in f.get("tags", [])}
-    known_tags = _known_tags(tag_names)
 
-    new: list[tuple[Customer, dict[str, Any]]] = []
-    changed: list[tuple[Customer, dict[str, Any], dict[str, tuple[Any, Any]]]] = []
+    rejected: list[ImportRowError] = []
+    todo: list[tuple[int, list[str], Customer | None]] = []
+    inputs: list[tuple[dict[str, Any], Customer | None]] = []
     for number, cells, fields in parsed:
         key = fields.get("external_id", "")
         current: Customer | None = None
         if key:
             if key in run.seen_keys:
-                run.reject(errors, number, cells, {"external_id": [
+                rejected.append(run.row_error(number, cells, {"external_id": [
                     _("“%(id)s” appears earlier in this file; only the first row is imported.")
-                    % {"id": key}]})  # fmt: skip
+                    % {"id": key}]}))  # fmt: skip
                 continue
             run.seen_keys.add(key)
             current = by_key.get(key)
@@ -908,39 +967,166 @@ def _customer_batch(
             raw_id = str(fields["id"])
             current = by_id.get(int(raw_id)) if raw_id.isdigit() else None
             if current is None or raw_id in run.seen_keys:
-                run.reject(errors, number, cells, {"id": [_("No such customer.")]})
+                rejected.append(run.row_error(number, cells, {"id": [_("No such customer.")]}))
                 continue
             run.seen_keys.add(raw_id)
         if current is not None and not see_all and current.pk not in visible_ids:
-            run.reject(errors, number, cells, {"external_id": [_("Already in use.")]})
+            rejected.append(run.row_error(number, cells, {"external_id": [_("Already in use.")]}))
             continue
+        todo.append((number, cells, current))
+        inputs.append((fields, current))
+    return _PreparedCustomers(
+        rejected,
+        todo,
+        _clean_all(run, inputs),
+        lists,
+        _known_tags(tag_names),
+        by.has_perm("customers.add_tag"),
+    )
+
+
+def _finish_customers(
+    run: _Run, prepared: _PreparedCustomers, errors: list[ImportRowError]
+) -> list[int]:
+    """Decide each row's outcome from its cleaned values, and write the batch."""
+    known_tags = prepared.known_tags
+    rejected = prepared.rejected
+    new: list[_NewCustomer] = []
+    changed: list[tuple[Customer, dict[str, Any], dict[str, tuple[Any, Any]]]] = []
+    for (number, cells, current), result in zip(prepared.todo, prepared.results(), strict=True):
+        if isinstance(result, _Rejected):
+            rejected.append(run.row_error(number, cells, result.field_errors))
+            continue
+        clean = result.clean
+        if not prepared.may_add_tags:
+            unknown = [t for t in clean.get("tags", []) if t.lower() not in known_tags]
+            if unknown:
+                rejected.append(run.row_error(number, cells, {"tags": [
+                    _("“%(name)s” does not exist.") % {"name": unknown[0]}]}))  # fmt: skip
+                continue
+        if current is None:
+            new.append(result)
+            continue
+        differences = _customer_differences(current, clean, prepared.lists.get(current.pk))
+        if differences:
+            changed.append((current, clean, differences))
+        else:
+            run.outcome.unchanged += 1
+    errors += sorted(rejected, key=lambda e: e.row_number)
+    run.outcome.rejected += len(rejected)
+    run.outcome.created += len(new)
+    run.outcome.updated += len(changed)
+    if run.dry_run or not (new or changed):
+        return []
+    return _write_customers(run, new, changed, known_tags)
+
+
+def _customers_ahead(
+    run: _Run, rows: Iterator[tuple[int, list[str]]]
+) -> Iterator[tuple[list[tuple[int, list[str]]], Callable[[list[ImportRowError]], list[int]]]]:
+    """Batches of customer rows, each prepared (and its cleaning started) before the
+    one before it is written: the worker processes clean while the database writes.
+
+    Only when the rows are matched by external id alone: a row of the next batch can
+    then not be about a customer the batch before writes (its key would have been
+    seen), so looking it up before that batch is written finds what it would after.
+    """
+    batch = list(itertools.islice(rows, BATCH_SIZE))
+    prepared = _prepare_customers(run, batch) if batch else None
+    while batch and prepared is not None:
+        following = list(itertools.islice(rows, BATCH_SIZE))
+        prepared_next = _prepare_customers(run, following) if following else None
+        yield batch, functools.partial(_finish_customers, run, prepared)
+        batch, prepared = following, prepared_next
+
+
+@dataclass
+class _NewCustomer:
+    """A row cleaned by the services' rules, with what a new customer needs besides."""
+
+    clean: dict[str, Any]
+    name_key: str = ""
+    tokens: list[str] = field(default_factory=list)
+    pk: int = 0
+
+
+@dataclass
+class _Rejected:
+    field_errors: dict[str, list[str]]
+
+
+# Rows a worker process cleans at a time, and the fewest rows worth a pool.
+CLEAN_CHUNK = 1_000
+PARALLEL_MIN_ROWS = 20_000
+WORKERS = 0  # 0: one per CPU
+
+
+def _clean_rows(
+    inputs: list[tuple[dict[str, Any], Customer | None]],
+) -> list[_NewCustomer | _Rejected]:
+    """Turn each row's fields into service input and clean it with
+    `services._clean_customer` (what creating or updating a customer runs); for a new
+    customer, compute its name key and search tokens too. Pure: runs in worker
+    processes as well as in this one."""
+    results: list[_NewCustomer | _Rejected] = []
+    for fields, current in inputs:
         data = _customer_input(fields)
         if current is None:
             data.setdefault("kind", CustomerKind.PERSON)
         try:
             clean = services._clean_customer(data, current)
         except InvalidCustomerData as exc:
-            run.reject(errors, number, cells, exc.field_errors)
+            results.append(_Rejected(exc.field_errors))
             continue
-        if not may_add_tags:
-            unknown = [t for t in clean.get("tags", []) if t.lower() not in known_tags]
-            if unknown:
-                run.reject(errors, number, cells, {"tags": [
-                    _("“%(name)s” does not exist.") % {"name": unknown[0]}]})  # fmt: skip
-                continue
+        result = _NewCustomer(clean)
         if current is None:
-            new.append((Customer(), clean))
-            continue
-        differences = _customer_differences(current, clean)
-        if differences:
-            changed.append((current, clean, differences))
-        else:
-            run.outcome.unchanged += 1
-    run.outcome.created += len(new)
-    run.outcome.updated += len(changed)
-    if run.dry_run or not (new or changed):
-        return []
-    return _write_customers(run, new, changed, known_tags)
+            result.name_key = name_key(clean.get("display_name", ""))
+            result.tokens = sorted(
+                tokens_from(
+                    display_name=clean.get("display_name", ""),
+                    preferred_name=clean.get("preferred_name", ""),
+                    tax_id=clean.get("tax_id", ""),
+                    emails=clean.get("emails", []),
+                    phones=clean.get("phones", []),
+                )
+            )
+        results.append(result)
+    return results
+
+
+def _clean_all(
+    run: _Run, inputs: list[tuple[dict[str, Any], Customer | None]]
+) -> Callable[[], list[_NewCustomer | _Rejected]]:
+    """Start cleaning the rows; the function returned waits for and returns the results.
+
+    With a pool, the rows of new customers are cleaned (and tokenised) in the worker
+    processes; the rows of existing ones here, when the results are asked for: sending
+    a customer to a worker costs about as much as cleaning its row.
+    """
+    fresh = [i for i, (_fields, current) in enumerate(inputs) if current is None]
+    if run.pool is None or len(fresh) <= CLEAN_CHUNK:
+        return functools.partial(_clean_rows, inputs)
+    pool = run.pool
+    futures = [
+        pool.submit(_clean_rows, [inputs[i] for i in fresh[start : start + CLEAN_CHUNK]])
+        for start in range(0, len(fresh), CLEAN_CHUNK)
+    ]
+
+    def results() -> list[_NewCustomer | _Rejected]:
+        fresh_set = set(fresh)
+        known = [row for i, row in enumerate(inputs) if i not in fresh_set]
+        found: list[_NewCustomer | _Rejected | None] = [None] * len(inputs)
+        for i, result in zip(
+            [i for i in range(len(inputs)) if i not in fresh_set], _clean_rows(known), strict=True
+        ):
+            found[i] = result
+        for i, result in zip(
+            fresh, [r for future in futures for r in future.result()], strict=True
+        ):
+            found[i] = result
+        return [result for result in found if result is not None]
+
+    return results
 
 
 def _known_tags(names: set[str]) -> dict[str, int]:
@@ -956,16 +1142,37 @@ def _known_tags(names: set[str]) -> dict[str, int]:
     }
 
 
-def _current_lists(customer: Customer) -> dict[str, list[str]]:
-    return {
-        "emails": [e.address for e in customer.emails.all()],
-        "phones": [p.number for p in customer.phones.all()],
-        "tags": sorted(t.name for t in customer.tags.all()),
+def _current_lists(customer_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """customer id -> its emails and phones (in their order) and tag names (sorted)."""
+    found: dict[int, dict[str, list[str]]] = {
+        pk: {"emails": [], "phones": [], "tags": []} for pk in customer_ids
     }
+    if not customer_ids:
+        return found
+    for model, name, column in (
+        (CustomerEmail, "emails", "address"),
+        (CustomerPhone, "phones", "number"),
+    ):
+        rows = (
+            model.objects.filter(customer_id__in=customer_ids)
+            .order_by("customer_id", "position", "id")
+            .values_list("customer_id", column)
+        )
+        for customer_id, value in rows:
+            found[customer_id][name].append(value)
+    links = Customer.tags.through.objects.filter(customer_id__in=customer_ids)
+    for customer_id, tag in links.values_list("customer_id", "tag__name"):
+        found[customer_id]["tags"].append(tag)
+    for lists in found.values():
+        lists["tags"].sort()
+    return found
 
 
-def _customer_differences(customer: Customer, clean: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    lists = _current_lists(customer)
+def _customer_differences(
+    customer: Customer, clean: dict[str, Any], lists: dict[str, list[str]] | None = None
+) -> dict[str, tuple[Any, Any]]:
+    if lists is None:
+        lists = _current_lists([customer.pk])[customer.pk]
     differences: dict[str, tuple[Any, Any]] = {}
     for name, value in clean.items():
         if name in ("emails", "phones"):
@@ -990,13 +1197,13 @@ def _text(value: Any) -> str:
 
 def _write_customers(
     run: _Run,
-    new: list[tuple[Customer, dict[str, Any]]],
+    new: list[_NewCustomer],
     changed: list[tuple[Customer, dict[str, Any], dict[str, tuple[Any, Any]]]],
     known_tags: dict[str, int],
 ) -> list[int]:
     """Write one batch: a fixed number of queries, however many rows."""
     by, now = run.by, run.now
-    wanted_tags = {t for _c, clean in new for t in clean.get("tags", [])} | {
+    wanted_tags = {t for n in new for t in n.clean.get("tags", [])} | {
         t for _c, clean, d in changed if "tags" in d for t in clean["tags"]
     }
     missing = {t.lower(): t for t in wanted_tags if t.lower() not in known_tags}
@@ -1004,25 +1211,15 @@ def _write_customers(
         Tag.objects.bulk_create([Tag(name=n) for n in missing.values()], ignore_conflicts=True)
         known_tags = {**known_tags, **_known_tags(set(missing.values()))}
     executive = None if by.has_perm("customers.view_all_customers") else by
-    customers = []
-    for customer, clean in new:
-        for name, value in clean.items():
-            if name not in _LIST_FIELDS:
-                setattr(customer, name, value)
-        customer.account_executive = executive
-        customer.created_at = customer.updated_at = now
-        # Set here so that indexing for search finds nothing more to write on the row.
-        customer.name_key = name_key(customer.display_name)
-        customers.append(customer)
-    _insert_objects(customers, with_ids=True)
+    _insert_customers(new, executive, now)
     emails: list[tuple[int, str, int]] = []
     phones: list[tuple[int, str, int]] = []
     tag_links: list[tuple[int, int]] = []
     through = Customer.tags.through
-    for customer, clean in new:
-        emails += [(customer.pk, a, i) for i, a in enumerate(clean.get("emails", []))]
-        phones += [(customer.pk, n, i) for i, n in enumerate(clean.get("phones", []))]
-        tag_links += [(customer.pk, known_tags[t.lower()]) for t in clean.get("tags", [])]
+    for row in new:
+        emails += [(row.pk, a, i) for i, a in enumerate(row.clean.get("emails", []))]
+        phones += [(row.pk, n, i) for i, n in enumerate(row.clean.get("phones", []))]
+        tag_links += [(row.pk, known_tags[t.lower()]) for t in row.clean.get("tags", [])]
     update_fields: set[str] = set()
     replaced: dict[str, list[int]] = {"emails": [], "phones": [], "tags": []}
     for customer, clean, differences in changed:
@@ -1060,73 +1257,124 @@ def _write_customers(
         AccountExecutiveAssignment.objects.bulk_create(
             [
                 AccountExecutiveAssignment(
-                    customer_id=c.pk,
+                    customer_id=row.pk,
                     user=executive,
                     started_at=now,
                     assigned_by=by,
                     reason=_("Imported"),
                 )
-                for c in customers
+                for row in new
             ]
         )
-    content_type = ContentType.objects.get_for_model(Customer)
     entries = []
-    for customer, clean in new:
-        changes = {name: ["None", _text(value)] for name, value in clean.items() if value}
-        entries.append(_audit_entry(content_type, customer, AuditEntry.Action.CREATE, changes, run))
+    for row in new:
+        changes = {name: ["None", _text(value)] for name, value in row.clean.items() if value}
+        entries.append(
+            (row.pk, row.clean.get("display_name", ""), AuditEntry.Action.CREATE, changes)
+        )
     for customer, _clean, differences in changed:
         changes = {name: [_text(b), _text(a)] for name, (b, a) in differences.items()}
-        entries.append(_audit_entry(content_type, customer, AuditEntry.Action.UPDATE, changes, run))
-    _insert_objects(entries)
+        entries.append((customer.pk, str(customer), AuditEntry.Action.UPDATE, changes))
+    _insert_audit_entries(entries, run)
     # New customers are indexed for search here, in the batch's transaction (they have
     # no tokens and no contacts yet); changed ones are re-indexed after the batch.
     _insert(
         SearchToken,
         ["customer_id", "token"],
-        [
-            (customer.pk, token)
-            for customer, clean in new
-            for token in tokens_from(
-                display_name=customer.display_name,
-                preferred_name=customer.preferred_name,
-                tax_id=customer.tax_id,
-                emails=clean.get("emails", []),
-                phones=clean.get("phones", []),
-            )
-        ],
+        [(row.pk, token) for row in new for token in row.tokens],
     )
     return [c.pk for c, _clean, _d in changed]
 
 
-def _insert_objects(objects: list[Any], *, with_ids: bool = False) -> None:
-    """bulk_create, by COPY on PostgreSQL (ids taken from the table's sequence first
-    when `with_ids`: the rows that follow refer to them)."""
-    if not objects:
+def _insert_customers(new: list[_NewCustomer], executive: User | None, now: datetime) -> None:
+    """Insert the new customers and set their ids. On PostgreSQL: ids from the table's
+    sequence in one query, then COPY of plain rows: every column as a new Customer()
+    would have it, with the cleaned values, name key, executive and times set."""
+    if not new:
         return
-    model = type(objects[0])
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objects)
+        customers = []
+        for row in new:
+            customer = Customer(**{k: v for k, v in row.clean.items() if k not in _LIST_FIELDS})
+            customer.account_executive = executive
+            customer.created_at = customer.updated_at = now
+            # Set here so that indexing for search finds nothing more to write on the row.
+            customer.name_key = row.name_key
+            customers.append(customer)
+        Customer.objects.bulk_create(customers)
+        for row, customer in zip(new, customers, strict=True):
+            row.pk = customer.pk
         return
-    table = model._meta.db_table
+    template = Customer(account_executive=executive, created_at=now, updated_at=now)
+    fields = list(Customer._meta.concrete_fields)
+    real = connections[DEFAULT_DB_ALIAS]
+    defaults = [f.get_db_prep_save(getattr(template, f.attname), real) for f in fields]
+    position = {f.attname: i for i, f in enumerate(fields)}
+    prepare = {f.attname: f.get_db_prep_save for f in fields}
+    pk_at, name_key_at = position["id"], position["name_key"]
     quote = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
+    table = Customer._meta.db_table
+    names = ", ".join(quote(f.column or f.attname) for f in fields)
     with connection.cursor() as cursor:
-        if with_ids:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, model._meta.pk.column, len(objects)],
-            )
-            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-        names = ", ".join(quote(f.column) for f in fields)
-        # The connection itself, not the proxy: it is looked up for every value.
-        real = connections[DEFAULT_DB_ALIAS]
-        prepare = [(f.attname, f.get_db_prep_save) for f in fields]
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, Customer._meta.pk.column, len(new)],
+        )
+        for row, (pk,) in zip(new, cursor.fetchall(), strict=True):
+            row.pk = pk
         with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for obj in objects:
-                values = obj.__dict__
-                copy.write_row([prep(values[name], real) for name, prep in prepare])
+            for row in new:
+                values = list(defaults)
+                values[pk_at] = row.pk
+                values[name_key_at] = row.name_key
+                for name, value in row.clean.items():
+                    if name not in _LIST_FIELDS:
+                        # Cleaned values are text, which CharField's preparation returns
+                        # as it is; anything else goes through the field.
+                        values[position[name]] = (
+                            value if type(value) is str else prepare[name](value, real)
+                        )
+                copy.write_row(values)
+
+
+def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], run: _Run) -> None:
+    """One AuditEntry per (customer id, its name, action, changes)."""
+    if not entries:
+        return
+    content_type = ContentType.objects.get_for_model(Customer)
+    if connection.vendor != "postgresql":
+        AuditEntry.objects.bulk_create(
+            [
+                _audit_entry(content_type, pk, name, action, changes, run)
+                for pk, name, action, changes in entries
+            ]
+        )
+        return
+    # COPY of plain rows: the common columns prepared once from an example entry, the
+    # JSON ones per row by their field.
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    real = connections[DEFAULT_DB_ALIAS]
+    template = _audit_entry(content_type, 0, "", 0, {}, run)
+    defaults = [f.get_db_prep_save(getattr(template, f.attname), real) for f in fields]
+    at = {f.attname: i for i, f in enumerate(fields)}
+    json_save = AuditEntry._meta.get_field("changes").get_db_prep_save
+    extra_save = AuditEntry._meta.get_field("additional_data").get_db_prep_save
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column or f.attname) for f in fields)
+    sql = f"COPY {quote(AuditEntry._meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for pk, name, action, changes in entries:
+            values = list(defaults)
+            values[at["object_pk"]] = str(pk)
+            values[at["object_id"]] = pk
+            values[at["object_repr"]] = name[:500]
+            values[at["action"]] = action
+            values[at["changes"]] = json_save(changes, real)
+            values[at["additional_data"]] = extra_save(
+                {"customer_id": pk, "import_job": run.job.pk}, real
+            )
+            values[at["customer_id"]] = pk
+            copy.write_row(values)
 
 
 def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -1147,21 +1395,21 @@ def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None
 
 
 def _audit_entry(
-    content_type: ContentType, customer: Customer, action: int, changes: dict[str, Any], run: _Run
+    content_type: ContentType, pk: int, name: str, action: int, changes: dict[str, Any], run: _Run
 ) -> AuditEntry:
     return AuditEntry(
         content_type=content_type,
-        object_pk=str(customer.pk),
-        object_id=customer.pk,
-        object_repr=str(customer)[:500],
+        object_pk=str(pk),
+        object_id=pk,
+        object_repr=name[:500],
         action=action,
         changes=changes,
         changes_text="",
         actor=run.by,
         actor_email=run.by.email or "",
         timestamp=run.now,
-        additional_data={"customer_id": customer.pk, "import_job": run.job.pk},
-        customer_id=customer.pk,
+        additional_data={"customer_id": pk, "import_job": run.job.pk},
+        customer_id=pk,
     )
 
 

@@ -298,3 +298,136 @@ def test_delimiter_and_encoding_can_be_given(admin_user: User, tmp_path: Path) -
 
     assert (job.encoding, job.delimiter) == ("latin-1", "|")
     assert Customer.objects.get(external_id="D1").display_name == "Señora Ñúñez"
+
+
+def _customers_file(path: Path, rows: int, *, renamed: frozenset[int] = frozenset()) -> None:
+    lines = ["codigo;nombre;tipo;email;telefono;pais;etiquetas;nif"]
+    for n in range(rows):
+        name = f"Cliente Número {n}" + (" bis" if n in renamed else "")
+        phone = f"+34 612 {n:03d} {n % 100:02d}{n % 10}"
+        if n % 11 == 5:
+            phone = "12"  # not a phone number
+        if n % 13 == 7:
+            name = ""  # no name
+        code = f"P{n}" if n % 17 != 9 else "P1"  # a key seen before
+        lines.append(
+            f"{code};{name};{'empresa' if n % 2 else 'persona'};c{n}@Example.ES;{phone};"
+            f"España;vip|grupo {n % 3};B{n:08d}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+
+
+def _imported_state() -> dict[str, Any]:
+    from tendero.customers.models import SearchToken
+
+    customers = {
+        c.external_id: (
+            c.display_name,
+            c.kind,
+            c.country,
+            c.tax_id,
+            c.name_key,
+            [e.address for e in c.emails.all()],
+            [p.number for p in c.phones.all()],
+            sorted(t.name for t in c.tags.all()),
+            sorted(SearchToken.objects.filter(customer=c).values_list("token", flat=True)),
+            sorted(
+                (e.action, e.object_repr, str(e.changes))
+                for e in AuditEntry.objects.filter(customer_id=c.pk)
+            ),
+        )
+        for c in Customer.objects.prefetch_related("emails", "phones", "tags")
+    }
+    return {"customers": customers, "audit": AuditEntry.objects.count()}
+
+
+def _errors(job: ImportJob) -> list[tuple[int, Any]]:
+    return list(
+        ImportRowError.objects.filter(job=job)
+        .order_by("row_number")
+        .values_list("row_number", "errors")
+    )
+
+
+def test_parallel_import_gives_what_a_serial_one_does(
+    admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tiny batches and chunks so that several batches are cleaned in worker processes
+    # while the one before them is written.
+    monkeypatch.setattr(importing, "BATCH_SIZE", 9)
+    monkeypatch.setattr(importing, "CLEAN_CHUNK", 2)
+    monkeypatch.setattr(importing, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(importing, "WORKERS", 2)
+    pools: list[Any] = []
+    original_pool = importing._worker_pool
+
+    def recording_pool(job: ImportJob) -> Any:
+        pool = original_pool(job)
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(importing, "_worker_pool", recording_pool)
+    path = tmp_path / "clientes.csv"
+    _customers_file(path, 60)
+
+    def run(parallel: bool) -> ImportJob:
+        job = importing.create_job(admin_user, "customers", path, path.name)
+        return importing.run_import(job, admin_user, parallel=parallel)
+
+    serial = run(False)
+    serial_state, serial_errors = _imported_state(), _errors(serial)
+    Customer.objects.all().delete()
+    AuditEntry.objects.all().delete()
+
+    parallel = run(True)
+
+    assert pools and all(pool is not None for pool in pools)
+    counts = (parallel.created_count, parallel.updated_count, parallel.error_count)
+    assert counts == (serial.created_count, serial.updated_count, serial.error_count)
+    assert parallel.created_count > 30 and parallel.error_count > 5
+    assert _errors(parallel) == serial_errors
+    state = _imported_state()
+    assert state["customers"].keys() == serial_state["customers"].keys()
+    for key, values in state["customers"].items():
+        assert values == serial_state["customers"][key], key
+    assert state["audit"] == serial_state["audit"] == parallel.created_count
+
+    again = run(True)  # all unchanged: nothing written, no audit entries
+    assert (again.created_count, again.updated_count) == (0, 0)
+    assert again.unchanged_count == parallel.created_count
+    assert _imported_state() == state
+
+    _customers_file(path, 60, renamed=frozenset({0, 10, 21, 45}))
+    changed = run(True)
+    assert (changed.created_count, changed.updated_count) == (0, 4)
+    assert Customer.objects.get(external_id="P10").display_name == "Cliente Número 10 bis"
+    assert Customer.objects.get(external_id="P10").name_key == "10 bis cliente numero"
+    assert AuditEntry.objects.count() == state["audit"] + 4
+
+
+def test_parallel_import_with_mixed_new_and_known_rows(
+    admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH_SIZE", 10)
+    monkeypatch.setattr(importing, "CLEAN_CHUNK", 2)
+    monkeypatch.setattr(importing, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(importing, "WORKERS", 2)
+    path = tmp_path / "clientes.csv"
+    _customers_file(path, 20)
+    first = importing.run_import(
+        importing.create_job(admin_user, "customers", path, path.name), admin_user
+    )
+    _customers_file(path, 50, renamed=frozenset({3}))
+
+    job = importing.run_import(
+        importing.create_job(admin_user, "customers", path, path.name), admin_user, parallel=True
+    )
+
+    assert job.updated_count == 1
+    assert job.unchanged_count == first.created_count - 1
+    assert job.created_count == Customer.objects.count() - first.created_count
+    from tendero.customers.models import SearchToken
+
+    customer = Customer.objects.get(external_id="P40")
+    tokens = set(SearchToken.objects.filter(customer=customer).values_list("token", flat=True))
+    assert {"cliente", "numero", "40", "b00000040"} <= tokens

@@ -74,7 +74,9 @@ class Command(BaseCommand):
             self._unusable(" ".join(problems))
         started = time.monotonic()
         try:
-            importing.run_import(job, user, progress=lambda j: self._progress(j, started))
+            importing.run_import(
+                job, user, progress=lambda j: self._progress(j, started), parallel=True
+            )
         except importing.UnusableFile as exc:
             self._unusable(str(exc.message))
         except Exception as exc:

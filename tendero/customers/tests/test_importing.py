@@ -431,3 +431,19 @@ def test_parallel_import_with_mixed_new_and_known_rows(
     customer = Customer.objects.get(external_id="P40")
     tokens = set(SearchToken.objects.filter(customer=customer).values_list("token", flat=True))
     assert {"cliente", "numero", "40", "b00000040"} <= tokens
+
+
+def test_plain_rows_are_written_as_they_are(make_customer) -> None:
+    from tendero.customers.models import CustomerEmail
+
+    customer = make_customer()
+    tricky = ["a\\b@x.es", "tab\there@x.es", "line\nbreak@x.es", "cr\rx@x.es", "\\N", "ñ€@x.es"]
+    rows = [(customer.pk, text, i) for i, text in enumerate(tricky)]
+
+    importing._insert(CustomerEmail, ["customer_id", "address", "position"], rows)
+
+    stored = CustomerEmail.objects.filter(customer=customer).order_by("position")
+    assert [e.address for e in stored] == tricky
+    assert importing._copy_text([(1, None, "x")]) == "1\t\\N\tx\n"
+    with pytest.raises(TypeError):
+        importing._copy_text([(1, True)])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import models
+from django.urls import reverse
 
 from tendero.customers.models import FactKind, RelationKind, RelationshipLevel
 from tendero.dialogue.models import Channel, Direction, Sentiment, Voice
@@ -22,6 +23,7 @@ def _label(choices: type[models.Choices], value: str | int) -> str:
 
 def _interaction(entry: Entry) -> dict[str, str]:
     return {
+        "edit_url": reverse("dialogue:edit", args=[entry.object_id]),
         "channel_label": _label(Channel, entry.channel) if entry.channel else "",
         "direction_label": _label(Direction, entry.direction) if entry.direction else "",
         "voice_label": _label(Voice, entry.voice) if entry.voice else "",

@@ -188,10 +188,15 @@ def _timeline_context(
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("tab", None)
+    user = _user(request)
     return {
         "customer": customer,
         "timeline_form": form,
         "entries": describe_entries(page.entries),
+        # Asked once here rather than for each of the entries.
+        "can_note_facts": user.has_perm("customers.add_personalfact"),
+        "can_edit_interactions": user.has_perm("dialogue.change_interaction"),
+        "add_fact_url": reverse("knowledge:add", args=[customer.pk]),
         "next_cursor": page.next_cursor,
         "filter_query": query.urlencode(),
         "filtered": filters != timeline.TimelineFilters(),

@@ -9,7 +9,7 @@ from tendero.customers import services
 from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
-from tendero.tests.browser.test_customers_in_browser import assert_accessible, sign_in
+from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -4,29 +4,12 @@ version conflict, switch the language. Each page also passes an accessibility au
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tendero.conftest import PASSWORD
 from tendero.customers import services
+from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
-    expect(page.get_by_role("heading", name="Customers", level=1)).to_be_visible()
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    serious = [
-        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
-    ]
-    assert not serious, results.generate_report()
 
 
 def test_signing_in_lists_and_filters_customers(page, manager, make_customer):

@@ -7,22 +7,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tendero.conftest import PASSWORD
-from tendero.tests.browser.conftest import page  # noqa: F401  (the fixture)
+from tendero.tests.browser.helpers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page: Page, username: str) -> None:  # noqa: F811
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
-    expect(page.get_by_role("heading", name="Customers", level=1)).to_be_visible()
-
-
 def test_typing_suggests_customers_and_the_keyboard_opens_one(
-    page: Page,  # noqa: F811
+    page: Page,
     manager,
     make_customer,
 ) -> None:
@@ -65,7 +56,7 @@ def test_typing_suggests_customers_and_the_keyboard_opens_one(
 
 
 def test_enter_without_a_choice_lists_the_matches(
-    page: Page,  # noqa: F811
+    page: Page,
     manager,
     make_customer,
 ) -> None:

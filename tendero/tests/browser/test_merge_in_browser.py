@@ -1,64 +1,22 @@
 """A person at a browser merges a duplicate and dismisses a pair that is not one;
 both pages pass an accessibility audit."""
 
-import os
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tendero.conftest import PASSWORD
 from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import Customer, CustomerMerge, DuplicatePair
 from tendero.dialogue.models import Interaction
-from tendero.tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser_page(transactional_db: None, live_server: Any, monkeypatch: Any) -> Iterator[Page]:
-    """A headless Chromium page on the live server (as tendero/tests/browser's `page`)."""
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(base_url=live_server.url, locale="en-GB")
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        yield page
-        context.close()
-        browser.close()
-
-
-def sign_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
-    expect(page.get_by_role("heading", name="Customers", level=1)).to_be_visible()
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    serious = [
-        v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
-    ]
-    assert not serious, results.generate_report()
-
-
-def test_merging_a_duplicate_in_the_browser(
-    browser_page: Page, manager: Any, make_customer: Any
-) -> None:
-    page = browser_page
+def test_merging_a_duplicate_in_the_browser(page: Page, manager: Any, make_customer: Any) -> None:
+    page = page
     older = make_customer(display_name="Lucía Vega", emails=["lucia@example.es"], city="")
     newer = make_customer(
         display_name="Lucia Vega <b>", emails=["LUCIA@example.es", "lv@example.com"], city="Soria"
@@ -100,10 +58,8 @@ def test_merging_a_duplicate_in_the_browser(
     assert CustomerMerge.objects.get().merged_by == manager
 
 
-def test_dismissing_a_pair_in_the_browser(
-    browser_page: Page, manager: Any, make_customer: Any
-) -> None:
-    page = browser_page
+def test_dismissing_a_pair_in_the_browser(page: Page, manager: Any, make_customer: Any) -> None:
+    page = page
     make_customer(display_name="Twin Uno", phones=["+34600000001"])
     make_customer(display_name="Twin Dos", phones=["+34600000001"])
     detect_duplicates()

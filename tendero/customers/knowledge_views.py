@@ -19,10 +19,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tendero.customers import knowledge
-from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
+from tendero.customers.errors import CustomerError, NotAllowed
 from tendero.customers.knowledge_forms import FactEditForm, FactForm, RetireFactForm
 from tendero.customers.models import Contact, Customer, PersonalFact
-from tendero.customers.views import _require_perm, _user, _visible_customer, not_allowed
+from tendero.customers.views import (
+    _require_perm,
+    _submit,
+    _user,
+    _visible_customer,
+    not_allowed,
+)
 
 PAGE = "customers/knowledge/page.html"
 PANEL = "customers/knowledge/_panel.html"
@@ -286,25 +292,19 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     conflict = False
     if request.method == "POST":
         form = FactEditForm(request.POST, customer=customer, contacts=contacts, auto_id=auto_id)
-        status = 400
-        if form.is_valid():
-            try:
-                knowledge.correct_fact(
-                    _user(request), found, form.service_data(), form.cleaned_data["version"]
-                )
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except VersionConflict as exc:
-                form.add_error(None, exc.message)
-                status, conflict = exc.status, True
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                if not _is_htmx(request):
-                    messages.success(request, _("Fact corrected."))
-                    return redirect(reverse("knowledge:panel", args=[customer.pk]))
-                return _row_changed(request, found)
+        outcome = _submit(
+            request,
+            form,
+            lambda data: knowledge.correct_fact(
+                _user(request), found, form.service_data(), data["version"]
+            ),
+            lambda _fact: _("Fact corrected."),
+            lambda _fact: reverse("knowledge:panel", args=[customer.pk]),
+            respond=(lambda _fact: _row_changed(request, found)) if _is_htmx(request) else None,
+        )
+        if outcome.response:
+            return outcome.response
+        status, conflict = outcome.status, outcome.conflict
     else:
         form = FactEditForm(
             initial=FactForm.initial_for(found),
@@ -330,25 +330,19 @@ def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     conflict = False
     if request.method == "POST":
         form = RetireFactForm(request.POST, auto_id=f"id_retire_{found.pk}_%s")
-        status = 400
-        if form.is_valid():
-            try:
-                knowledge.retire_fact(
-                    _user(request), found, form.cleaned_data["reason"], form.cleaned_data["version"]
-                )
-            except NotAllowed as exc:
-                return not_allowed(request, exc)
-            except VersionConflict as exc:
-                form.add_error(None, exc.message)
-                status, conflict = exc.status, True
-            except CustomerError as exc:
-                form.add_service_errors(exc)
-                status = exc.status
-            else:
-                if not _is_htmx(request):
-                    messages.success(request, _("Fact retired."))
-                    return redirect(reverse("knowledge:panel", args=[customer.pk]))
-                return _row_changed(request, found)
+        outcome = _submit(
+            request,
+            form,
+            lambda data: knowledge.retire_fact(
+                _user(request), found, data["reason"], data["version"]
+            ),
+            lambda _fact: _("Fact retired."),
+            lambda _fact: reverse("knowledge:panel", args=[customer.pk]),
+            respond=(lambda _fact: _row_changed(request, found)) if _is_htmx(request) else None,
+        )
+        if outcome.response:
+            return outcome.response
+        status, conflict = outcome.status, outcome.conflict
     else:
         form = RetireFactForm(
             initial={"version": found.version},

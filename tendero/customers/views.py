@@ -402,9 +402,12 @@ def _submit(
     change: Callable[[dict[str, Any]], Any],
     success_message: Callable[[Any], str],
     success_url: Callable[[Any], str],
+    respond: Callable[[Any], HttpResponse] | None = None,
 ) -> _Outcome:
     """Validate `form`, hand its data to a service through `change`, and map the
-    service's domain errors onto the form: typed input is never lost."""
+    service's domain errors onto the form: typed input is never lost. After a
+    success: `respond`'s answer if given (an htmx fragment), else a confirmation
+    and a redirect."""
     if not form.is_valid():
         return _Outcome(status=400)
     try:
@@ -417,6 +420,8 @@ def _submit(
     except CustomerError as exc:
         form.add_service_errors(exc)
         return _Outcome(status=exc.status)
+    if respond is not None:
+        return _Outcome(response=respond(result))
     messages.success(request, success_message(result))
     return _Outcome(response=redirect(success_url(result)))
 

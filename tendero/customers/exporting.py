@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,3 +172,24 @@ def record_export(by: User, file_format: str, filters: Mapping[str, Any], count:
 
 def filename(file_format: str) -> str:
     return f"customers-{timezone.localdate().isoformat()}.{file_format}"
+
+
+def export_response(
+    by: User, queryset: QuerySet[Customer], filters: Mapping[str, Any], file_format: str
+) -> HttpResponse | StreamingHttpResponse | FileResponse:
+    """The file download of `queryset` (already scoped to `by`) for the page and
+    the API alike: XLSX from a temporary file, CSV streamed as it is written."""
+    name = filename(file_format)
+    if file_format == "xlsx":
+        handle, _count = write_xlsx(by, queryset, filters)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=name,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response = StreamingHttpResponse(
+        csv_chunks(by, queryset, filters), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

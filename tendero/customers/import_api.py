@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -241,17 +241,4 @@ def export_customers(request: HttpRequest, params: Query[ExportParams]) -> Any:
     queryset = exporting.export_queryset(
         user, Customer.objects.matching(**filters).order_by("display_name", "id")
     )
-    name = exporting.filename(params.format)
-    if params.format == "xlsx":
-        handle, _count = exporting.write_xlsx(user, queryset, filters)
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=name,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response = StreamingHttpResponse(
-        exporting.csv_chunks(user, queryset, filters), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return exporting.export_response(user, queryset, filters, params.format)

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -236,17 +236,4 @@ def export_customers(request: HttpRequest) -> HttpResponseBase:
     )
     queryset = exporting.export_queryset(user, form.filter(Customer.objects.all()))
     filters = {name: form.value(name) for name in form.fields}
-    name = exporting.filename(file_format)
-    if file_format == "xlsx":
-        handle, _count = exporting.write_xlsx(user, queryset, filters)
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=name,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response = StreamingHttpResponse(
-        exporting.csv_chunks(user, queryset, filters), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return exporting.export_response(user, queryset, filters, file_format)

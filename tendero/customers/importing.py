@@ -1369,19 +1369,23 @@ def _insert_customers(new: list[_NewCustomer], executive: User | None, now: date
         )
         for row, (pk,) in zip(new, cursor.fetchall(), strict=True):
             row.pk = pk
+        text = _CopyText(cursor.cursor)
+        common = [text(value) for value in defaults]
+        lines = []
+        for row in new:
+            values = list(common)
+            values[pk_at] = str(row.pk)
+            values[name_key_at] = text(row.name_key)
+            for name, value in row.clean.items():
+                if name not in _LIST_FIELDS:
+                    # Cleaned values are text, which CharField's preparation returns as
+                    # it is; anything else goes through the field.
+                    values[position[name]] = text(
+                        value if type(value) is str else prepare[name](value, real)
+                    )
+            lines.append("\t".join(values))
         with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in new:
-                values = list(defaults)
-                values[pk_at] = row.pk
-                values[name_key_at] = row.name_key
-                for name, value in row.clean.items():
-                    if name not in _LIST_FIELDS:
-                        # Cleaned values are text, which CharField's preparation returns
-                        # as it is; anything else goes through the field.
-                        values[position[name]] = (
-                            value if type(value) is str else prepare[name](value, real)
-                        )
-                copy.write_row(values)
+            copy.write("\n".join(lines) + "\n")
 
 
 def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], run: _Run) -> None:
@@ -1409,19 +1413,23 @@ def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], r
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column or f.attname) for f in fields)
     sql = f"COPY {quote(AuditEntry._meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    with connection.cursor() as cursor:
+        text = _CopyText(cursor.cursor)
+        common = [text(value) for value in defaults]
+        lines = []
         for pk, name, action, changes in entries:
-            values = list(defaults)
-            values[at["object_pk"]] = str(pk)
-            values[at["object_id"]] = pk
-            values[at["object_repr"]] = name[:500]
-            values[at["action"]] = action
-            values[at["changes"]] = json_save(changes, real)
-            values[at["additional_data"]] = extra_save(
-                {"customer_id": pk, "import_job": run.job.pk}, real
+            values = list(common)
+            values[at["object_pk"]] = values[at["object_id"]] = str(pk)
+            values[at["customer_id"]] = str(pk)
+            values[at["object_repr"]] = text(name[:500])
+            values[at["action"]] = str(action)
+            values[at["changes"]] = text(json_save(changes, real))
+            values[at["additional_data"]] = text(
+                extra_save({"customer_id": pk, "import_job": run.job.pk}, real)
             )
-            values[at["customer_id"]] = pk
-            copy.write_row(values)
+            lines.append("\t".join(values))
+        with cursor.cursor.copy(sql) as copy:
+            copy.write("\n".join(lines) + "\n")
 
 
 def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -1434,39 +1442,46 @@ def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None
         fields = {f.attname: f.column for f in model._meta.concrete_fields}
         names = ", ".join(quote(fields[c]) for c in columns)
         sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
-        try:
-            data = _copy_text(rows)
-        except TypeError:
-            data = None
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            if data is not None:
+        with connection.cursor() as cursor:
+            text = _CopyText(cursor.cursor)
+            data = "".join("\t".join(map(text, row)) + "\n" for row in rows)
+            with cursor.cursor.copy(sql) as copy:
                 copy.write(data)
-            else:
-                for row in rows:
-                    copy.write_row(row)
         return
     model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# What psycopg escapes in COPY's text format.
+_COPY_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v", "\f": "\\f"}
+)
+_COPY_SPECIAL = frozenset("\\\t\n\r\b\v\f")
 
 
-def _copy_value(value: Any) -> str:
-    if type(value) is int:
-        return str(value)
-    if type(value) is str:
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return value.translate(_COPY_ESCAPES)
-        return value
-    if value is None:
-        return "\\N"
-    raise TypeError(f"{type(value).__name__} is written by psycopg")
+class _CopyText:
+    """A value in COPY's text format, as psycopg's `write_row` sends it (by the
+    cursor's own dumpers), but whole numbers and text without their cost per value:
+    rows are then written as a whole."""
 
+    def __init__(self, cursor: Any) -> None:
+        from psycopg.adapt import PyFormat  # PostgreSQL only
 
-def _copy_text(rows: list[tuple[Any, ...]]) -> str:
-    """Rows of whole numbers, text and nulls in COPY's text format (what psycopg's
-    write_row makes of them, without its cost per value); TypeError for any other value."""
-    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
+        self.text_format = PyFormat.TEXT
+        self.adapters = cursor.adapters
+        self.encoding = cursor.connection.info.encoding
+
+    def __call__(self, value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if kind is not str:
+            if value is None:
+                return "\\N"
+            dumper = self.adapters.get_dumper(kind, self.text_format)(kind)
+            value = bytes(dumper.dump(value)).decode(self.encoding)
+        if _COPY_SPECIAL.isdisjoint(value):
+            return value
+        return value.translate(_COPY_ESCAPES)
 
 
 def _audit_entry(

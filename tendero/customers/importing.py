@@ -617,10 +617,13 @@ def _lookup(name: str) -> dict[str, str]:
     return _CACHE[name]
 
 
+# Files repeat the same few kinds, countries, stages...: remember what they become.
+@functools.lru_cache(maxsize=4096)
 def _translate(kind: str, value: str) -> str:
     return _lookup(kind).get(normalise_header(value), value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _country(value: str) -> str:
     if len(value.strip()) == 2:
         return value.strip().upper()
@@ -673,9 +676,7 @@ def _customer_input(fields: dict[str, Any]) -> dict[str, Any]:
     if "country" in data:
         data["country"] = _country(data["country"])
     if "language" in data:
-        data["language"] = _lookup("language").get(
-            normalise_header(data["language"]), data["language"]
-        )
+        data["language"] = _translate("language", data["language"])
     return data
 
 

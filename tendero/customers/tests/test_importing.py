@@ -464,6 +464,7 @@ def test_awkward_text_is_stored_as_it_is(admin_user: User, tmp_path: Path) -> No
     assert sorted(t.name for t in customer.tags.all()) == ["a\\b", "c"]
     assert (customer.version, customer.kind, customer.lifecycle_stage) == (1, "person", "prospect")
     assert customer.created_at == customer.updated_at
+    assert job.started_at is not None and job.finished_at is not None
     assert job.started_at <= customer.created_at <= job.finished_at
     assert customer.name_key == "bed n nandu tab"
     entry = AuditEntry.objects.get(customer_id=customer.pk)

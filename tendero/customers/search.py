@@ -10,12 +10,19 @@ ones through a hash of their customers built once, very common ones on the
 customer's own tokens. PostgreSQL compares `token COLLATE "C"` (migration 0007
 indexes it); SQLite compares text bytewise already.
 
+Each two adjacent words of a name are a token too ("jose garcia", with a space,
+which no query word holds): words typed in a name's order ("josé garcía", "maria
+lo") are then one short range instead of an intersection, which only runs when the
+pairs give fewer results than asked for. The customer list filter (`?q=`) reads the
+matching ids first and narrows the list to them (see `filter_customers`).
+
 The normalisation functions at the top are pure (no database, no models) so that
 data migrations can import them.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,10 +32,12 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     Expression,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -79,8 +88,16 @@ def name_key(display_name: str) -> str:
     return " ".join(sorted(words(display_name)))[:200]
 
 
+def pair_tokens(text: str) -> set[str]:
+    """Each two adjacent words of a name, joined by a space: "José García López" gives
+    "jose garcia" and "garcia lopez". A query typed in the name's order ("josé gar")
+    is then one prefix range instead of an intersection of two."""
+    found = words(text)
+    return {f"{first} {second}"[:TOKEN_LENGTH] for first, second in itertools.pairwise(found)}
+
+
 def _name_tokens(text: str) -> set[str]:
-    found = set(words(text))
+    found = set(words(text)) | pair_tokens(text)
     # "O'Brien" and "García-López" are also found typed as one word.
     for part in normalise(text).split():
         joined = "".join(_WORD.findall(part))
@@ -155,6 +172,7 @@ class ParsedQuery:
 
     words: tuple[str, ...]
     kind: str
+    typed: tuple[str, ...] = ()  # the words in the order they were typed
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -185,9 +203,18 @@ def parse_query(q: str) -> ParsedQuery:
             kind = "number" if compact.isdigit() else "words"
             return ParsedQuery((compact[:TOKEN_LENGTH],), kind)
     found = list(dict.fromkeys(words(text)))
+    typed = tuple(found)
     # The longest word first: alone, it narrows a range scan the most.
     found.sort(key=len, reverse=True)
-    return ParsedQuery(tuple(found), "words")
+    return ParsedQuery(tuple(found), "words", typed)
+
+
+def pair_prefix(parsed: ParsedQuery) -> str | None:
+    """For words typed in a name's order ("josé garcía", "maria lo"), the beginning of
+    the pair token of the last two ("jose garcia", "maria lo"); None for one word."""
+    if parsed.kind != "words" or len(parsed.typed) < 2:
+        return None
+    return f"{parsed.typed[-2]} {parsed.typed[-1]}"[:TOKEN_LENGTH]
 
 
 def prefix_upper_bound(prefix: str) -> str | None:
@@ -382,8 +409,10 @@ def matching_condition(q: str) -> Q | None:
     """A filter on customers for `q` (every word begins one of their tokens), or None
     when `q` has nothing to search for (empty, or only punctuation)."""
     parsed = parse_query(q)
-    if not parsed:
-        return None
+    return _condition(parsed) if parsed else None
+
+
+def _condition(parsed: ParsedQuery) -> Q:
     driving, *others = parsed.words
     condition = Q(_has_token_starting_with(driving, as_range=True))
     for word in others:
@@ -391,15 +420,70 @@ def matching_condition(q: str) -> Q | None:
     return condition
 
 
+# A list filter first reads the customer ids of the driving word's tokens (the other
+# words checked on each customer), up to this many token rows. A word that begins
+# more tokens is common enough for the list to walk its order and check each row.
+CANDIDATE_ROWS = 50_000
+
+
+class _InArray(Func):
+    """`expression = ANY(ARRAY(SELECT unnest(%s)))`, the values sent as one array
+    (PostgreSQL). One parameter, because compiling and planning tens of thousands
+    of `IN (%s, ...)` parameters takes longer than the search itself. Behind a
+    sub-select, because with the array's size in sight the planner takes a list's
+    `ORDER BY display_name LIMIT 26` for cheaper by walking the name index and
+    filtering every row (seconds when the matches sort late) than by fetching the
+    few thousand rows by primary key and sorting them (tens of milliseconds)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression: Any, values: list[int]) -> None:
+        super().__init__(expression)
+        self.values = values
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:  # type: ignore[override]
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{sql} = ANY(ARRAY(SELECT unnest(%s::bigint[])))", (*params, self.values)
+
+
+def _candidate_ids(parsed: ParsedQuery) -> set[int] | None:
+    """Every customer matching `parsed` (all of them, not only those a user may see),
+    or None when the driving word begins more than CANDIDATE_ROWS tokens."""
+    from tendero.customers.models import SearchToken
+
+    driving, *others = parsed.words
+    rows = SearchToken.objects.filter(*_prefix_conditions(driving))
+    for word in others:
+        rows = rows.filter(_has_token_starting_with(word, "customer_id"))
+    found = list(rows.order_by().values_list("customer_id", flat=True)[: CANDIDATE_ROWS + 1])
+    if len(found) > CANDIDATE_ROWS:
+        return None
+    return set(found)
+
+
 def filter_customers(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     """`queryset` narrowed to the customers matching `q`; all of it for an empty query,
-    none of it for a query with nothing to search for (only punctuation)."""
+    none of it for a query with nothing to search for (only punctuation).
+
+    The matching customers are read first (one query, bounded by CANDIDATE_ROWS) and
+    the queryset is narrowed to their ids: a list ordered by name then sorts a few
+    thousand rows and counts them by primary key, instead of walking its name index
+    and probing every customer's tokens until a page is full (slow when one customer
+    in a hundred matches). Words too common for that keep the per-row check, which
+    fills a page quickly precisely because so many customers match."""
     if not (q or "").strip():
         return queryset
-    condition = matching_condition(q)
-    if condition is None:
+    parsed = parse_query(q)
+    if not parsed:
         return queryset.none()
-    return queryset.filter(condition)
+    ids = _candidate_ids(parsed)
+    if ids is None:
+        return queryset.filter(_condition(parsed))
+    if not ids:
+        return queryset.none()
+    if connection.vendor == "postgresql":
+        return queryset.filter(_InArray(F("pk"), sorted(ids)))
+    return queryset.filter(pk__in=sorted(ids))
 
 
 RANGE_SAMPLE = 30_000
@@ -429,21 +513,69 @@ def _rarest_first(query_words: Sequence[str]) -> list[tuple[str, int]]:
     return ranked
 
 
+def _collect(
+    rows: QuerySet[Any], limit: int, found: dict[int, str], *, pages: int
+) -> dict[int, str]:
+    """Adds to `found` (customer id → token) the customers of `rows` (token rows in token
+    order) not in it yet, until it holds `limit`: a page of 4 * `limit` rows, then, if
+    `pages` allows and those held many tokens of the same customers, a bigger one."""
+    fetch = limit * 4
+    after: str | None = None
+    for _attempt in range(pages):
+        page = rows
+        if after is not None:
+            # Carry on from the last token seen.
+            page = page.filter(GreaterThanOrEqual(_token_expression(), Value(after)))
+        if found:
+            page = page.exclude(customer_id__in=list(found))
+        fetched = list(page.values_list("customer_id", "token")[:fetch])
+        for customer_id, token in fetched:
+            found.setdefault(customer_id, token)
+            if len(found) >= limit:
+                return found
+        if len(fetched) < fetch:
+            break
+        after = fetched[-1][1]
+        fetch = limit * 20
+    return found
+
+
 def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[tuple[int, str]]:
     """(customer id, matched token) of the first `limit` visible customers, in the order
-    of the tokens their driving word matched, each customer once. A single word: one
-    query, or two when a page of token rows held many tokens of the same customers.
-    Several words: one query counting each word's tokens (up to RANGE_SAMPLE), which
-    decides how each is checked, and one for the rows."""
+    of the tokens their driving word matched, each customer once.
+
+    A single word: one query, or two when a page of token rows held many tokens of the
+    same customers. Several words typed in a name's order ("josé garcía", "maria lo")
+    first read the pair tokens of the last two (one short range, the other words
+    checked on each customer's own tokens), which usually fills the page. When it
+    does not, the words are intersected: one query counting each word's tokens (up
+    to RANGE_SAMPLE), which decides how each is checked, and one for the rows; those
+    results follow the pair matches."""
     from tendero.customers.models import Customer, SearchToken
 
     visible = Customer.objects.visible_to(user)
     if visible.query.is_empty():
         return []
+
+    def scoped(rows: QuerySet[Any]) -> QuerySet[Any]:
+        # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
+        if visible.query.has_filters():
+            rows = rows.filter(customer__in=visible.values("pk"))
+        return rows.order_by(_token_expression().asc(), "customer_id")
+
+    found: dict[int, str] = {}
+    pair = pair_prefix(parsed)
+    if pair is not None:
+        rows = SearchToken.objects.filter(*_prefix_conditions(pair))
+        for word in parsed.typed[:-2]:
+            rows = rows.filter(_has_token_starting_with(word, "customer_id"))
+        _collect(scoped(rows), limit, found, pages=1)
+        if len(found) >= limit:
+            return list(found.items())
     if len(parsed.words) > 1:
         counted = _rarest_first(parsed.words)
         if not counted:
-            return []
+            return list(found.items())
         # The rarest word drives the ordered scan (so even without a match it reads
         # few rows); each other word is read once into a hash that every row is
         # checked against, or, when too common to count fully, checked on each
@@ -452,9 +584,6 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
     else:
         driving, others = parsed.words[0], []
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))
-    # Everyone-sees-everything needs no join at all; a portfolio is a semi-join.
-    if visible.query.has_filters():
-        rows = rows.filter(customer__in=visible.values("pk"))
     for word, count in others:
         if count < RANGE_SAMPLE:
             few = SearchToken.objects.filter(*_prefix_conditions(word)).values("customer_id")
@@ -465,27 +594,8 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
             rows = rows.alias(**{name: in_hash}).filter(**{name: True})
         else:
             rows = rows.filter(_has_token_starting_with(word, "customer_id"))
-    rows = rows.order_by(_token_expression().asc(), "customer_id")
-    found: dict[int, str] = {}
-    fetch = limit * 4
-    after: str | None = None
     # One more page at most, and none after the query that counted the words.
-    for _attempt in range(1 if others else 2):
-        page = rows
-        if after is not None:
-            # Carry on from the last token seen, without the customers already found.
-            page = page.filter(GreaterThanOrEqual(_token_expression(), Value(after))).exclude(
-                customer_id__in=list(found)
-            )
-        fetched = list(page.values_list("customer_id", "token")[:fetch])
-        for customer_id, token in fetched:
-            found.setdefault(customer_id, token)
-            if len(found) >= limit:
-                return list(found.items())
-        if len(fetched) < fetch:
-            break
-        after = fetched[-1][1]
-        fetch = limit * 20
+    _collect(scoped(rows), limit, found, pages=1 if others else 2)
     return list(found.items())[:limit]
 
 

@@ -82,6 +82,14 @@ def test_names_joined_by_apostrophes_or_dashes_are_also_one_word() -> None:
     assert {"sean", "o", "brien", "obrien", "garcia", "lopez", "garcialopez"} <= found
 
 
+def test_adjacent_words_of_a_name_are_also_a_pair_token() -> None:
+    found = tokens_from(display_name="José García-López", preferred_name="Pepe Gil")
+    assert {"jose garcia", "garcia lopez", "pepe gil"} <= found
+    assert "lopez pepe" not in found  # never across two names
+    assert not {t for t in tokens_from(emails=["ana.gil@example.com"]) if " " in t}
+    assert search.pair_tokens("Ana") == set()
+
+
 def test_tokens_are_cut_to_the_column_length() -> None:
     assert max(len(t) for t in tokens_from(display_name="x" * 150)) == 100
 
@@ -108,6 +116,15 @@ def test_queries_are_reduced_like_tokens(query: str, expected: tuple[str, ...], 
     assert parsed.words == expected
     if expected:
         assert parsed.kind == kind
+
+
+def test_queries_keep_the_typed_order_for_pair_tokens() -> None:
+    parsed = parse_query("per JOSÉ ortega")
+    assert parsed.typed == ("per", "jose", "ortega")
+    assert search.pair_prefix(parsed) == "jose ortega"
+    assert search.pair_prefix(parse_query("josé")) is None
+    assert search.pair_prefix(parse_query("Jose.Perez@Ex")) is None
+    assert search.pair_prefix(parse_query("o'b")) == "o b"
 
 
 def test_prefix_upper_bound_is_the_next_string_after_every_prefixed_one() -> None:
@@ -221,6 +238,17 @@ def test_backfill_migration_indexes_existing_customers(make_customer: MakeCustom
         assert customer.name_key == f"{n} cliente numero"
 
 
+def test_pair_token_migration_indexes_existing_customers(make_customer: MakeCustomer) -> None:
+    customer = make_customer(display_name="José García López")
+    SearchToken.objects.filter(token__contains=" ").delete()
+    migration = importlib.import_module("tendero.customers.migrations.0009_search_pair_tokens")
+    schema_editor = SimpleNamespace(connection=connection)
+    migration.add_pair_tokens(apps, schema_editor)
+    migration.add_pair_tokens(apps, schema_editor)
+    assert {"jose garcia", "garcia lopez"} <= tokens(customer)
+    assert tokens(customer) == tokens_for(customer)
+
+
 # ------------------------------------------------------------ matching
 
 
@@ -328,7 +356,7 @@ def test_results_carry_what_a_result_shows(manager: User, people: dict[str, Cust
     [jose] = search_customers(manager, "jose per", limit=1)
     assert jose.primary_email_address == "jose.perez@example.com"  # type: ignore[attr-defined]
     assert jose.primary_phone_number == "+34612345678"  # type: ignore[attr-defined]
-    assert jose.matched_token in {"jose", "perez"}  # type: ignore[attr-defined]
+    assert jose.matched_token in {"jose", "perez", "jose perez"}  # type: ignore[attr-defined]
 
 
 def test_search_runs_a_bounded_number_of_queries(
@@ -345,7 +373,10 @@ def test_search_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(3):
         results = search_customers(manager, "cliente", limit=50)
     assert len(results) == 30
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):  # words in a name's order: one pair range
+        assert len(search_customers(manager, "cliente 1", limit=10)) == 10
+    # Out of order: the pair range, the count of each word, the intersection, the rows.
+    with django_assert_max_num_queries(4):
         search_customers(manager, "cli 61234", limit=10)
 
 
@@ -393,3 +424,69 @@ def test_common_and_rare_words_match_alike(
     assert names(search_customers(manager, "jos muñ")) == ["Josefa Muñoz"]
     assert search_customers(manager, "jos ortiz") == []
     assert names(search_customers(manager, "ort mar jos")) == ["María Jose Ortega"]
+
+
+def test_words_in_a_names_order_list_those_names_first(
+    manager: User, make_customer: MakeCustomer
+) -> None:
+    make_customer(display_name="García José")  # both words, not in the typed order
+    make_customer(display_name="José García")
+    make_customer(display_name="Josefa Garcés")
+    make_customer(display_name="José Ruiz", preferred_name="Garcilaso")
+    found = names(search_customers(manager, "josé garc"))
+    assert found[0] == "José García"  # the pair "jose garcia" first
+    # then the intersection, each customer once
+    assert sorted(found[1:]) == sorted(["García José", "José Ruiz", "Josefa Garcés"])
+    assert names(search_customers(manager, "josé garc", limit=1)) == ["José García"]
+    assert set(names(search_customers(manager, "garcía, josé"))) == {"García José", "José García"}
+    assert len(search_customers(manager, "jos gar")) == 4
+
+
+def test_three_words_use_the_last_pair_and_check_the_first_word(
+    manager: User, make_customer: MakeCustomer
+) -> None:
+    make_customer(display_name="María José García López")
+    make_customer(display_name="Ana García López")
+    assert names(search_customers(manager, "maría garcía lóp")) == ["María José García López"]
+    assert names(search_customers(manager, "jose garcia lo")) == ["María José García López"]
+    assert search_customers(manager, "pedro garcia lopez") == []
+
+
+def test_pair_matches_keep_a_sales_reps_scope(
+    sales: User, other_sales: User, make_customer: MakeCustomer
+) -> None:
+    make_customer(display_name="Jose Garcia", account_executive=sales)
+    make_customer(display_name="Jose Garcia", account_executive=other_sales)
+    make_customer(display_name="Garcia Jose", account_executive=other_sales)
+    assert len(search_customers(sales, "jose garcia")) == 1
+    assert len(search_customers(other_sales, "jose garcia")) == 2
+
+
+@pytest.mark.parametrize("candidate_rows", [1, 3, 50_000])
+def test_the_list_filter_matches_alike_through_ids_or_per_row(
+    manager: User,
+    sales: User,
+    make_customer: MakeCustomer,
+    monkeypatch: pytest.MonkeyPatch,
+    candidate_rows: int,
+) -> None:
+    # Up to CANDIDATE_ROWS token rows, the list is narrowed to the matching ids; past
+    # it, every row is checked on its own tokens. Both give the same customers.
+    monkeypatch.setattr(search, "CANDIDATE_ROWS", candidate_rows)
+    make_customer(display_name="José García", account_executive=sales)
+    make_customer(display_name="García José")
+    make_customer(display_name="Josefa Ruiz", emails=["jgarcia@example.com"])
+    make_customer(display_name="Ana López")
+
+    def listed(user: User, q: str) -> list[str]:
+        return sorted(
+            Customer.objects.visible_to(user).search(q).values_list("display_name", flat=True)
+        )
+
+    assert listed(manager, "josé garcía") == sorted(["García José", "José García"])
+    assert listed(manager, "jos") == sorted(["García José", "José García", "Josefa Ruiz"])
+    assert listed(manager, "jgarcia") == ["Josefa Ruiz"]
+    assert listed(sales, "garc") == ["José García"]
+    assert listed(manager, "zzz") == []
+    assert listed(manager, "ana zzz") == []
+    assert Customer.objects.visible_to(manager).search("gar").count() == 2

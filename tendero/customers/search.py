@@ -424,6 +424,7 @@ def _condition(parsed: ParsedQuery) -> Q:
 # words checked on each customer), up to this many token rows. A word that begins
 # more tokens is common enough for the list to walk its order and check each row.
 CANDIDATE_ROWS = 50_000
+MAX_IN_LIST = 10_000  # ids as parameters, where they cannot be sent as one array
 
 
 class _InArray(Func):
@@ -483,6 +484,8 @@ def filter_customers(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]
         return queryset.none()
     if connection.vendor == "postgresql":
         return queryset.filter(_InArray(F("pk"), sorted(ids)))
+    if len(ids) > MAX_IN_LIST:  # SQLite takes at most 32,766 parameters
+        return queryset.filter(_condition(parsed))
     return queryset.filter(pk__in=sorted(ids))
 
 

@@ -462,17 +462,19 @@ def test_pair_matches_keep_a_sales_reps_scope(
     assert len(search_customers(other_sales, "jose garcia")) == 2
 
 
-@pytest.mark.parametrize("candidate_rows", [1, 3, 50_000])
+@pytest.mark.parametrize(("candidate_rows", "max_in_list"), [(1, 10), (3, 10), (50, 1), (50, 10)])
 def test_the_list_filter_matches_alike_through_ids_or_per_row(
     manager: User,
     sales: User,
     make_customer: MakeCustomer,
     monkeypatch: pytest.MonkeyPatch,
     candidate_rows: int,
+    max_in_list: int,
 ) -> None:
     # Up to CANDIDATE_ROWS token rows, the list is narrowed to the matching ids; past
     # it, every row is checked on its own tokens. Both give the same customers.
     monkeypatch.setattr(search, "CANDIDATE_ROWS", candidate_rows)
+    monkeypatch.setattr(search, "MAX_IN_LIST", max_in_list)
     make_customer(display_name="José García", account_executive=sales)
     make_customer(display_name="García José")
     make_customer(display_name="Josefa Ruiz", emails=["jgarcia@example.com"])

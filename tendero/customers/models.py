@@ -169,6 +169,9 @@ class Customer(models.Model):
         null=True,
         blank=True,
         related_name="portfolio",
+        # The portfolio indexes below start with it: an index of its own would
+        # only cost writes.
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
     # Stay in touch: how often we expect to hear from (or talk to) them, in days,
@@ -613,7 +616,10 @@ class SearchToken(models.Model):
     contact's), an email, a phone number or a tax id, reduced to lower case
     without accents. Search-as-you-type is a prefix range on `token`."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Indexed as the first column of the unique (customer, token).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     token = models.CharField(max_length=100)
 
     class Meta:

@@ -221,6 +221,7 @@ def page(
     with connection.cursor() as db:
         db.execute(sql, [*params, size + 1])
         rows = db.fetchall()
+
     def text(value: Any) -> str:
         # Names are concatenated in SQL ("first last"): a missing person is " ".
         return str(value or "").strip()

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import Promise
 
@@ -40,6 +41,23 @@ COLUMNS = (
 )
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+EMPTY = Value("", output_field=CharField())
+
+
+def person_name(prefix: str) -> Coalesce:
+    """ "First Last" of the person behind the relation `prefix` (a user or a
+    contact), empty when there is nobody."""
+    return Coalesce(
+        Concat(F(f"{prefix}__first_name"), Value(" "), F(f"{prefix}__last_name")),
+        EMPTY,
+        output_field=CharField(),
+    )
+
+
+def columns(**given: Any) -> dict[str, Any]:
+    """Every column of COLUMNS for a source's `annotate()`: the ones given, the
+    others empty."""
+    return {name: EMPTY for name in COLUMNS} | given
 
 
 @dataclass(frozen=True)

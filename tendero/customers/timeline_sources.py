@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import CharField, F, QuerySet, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from tendero import timeline
@@ -16,75 +16,56 @@ from tendero.customers.models import (
     PersonalFact,
     RelationshipLevelChange,
 )
-
-EMPTY = Value("", output_field=CharField())
-
-
-def _name(prefix: str) -> Any:
-    return Coalesce(
-        Concat(F(f"{prefix}__first_name"), Value(" "), F(f"{prefix}__last_name")),
-        EMPTY,
-        output_field=CharField(),
-    )
-
-
-def _columns(**overrides: Any) -> dict[str, Any]:
-    columns: dict[str, Any] = {name: EMPTY for name in timeline.COLUMNS}
-    columns.update(overrides)
-    return columns
+from tendero.timeline import columns, person_name
 
 
 def _facts(customer_ids: list[int]) -> QuerySet[Any]:
     return PersonalFact.objects.filter(customer_id__in=customer_ids).annotate(
-        **_columns(
+        **columns(
             tl_object_id=F("pk"),
             tl_occurred_at=F("learned_at"),
             tl_title=F("text"),
             tl_body=F("related_name"),
             tl_channel=F("kind"),
             tl_direction=F("relation"),
-            tl_outcome=Coalesce(
-                Concat(F("contact__first_name"), Value(" "), F("contact__last_name")),
-                EMPTY,
-                output_field=CharField(),
-            ),
-            tl_actor=_name("learned_by"),
+            tl_outcome=person_name("contact"),
+            tl_actor=person_name("learned_by"),
         )
     )
 
 
 def _level_changes(customer_ids: list[int]) -> QuerySet[Any]:
     return RelationshipLevelChange.objects.filter(customer_id__in=customer_ids).annotate(
-        **_columns(
+        **columns(
             tl_object_id=F("pk"),
             tl_occurred_at=F("changed_at"),
             tl_body=F("reason"),
             tl_channel=Concat(F("from_level"), Value(""), output_field=CharField()),
             tl_direction=Concat(F("to_level"), Value(""), output_field=CharField()),
-            tl_actor=_name("changed_by"),
+            tl_actor=person_name("changed_by"),
         )
     )
 
 
 def _assignments(customer_ids: list[int]) -> QuerySet[Any]:
     return AccountExecutiveAssignment.objects.filter(customer_id__in=customer_ids).annotate(
-        **_columns(
+        **columns(
             tl_object_id=F("pk"),
             tl_occurred_at=F("started_at"),
-            tl_title=_name("user"),
+            tl_title=person_name("user"),
             tl_body=F("reason"),
-            tl_actor=_name("assigned_by"),
+            tl_actor=person_name("assigned_by"),
         )
     )
 
 
 def _merges(customer_ids: list[int]) -> QuerySet[Any]:
     return CustomerMerge.objects.filter(survivor_id__in=customer_ids).annotate(
-        **_columns(
+        **columns(
             tl_object_id=F("pk"),
             tl_occurred_at=F("merged_at"),
             tl_title=F("merged_display_name"),
-            tl_actor=_name("merged_by"),
+            tl_actor=person_name("merged_by"),
         )
     )
 

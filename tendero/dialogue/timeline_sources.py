@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import CharField, F, QuerySet, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import CharField, F, QuerySet
+from django.db.models.functions import Coalesce
 
 from tendero import timeline
 from tendero.dialogue.models import Interaction
-
-EMPTY = Value("", output_field=CharField())
+from tendero.timeline import EMPTY, person_name
 
 
 def _interactions(customer_ids: list[int]) -> QuerySet[Any]:
@@ -25,16 +24,8 @@ def _interactions(customer_ids: list[int]) -> QuerySet[Any]:
         tl_sentiment=F("sentiment"),
         tl_outcome=F("outcome"),
         tl_department=Coalesce(F("department__name"), EMPTY, output_field=CharField()),
-        tl_actor=Coalesce(
-            Concat(F("handled_by__first_name"), Value(" "), F("handled_by__last_name")),
-            EMPTY,
-            output_field=CharField(),
-        ),
-        tl_extra=Coalesce(
-            Concat(F("contact__first_name"), Value(" "), F("contact__last_name")),
-            EMPTY,
-            output_field=CharField(),
-        ),
+        tl_actor=person_name("handled_by"),
+        tl_extra=person_name("contact"),
     )
 
 

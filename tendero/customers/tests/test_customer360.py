@@ -93,6 +93,37 @@ def test_timeline_filters_narrow_to_the_dialogue(customer: Customer) -> None:
     assert titles(groups=frozenset({"knowledge"})) == {"Plays football on Sundays"}
 
 
+def test_a_compiled_timeline_serves_every_customer_with_their_own_values(
+    make_customer: Callable[..., Customer],
+) -> None:
+    first, second = make_customer(display_name="Ana"), make_customer(display_name="Bea")
+    service = Department.objects.create(code="service", name="Service")
+    for customer in (first, second):
+        for n in range(4):
+            _interaction(
+                customer,
+                days_ago=n,
+                subject=f"{customer.display_name} {n}",
+                department=service if n % 2 else None,
+            )
+    filters = timeline.TimelineFilters(department_id=service.pk)
+    for customer in (first, second, first):  # the second time, every branch is cached
+        page = timeline.page([customer.pk], size=1, filters=filters)
+        assert [e.title for e in page.entries] == [f"{customer.display_name} 1"]
+        rest = timeline.page(
+            [customer.pk],
+            size=5,
+            filters=filters,
+            cursor=timeline.Cursor.decode(page.next_cursor or ""),
+        )
+        assert [e.title for e in rest.entries] == [f"{customer.display_name} 3"]
+    other = Department.objects.create(code="other", name="Other")
+    assert (
+        timeline.page([first.pk], filters=timeline.TimelineFilters(department_id=other.pk)).entries
+        == []
+    )
+
+
 def test_a_forged_cursor_is_not_a_cursor() -> None:
     assert timeline.Cursor.decode("not-a-cursor") is None
     assert timeline.Cursor.decode("") is None

@@ -616,10 +616,9 @@ class SearchToken(models.Model):
     contact's), an email, a phone number or a tax id, reduced to lower case
     without accents. Search-as-you-type is a prefix range on `token`."""
 
-    # Indexed as the first column of the unique (customer, token).
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+    # Its own index, although the unique (customer, token) starts with it too: it
+    # is what PostgreSQL picks to check a customer's other search words.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     token = models.CharField(max_length=100)
 
     class Meta:

@@ -24,6 +24,7 @@ from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_c
 from tendero.customers.models import Customer, DuplicatePair, PersonalFact
 from tendero.customers.views import _page_number, _user, _visible_customer, not_allowed
 from tendero.dialogue.models import Interaction
+from tendero.htmx import htmx_details
 from tendero.pagination import fetch_window
 
 PER_PAGE = 20
@@ -60,7 +61,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         "total": window.count,
         "total_is_capped": not window.count_is_exact,
     }
-    fragment = request.htmx  # type: ignore[attr-defined]
+    fragment = htmx_details(request)
     template = "customers/duplicates/_pairs.html" if fragment else "customers/duplicates/list.html"
     return render(request, template, context)
 
@@ -75,7 +76,7 @@ def dismiss(request: HttpRequest, pair_id: int) -> HttpResponse:
         dismiss_duplicate_pair(user, pair)
     except NotAllowed as error:
         return not_allowed(request, error)
-    if request.htmx:  # type: ignore[attr-defined]
+    if htmx_details(request):
         return HttpResponse("")
     messages.success(request, _("Marked as not a duplicate."))
     return redirect("duplicates:list")

@@ -28,6 +28,7 @@ from tendero.customers.errors import CustomerError
 from tendero.customers.forms import CustomerFilterForm
 from tendero.customers.models import Customer, ImportJob, ImportKind, ImportStatus
 from tendero.customers.tasks import run_import_job
+from tendero.htmx import htmx_details
 
 ERRORS_PER_PAGE = 50
 JOBS_PER_PAGE = 25
@@ -179,7 +180,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "unknown_columns": importing.unknown_columns(job),
         "fields": importing.FIELD_LABELS[job.kind],
     }
-    if request.htmx and request.GET.get("fragment") == "progress":  # type: ignore[attr-defined]
+    if htmx_details(request) and request.GET.get("fragment") == "progress":
         if not running:
             # Finished: reload the whole page so the outcome and the rejected rows show.
             response = HttpResponse(status=204)

@@ -29,6 +29,7 @@ from tendero.customers.views import (
     _visible_customer,
     not_allowed,
 )
+from tendero.htmx import htmx_details
 
 PAGE = "customers/knowledge/page.html"
 PANEL = "customers/knowledge/_panel.html"
@@ -37,10 +38,6 @@ FACT_ROW = "customers/knowledge/_fact.html"
 FACT_EDIT = "customers/knowledge/_fact_edit.html"
 FACT_RETIRE = "customers/knowledge/_fact_retire.html"
 CHANGED = json.dumps({"timeline-changed": True, "knowledge-changed": True})
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _contacts(customer: Customer) -> list[Contact]:
@@ -182,7 +179,7 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
     _require_perm(request, "customers.view_personalfact")
     customer = _visible_customer(request, pk)
     context = panel_context(request, customer)
-    if _is_htmx(request):
+    if htmx_details(request) is not None:
         return render(request, PANEL, context)
     title = _("What we know about %(name)s") % {"name": customer.display_name}
     return _page(request, customer, PANEL, context, title)
@@ -200,12 +197,13 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         form = _add_form(request, customer, contacts)
         context = {"customer": customer, "form": form, "standalone": True}
-        if _is_htmx(request):
+        if htmx_details(request) is not None:
             return render(request, FACT_FORM, context)
         return _add_page(request, customer, form, contacts)
     form = FactForm(request.POST, customer=customer, contacts=contacts, auto_id="id_fact_new_%s")
     form_id = f"knowledge-add-{customer.pk}"
-    standalone = _is_htmx(request) and _htmx_target(request) == form_id
+    htmx = htmx_details(request)
+    standalone = htmx is not None and htmx.target == form_id
     status = 400
     if form.is_valid():
         try:
@@ -216,7 +214,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(exc)
             status = exc.status
         else:
-            if not _is_htmx(request):
+            if not htmx_details(request) is not None:
                 messages.success(request, _("Fact recorded."))
                 return redirect(reverse("knowledge:panel", args=[customer.pk]))
             if standalone:
@@ -236,18 +234,13 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
             response["HX-Trigger"] = CHANGED
             return response
     context = {"customer": customer, "form": form, "standalone": standalone}
-    if _is_htmx(request):
+    if htmx_details(request) is not None:
         # 200, so that htmx swaps it: the form, errors at the fields, input kept.
         response = render(request, FACT_FORM, context)
         response["HX-Retarget"] = f"#{form_id}"
         response["HX-Reswap"] = "outerHTML"
         return response
     return _add_page(request, customer, form, contacts, status=status)
-
-
-def _htmx_target(request: HttpRequest) -> str:
-    details: Any = getattr(request, "htmx", None)
-    return str(details.target or "") if details else ""
 
 
 @login_required
@@ -257,7 +250,7 @@ def fact(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     _require_perm(request, "customers.view_personalfact")
     found = _decorate(_visible_fact(request, pk, fact_pk))
     context = {"customer": found.customer, "fact": found, **_permissions(request)}
-    if _is_htmx(request):
+    if htmx_details(request) is not None:
         return render(request, FACT_ROW, context)
     return _page(request, found.customer, FACT_ROW, context, _("What we know"))
 
@@ -300,7 +293,9 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
             ),
             lambda _fact: _("Fact corrected."),
             lambda _fact: reverse("knowledge:panel", args=[customer.pk]),
-            respond=(lambda _fact: _row_changed(request, found)) if _is_htmx(request) else None,
+            respond=(lambda _fact: _row_changed(request, found))
+            if htmx_details(request) is not None
+            else None,
         )
         if outcome.response:
             return outcome.response
@@ -311,10 +306,10 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
             customer=customer,
             contacts=contacts,
             auto_id=auto_id,
-            autofocus=_is_htmx(request),
+            autofocus=htmx_details(request) is not None,
         )
     context = {"customer": customer, "fact": found, "form": form, "conflict": conflict}
-    if _is_htmx(request):
+    if htmx_details(request) is not None:
         return render(request, FACT_EDIT, context)
     return _page(request, customer, FACT_EDIT, context, _("Correct a fact"), status=status)
 
@@ -338,7 +333,9 @@ def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
             ),
             lambda _fact: _("Fact retired."),
             lambda _fact: reverse("knowledge:panel", args=[customer.pk]),
-            respond=(lambda _fact: _row_changed(request, found)) if _is_htmx(request) else None,
+            respond=(lambda _fact: _row_changed(request, found))
+            if htmx_details(request) is not None
+            else None,
         )
         if outcome.response:
             return outcome.response
@@ -347,9 +344,9 @@ def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
         form = RetireFactForm(
             initial={"version": found.version},
             auto_id=f"id_retire_{found.pk}_%s",
-            autofocus=_is_htmx(request),
+            autofocus=htmx_details(request) is not None,
         )
     context = {"customer": customer, "fact": _decorate(found), "form": form, "conflict": conflict}
-    if _is_htmx(request):
+    if htmx_details(request) is not None:
         return render(request, FACT_RETIRE, context)
     return _page(request, customer, FACT_RETIRE, context, _("Retire a fact"), status=status)

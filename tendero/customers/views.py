@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from tendero import timeline
 from tendero.accounts.models import User
@@ -35,18 +34,13 @@ from tendero.customers.forms import (
 from tendero.customers.models import Contact, Customer, RelationshipLevel
 from tendero.customers.timeline_display import describe_entries
 from tendero.customers.validation import format_phone
+from tendero.htmx import htmx_details
 from tendero.organization.models import Department
 from tendero.pagination import fetch_window
 from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25
 AUDIT_ROWS = 50
-
-
-def _htmx(request: HttpRequest) -> HtmxDetails | None:
-    """django-htmx's details of an htmx request (None for a plain one)."""
-    details = getattr(request, "htmx", None)
-    return details if details else None
 
 
 def _user(request: HttpRequest) -> User:
@@ -125,7 +119,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(request, form.active_sort),
         "active_sort": form.active_sort,
     }
-    template = "customers/_table.html" if _htmx(request) else "customers/list.html"
+    template = "customers/_table.html" if htmx_details(request) else "customers/list.html"
     return render(request, template, context)
 
 
@@ -224,7 +218,7 @@ def _render_tab(
 ) -> HttpResponse:
     """A tab alone for htmx (swapped into the page, URL pushed), or the whole page."""
     template = f"customers/tabs/_{tab}.html"
-    htmx = _htmx(request)
+    htmx = htmx_details(request)
     if htmx and htmx.target == "tab-panel" and not htmx.history_restore_request:
         return render(
             request, template, {"customer": customer, "tab": tab, **context}, status=status
@@ -262,7 +256,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The timeline fragment: filtered (the whole card) or the next page (entries only)."""
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
-    if not _htmx(request):
+    if not htmx_details(request):
         query = request.GET.copy()
         query.pop("cursor", None)
         url = reverse("customers:detail", args=[pk])

@@ -36,14 +36,11 @@ from tendero.dialogue.forms import (
     VoiceFilterForm,
 )
 from tendero.dialogue.models import Interaction
+from tendero.htmx import htmx_details
 from tendero.pagination import fetch_window
 
 PER_PAGE = 25
 TIMELINE_CHANGED = json.dumps({"timeline-changed": True})
-
-
-def _htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
 
 
 def _visible_interaction(request: HttpRequest, pk: int) -> Interaction:
@@ -60,7 +57,7 @@ def _timeline_changed(response: HttpResponse) -> HttpResponse:
 
 def _error_status(request: HttpRequest, status: int) -> int:
     # htmx swaps only 2xx answers: a form with errors must come back as 200 to be shown.
-    return 200 if _htmx(request) else status
+    return 200 if htmx_details(request) else status
 
 
 def _apply(form: Any, change: Callable[[], Any]) -> tuple[Any, int, bool]:
@@ -107,14 +104,14 @@ def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             status = 400
         if saved is not None:
-            if not _htmx(request):
+            if not htmx_details(request):
                 messages.success(request, _("Interaction logged."))
                 return redirect(customer.get_absolute_url())
             form = _log_form(customer)
             # Ready for the next one: htmx focuses an autofocus field it swaps in.
             form.fields["subject"].widget.attrs["autofocus"] = True
     context = {"customer": customer, "log_form": form, "saved": saved}
-    if _htmx(request):
+    if htmx_details(request):
         response = render(
             request, "dialogue/_log_form.html", context, status=_error_status(request, status)
         )
@@ -152,7 +149,7 @@ def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
                 return not_allowed(request, exc)
             if saved is not None:
                 message = _("Interaction saved.")
-                if not _htmx(request):
+                if not htmx_details(request):
                     messages.success(request, message)
                     return redirect(interaction.get_absolute_url())
                 return _timeline_changed(
@@ -173,7 +170,7 @@ def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "conflict": conflict,
     }
-    template = "dialogue/_edit_form.html" if _htmx(request) else "dialogue/edit.html"
+    template = "dialogue/_edit_form.html" if htmx_details(request) else "dialogue/edit.html"
     return render(request, template, context, status=_error_status(request, status))
 
 
@@ -189,12 +186,14 @@ def delete_interaction(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed as exc:
             return not_allowed(request, exc)
         message = _("Interaction removed.")
-        if not _htmx(request):
+        if not htmx_details(request):
             messages.success(request, message)
             return redirect(customer.get_absolute_url())
         return _timeline_changed(render(request, "dialogue/_done.html", {"message": message}))
     context = {"customer": customer, "interaction": interaction}
-    template = "dialogue/_confirm_delete.html" if _htmx(request) else "dialogue/confirm_delete.html"
+    template = (
+        "dialogue/_confirm_delete.html" if htmx_details(request) else "dialogue/confirm_delete.html"
+    )
     return render(request, template, context)
 
 
@@ -208,12 +207,12 @@ def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     except NotAllowed as exc:
         return not_allowed(request, exc)
     except CustomerError as exc:
-        if _htmx(request):
+        if htmx_details(request):
             return render(request, "dialogue/_done.html", {"message": exc.message, "error": True})
         messages.error(request, exc.message)
         return redirect(interaction.get_absolute_url())
     message = _("Follow-up done.")
-    if not _htmx(request):
+    if not htmx_details(request):
         messages.success(request, message)
         return redirect(interaction.get_absolute_url())
     return _timeline_changed(render(request, "dialogue/_done.html", {"message": message}))
@@ -270,7 +269,7 @@ def voice(request: HttpRequest) -> HttpResponse:
     qs = voice_interactions(_user(request), filters)
     shown = qs.select_related("customer", "department", "handled_by", "contact")
     context = {"form": form, "filtered": bool(filters), **_paging(request, shown, qs)}
-    template = "dialogue/_voice_results.html" if _htmx(request) else "dialogue/voice.html"
+    template = "dialogue/_voice_results.html" if htmx_details(request) else "dialogue/voice.html"
     return render(request, template, context)
 
 
@@ -310,7 +309,9 @@ def going_quiet(request: HttpRequest) -> HttpResponse:
         if context["can_set_rhythm"]:
             customer.rhythm_form = _rhythm_form(customer)
     template = (
-        "dialogue/_going_quiet_results.html" if _htmx(request) else "dialogue/going_quiet.html"
+        "dialogue/_going_quiet_results.html"
+        if htmx_details(request)
+        else "dialogue/going_quiet.html"
     )
     return render(request, template, context)
 
@@ -339,7 +340,7 @@ def set_rhythm(request: HttpRequest, pk: int) -> HttpResponse:
             except NotAllowed as exc:
                 return not_allowed(request, exc)
             if result is not None:
-                if not _htmx(request):
+                if not htmx_details(request):
                     messages.success(request, _("Contact rhythm saved."))
                     return redirect(customer.get_absolute_url())
                 saved = True
@@ -359,5 +360,5 @@ def set_rhythm(request: HttpRequest, pk: int) -> HttpResponse:
         "saved": saved,
         "conflict": conflict,
     }
-    template = "dialogue/_rhythm_form.html" if _htmx(request) else "dialogue/rhythm.html"
+    template = "dialogue/_rhythm_form.html" if htmx_details(request) else "dialogue/rhythm.html"
     return render(request, template, context, status=_error_status(request, status))

@@ -21,7 +21,7 @@ from tendero.customers.duplicates import (
     reason_labels,
 )
 from tendero.customers.errors import NotAllowed
-from tendero.customers.merging import merge_customers
+from tendero.customers.merging import MergeableField, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, DuplicateReason
 from tendero.customers.schemas import (
     MAX_ID,
@@ -39,20 +39,6 @@ from tendero.customers.schemas import (
 router = Router(tags=["Duplicates"])
 
 Side = Literal["survivor", "duplicate"]
-MergeableField = Literal[
-    "display_name",
-    "preferred_name",
-    "tax_id",
-    "street",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "language",
-    "currency",
-    "acquisition_source",
-    "lifecycle_stage",
-]
 
 
 class CustomerSummary(Schema):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, get_args
 
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
@@ -44,7 +44,7 @@ SURVIVOR = "survivor"
 DUPLICATE = "duplicate"
 # The customer fields a person may take from the duplicate. The relationship level
 # is not among them: it only moves through its own ladder, one rung at a time.
-MERGE_FIELDS = (
+MergeableField = Literal[
     "display_name",
     "preferred_name",
     "tax_id",
@@ -57,7 +57,8 @@ MERGE_FIELDS = (
     "currency",
     "acquisition_source",
     "lifecycle_stage",
-)
+]
+MERGE_FIELDS: tuple[str, ...] = get_args(MergeableField)
 # Relations with a rule of their own (see merge_customers).
 _SPECIAL_RELATIONS = (
     CustomerEmail,

@@ -165,6 +165,26 @@ def test_the_page_briefs_before_talking(client: Client, customer: Customer, sale
     assert 'id="timeline"' in html
 
 
+def test_an_open_follow_up_is_closed_from_the_page(
+    client: Client, customer: Customer, sales: User
+) -> None:
+    open_one = _interaction(customer, subject="Call back", follow_up_on=timezone.localdate())
+    login(client, sales)
+    html = client.get(reverse("customers:detail", args=[customer.pk])).text
+    url = reverse("dialogue:complete_follow_up", args=[open_one.pk])
+    assert f'hx-post="{url}"' in html
+    response = client.post(url, headers=HTMX)
+    assert response.status_code == 200 and "timeline-changed" in response["HX-Trigger"]
+    open_one.refresh_from_db()
+    assert open_one.follow_up_done_at is not None
+    assert (
+        "Call back"
+        not in client.get(reverse("customers:detail", args=[customer.pk]))
+        .text.split('id="open-heading"')[1]
+        .split("</section>")[0]
+    )
+
+
 def test_a_quiet_relationship_shows_as_open(
     client: Client, customer: Customer, sales: User
 ) -> None:

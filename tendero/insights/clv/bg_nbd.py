@@ -1,0 +1,170 @@
+"""BG/NBD (Fader, Hardie & Lee 2005) and MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+
+While alive a customer buys at a Poisson rate lambda ~ Gamma(r, alpha); after
+each repeat purchase (BG/NBD), or also right after the first one (MBG/NBD), the
+customer drops out with probability p ~ Beta(a, b). Time is in whatever unit
+recency and T are given in (weeks for CDNOW); alpha scales with it.
+
+The log-likelihood of a history (x, t_x, T) is
+
+    log Gamma(r+x)/Gamma(r) + r log alpha + log B(a, b+x+k)/B(a, b)
+    + logaddexp(-(r+x) log(alpha+T),
+                log a - log(b+x-1+k) - (r+x) log(alpha+t_x))
+
+with k = 0 (BG/NBD; the second term only when x > 0) or k = 1 (MBG/NBD). Its
+gradient is analytic.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import digamma, expit, gammaln, hyp2f1
+
+from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array
+from .histories import as_histories, compress
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+class BetaGeoFitter(LikelihoodModel):
+    """BG/NBD model: parameters r, alpha (purchase rate), a, b (dropout)."""
+
+    parameter_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    # 1 when the customer may also drop out right after the first purchase (MBG/NBD).
+    _dropout_at_first_purchase: ClassVar[int] = 0
+
+    def fit(
+        self,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        weights: ArrayLike | None = None,
+    ) -> Self:
+        """Fit to customer histories (raw, or compressed with `weights`).
+
+        Raises ValueError for impossible histories or when nobody made a
+        repeat purchase (the purchase rate is then not identified).
+        """
+        histories = compress(frequency, recency, T, weights=weights)
+        x, t_x, age, w = histories.frequency, histories.recency, histories.T, histories.weights
+        if not np.any(w * x > 0):
+            raise ValueError("no customer made a repeat purchase: the model cannot be fitted")
+        # Start where the mean purchase rate r / alpha matches the data's.
+        mean_rate = float(w @ x) / float(w @ np.maximum(age, 1e-12))
+        start = np.array([1.0, 1.0 / max(mean_rate, 1e-8), 1.0, 1.0])
+        self._fit_rows((x, t_x, age), w, start)
+        return self
+
+    # Likelihood ----------------------------------------------------------------
+
+    def _terms(
+        self, params: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+        """Common part, log of the still-alive and the dropped-out terms, dropout mask."""
+        r, alpha, a, b = params
+        k = self._dropout_at_first_purchase
+        common = (
+            gammaln(r + x)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + gammaln(a + b)
+            + gammaln(b + x + k)
+            - gammaln(b)
+            - gammaln(a + b + x + k)
+        )
+        alive = -(r + x) * np.log(alpha + age)
+        can_drop = x + k > 0
+        dropped_b = np.where(can_drop, b + x - 1 + k, 1.0)
+        dropped = np.where(
+            can_drop, np.log(a) - np.log(dropped_b) - (r + x) * np.log(alpha + t_x), -np.inf
+        )
+        return common, alive, dropped, can_drop
+
+    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+        x, t_x, age = data
+        common, alive, dropped, _ = self._terms(params, x, t_x, age)
+        return np.asarray(common + np.logaddexp(alive, dropped), dtype=np.float64)
+
+    def _row_gradient(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+        x, t_x, age = data
+        r, alpha, a, b = params
+        k = self._dropout_at_first_purchase
+        _, alive, dropped, can_drop = self._terms(params, x, t_x, age)
+        total = np.logaddexp(alive, dropped)
+        w_alive = np.exp(alive - total)
+        w_dropped = np.exp(dropped - total)
+        dropped_b = np.where(can_drop, b + x - 1 + k, 1.0)
+        d_r = (
+            digamma(r + x)
+            - digamma(r)
+            + np.log(alpha)
+            - w_alive * np.log(alpha + age)
+            - w_dropped * np.log(alpha + t_x)
+        )
+        d_alpha = r / alpha - (r + x) * (w_alive / (alpha + age) + w_dropped / (alpha + t_x))
+        d_a = digamma(a + b) - digamma(a + b + x + k) + w_dropped / a
+        d_b = (
+            digamma(a + b)
+            + digamma(b + x + k)
+            - digamma(b)
+            - digamma(a + b + x + k)
+            - w_dropped / dropped_b
+        )
+        return np.column_stack([d_r, d_alpha, d_a, d_b])
+
+    def log_likelihood_of(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """Per-customer log-likelihood at the fitted parameters."""
+        data = as_histories(frequency, recency, T)
+        return self._row_log_likelihood(self._fitted_params(), data)
+
+    # Predictions -----------------------------------------------------------------
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """P(the customer is still alive at T | x, t_x, T)."""
+        x, t_x, age = as_histories(frequency, recency, T)
+        _, alive, dropped, _ = self._terms(self._fitted_params(), x, t_x, age)
+        return np.asarray(expit(alive - dropped), dtype=np.float64)
+
+    def expected_purchases(self, t: ArrayLike) -> FloatArray:
+        """E[X(t)]: expected repeat purchases in (0, t] of a customer new at time 0."""
+        r, alpha, a, b = self._fitted_params()
+        k = self._dropout_at_first_purchase
+        time = as_float_array(t, "t")
+        c = a + b - 1 + k
+        z = time / (alpha + time)
+        # Euler's transformation keeps 2F1 bounded as z approaches 1:
+        # (1-z)^r 2F1(r, b+k; c; z) = (1-z)^(a-1) 2F1(c-r, a-1; c; z).
+        survival = (1 - z) ** (a - 1) * hyp2f1(c - r, a - 1, c, z)
+        return np.asarray((b + (1 - k) * (a - 1)) / (a - 1) * (1 - survival), dtype=np.float64)
+
+    def conditional_expected_purchases(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T+t] of a customer with this history."""
+        r, alpha, a, b = self._fitted_params()
+        k = self._dropout_at_first_purchase
+        x, t_x, age = as_histories(frequency, recency, T)
+        time = as_float_array(t, "t")
+        c = a + b + x - 1 + k
+        z = time / (alpha + age + time)
+        # Euler's transformation: ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+k; c; z)
+        # = (1-z)^(a-1) 2F1(a+b-1+k-r, a-1; c; z), whose value stays moderate for any x.
+        survival = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
+        alive = self.probability_alive(x, t_x, age)
+        return np.asarray(c / (a - 1) * (1 - survival) * alive, dtype=np.float64)
+
+
+class ModifiedBetaGeoFitter(BetaGeoFitter):
+    """MBG/NBD: as BG/NBD, but a customer may also drop out right after the first purchase.
+
+    So a customer without repeat purchases is not certainly alive.
+    """
+
+    _dropout_at_first_purchase: ClassVar[int] = 1

@@ -1,0 +1,285 @@
+"""Maximum-likelihood fitting shared by every model in the package.
+
+A model supplies the log-likelihood of each distinct customer history (and,
+where practical, its gradient with respect to the natural parameters); this
+module does the rest: it merges identical histories into weighted rows, fits
+the log-parameters with L-BFGS-B, and derives standard errors from the
+inverse Hessian of the negative log-likelihood at the optimum.
+
+The objective is the weighted *mean* negative log-likelihood plus an L2
+penalty `penalizer_coef * sum(params ** 2)` (as in the Lifetimes package), so
+the optimiser sees numbers of the same size whether it fits a hundred
+customers or a million.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar, NamedTuple, Self
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = npt.ArrayLike
+
+# Log-parameters are kept in a box so that a degenerate data set (one customer,
+# no repeat buyers) ends at a finite, reportable optimum instead of overflowing.
+_LOG_PARAMETER_BOUND = math.log(1e8)
+
+
+def as_float_array(values: ArrayLike, name: str) -> FloatArray:
+    """Return `values` as a 1-d float array; raise ValueError on NaN or infinity."""
+    array = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def unique_rows(
+    columns: Sequence[FloatArray], weights: FloatArray
+) -> tuple[tuple[FloatArray, ...], FloatArray]:
+    """Merge identical rows of `columns`, summing their weights.
+
+    The likelihood of a customer depends only on these columns, so the cost of
+    a fit depends on the number of distinct histories, not of customers.
+    """
+    if len(weights) == 0:
+        return tuple(np.asarray(column) for column in columns), weights
+    order = np.lexsort(tuple(reversed(columns)))
+    ordered = [column[order] for column in columns]
+    starts = np.zeros(len(weights), dtype=bool)
+    starts[0] = True
+    for column in ordered:
+        starts[1:] |= column[1:] != column[:-1]
+    start_index = np.flatnonzero(starts)
+    merged_weights = np.add.reduceat(weights[order], start_index)
+    return tuple(column[start_index] for column in ordered), merged_weights
+
+
+class FitResult(NamedTuple):
+    params: FloatArray
+    log_likelihood: float
+    covariance: FloatArray
+    converged: bool
+    iterations: int
+    message: str
+
+
+class LikelihoodModel:
+    """Base of the fitters: parameters, optimisation and standard errors.
+
+    Subclasses declare `parameter_names` (ordered as in the literature) and
+    implement `_row_log_likelihood`; `_row_gradient` returns the per-row
+    gradient with respect to the natural parameters, or None when the model
+    has no analytic gradient (the total gradient is then taken by central
+    differences).
+    """
+
+    parameter_names: ClassVar[tuple[str, ...]]
+
+    def __init__(self, penalizer_coef: float = 0.0) -> None:
+        if penalizer_coef < 0:
+            raise ValueError("penalizer_coef must not be negative")
+        self.penalizer_coef = penalizer_coef
+        self._params: FloatArray | None = None
+        self._covariance: FloatArray | None = None
+        self.log_likelihood = math.nan
+        self.converged = False
+        self.iterations = 0
+        self.message = "not fitted"
+        self.n_customers = 0.0
+        self.n_histories = 0
+
+    def __repr__(self) -> str:
+        if self._params is None:
+            return f"<{type(self).__name__}: not fitted>"
+        shown = ", ".join(f"{name}={value:.4g}" for name, value in self.params.items())
+        return f"<{type(self).__name__}: {shown}, log-likelihood {self.log_likelihood:.2f}>"
+
+    # Parameters -------------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The fitted parameters by name, in the order the literature prints them."""
+        return dict(zip(self.parameter_names, self._fitted_params().tolist(), strict=True))
+
+    @property
+    def standard_errors(self) -> dict[str, float]:
+        """Asymptotic standard errors: square roots of the inverse Hessian's diagonal.
+
+        NaN when the Hessian is not positive definite (a degenerate fit).
+        """
+        if self._covariance is None:
+            raise ValueError(f"{type(self).__name__} is not fitted yet")
+        variances = np.diag(self._covariance)
+        errors = np.where(variances >= 0, np.sqrt(np.abs(variances)), math.nan)
+        return dict(zip(self.parameter_names, errors.tolist(), strict=True))
+
+    def set_params(self, **params: float) -> Self:
+        """Use the given parameters (e.g. published ones) without fitting."""
+        missing = set(self.parameter_names) - set(params)
+        unknown = set(params) - set(self.parameter_names)
+        if missing or unknown:
+            raise ValueError(
+                f"expected exactly the parameters {', '.join(self.parameter_names)}; "
+                f"missing {sorted(missing)}, unknown {sorted(unknown)}"
+            )
+        values = np.array([params[name] for name in self.parameter_names], dtype=np.float64)
+        if not np.all(values > 0):
+            raise ValueError("all parameters must be positive")
+        self._params = values
+        return self
+
+    def _fitted_params(self) -> FloatArray:
+        if self._params is None:
+            raise ValueError(f"{type(self).__name__} is not fitted yet")
+        return self._params
+
+    # What subclasses provide -------------------------------------------------
+
+    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+        raise NotImplementedError
+
+    def _row_gradient(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray | None:
+        """Per-row gradient, shape (rows, parameters), or None for numerical gradients."""
+        return None
+
+    # Likelihood of a data set ------------------------------------------------
+
+    def total_log_likelihood(
+        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+    ) -> float:
+        """Weighted sum of the rows' log-likelihoods at `params`."""
+        return float(weights @ self._row_log_likelihood(params, data))
+
+    def total_gradient(
+        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+    ) -> FloatArray:
+        """Gradient of `total_log_likelihood` in the natural parameters."""
+        rows = self._row_gradient(params, data)
+        if rows is not None:
+            return np.asarray(weights @ rows, dtype=np.float64)
+        return self._central_difference_gradient(params, data, weights)
+
+    def _central_difference_gradient(
+        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+    ) -> FloatArray:
+        gradient = np.empty_like(params)
+        for index in range(len(params)):
+            step = 1e-6 * params[index]
+            upper, lower = params.copy(), params.copy()
+            upper[index] += step
+            lower[index] -= step
+            gradient[index] = (
+                self.total_log_likelihood(upper, data, weights)
+                - self.total_log_likelihood(lower, data, weights)
+            ) / (2 * step)
+        return gradient
+
+    # Fitting -----------------------------------------------------------------
+
+    def _fit_rows(
+        self, data: tuple[FloatArray, ...], weights: FloatArray, start: FloatArray
+    ) -> None:
+        """Fit the parameters to weighted distinct rows; store the result on self."""
+        result = maximise_likelihood(self, data, weights, start)
+        self._params = result.params
+        self._covariance = result.covariance
+        self.log_likelihood = result.log_likelihood
+        self.converged = result.converged
+        self.iterations = result.iterations
+        self.message = result.message
+        self.n_customers = float(weights.sum())
+        self.n_histories = len(weights)
+
+
+def maximise_likelihood(
+    model: LikelihoodModel,
+    data: tuple[FloatArray, ...],
+    weights: FloatArray,
+    start: FloatArray,
+) -> FitResult:
+    """Maximise the penalised likelihood over log-parameters with L-BFGS-B."""
+    total_weight = float(weights.sum())
+    penalizer = model.penalizer_coef
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        params = np.exp(log_params)
+        with np.errstate(all="ignore"):
+            value = -model.total_log_likelihood(params, data, weights) / total_weight
+            gradient = -model.total_gradient(params, data, weights) / total_weight
+        value += penalizer * float(params @ params)
+        gradient += 2 * penalizer * params
+        if not math.isfinite(value) or not np.all(np.isfinite(gradient)):
+            # Steer the line search back: an infinite value makes it shorten the step.
+            return math.inf, np.zeros_like(log_params)
+        return value, gradient * params
+
+    bounds = [(-_LOG_PARAMETER_BOUND, _LOG_PARAMETER_BOUND)] * len(start)
+    log_start = np.clip(np.log(start), -_LOG_PARAMETER_BOUND, _LOG_PARAMETER_BOUND)
+    solution = optimize.minimize(
+        objective,
+        log_start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-15, "gtol": 1e-9},
+    )
+    log_params = np.asarray(solution.x, dtype=np.float64)
+    params = np.exp(log_params)
+    log_likelihood = model.total_log_likelihood(params, data, weights)
+    # The optimiser stops on "no further decrease possible" as often as on a
+    # small gradient; what matters is that the gradient is ~0 at the end.
+    final_gradient = objective(log_params)[1]
+    at_bound = np.abs(log_params) >= _LOG_PARAMETER_BOUND * (1 - 1e-9)
+    converged = bool(
+        math.isfinite(log_likelihood)
+        and np.all(np.abs(final_gradient) < 1e-5)
+        and not at_bound.any()
+    )
+    message = str(solution.message)
+    if at_bound.any():
+        names = [name for name, hit in zip(model.parameter_names, at_bound, strict=True) if hit]
+        message = f"parameters at the edge of the search box ({', '.join(names)}): {message}"
+    return FitResult(
+        params=params,
+        log_likelihood=log_likelihood,
+        covariance=_inverse_hessian(model, params, data, weights),
+        converged=converged,
+        iterations=int(solution.nit),
+        message=message,
+    )
+
+
+def _inverse_hessian(
+    model: LikelihoodModel, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+) -> FloatArray:
+    """Inverse Hessian of the total penalised negative log-likelihood, natural parameters.
+
+    The Hessian is the central difference of the (analytic or numerical)
+    gradient, symmetrised. NaN-filled when it is singular.
+    """
+    size = len(params)
+    total_weight = float(weights.sum())
+    hessian = np.empty((size, size))
+    with np.errstate(all="ignore"):
+        for index in range(size):
+            step = 1e-4 * params[index]
+            upper, lower = params.copy(), params.copy()
+            upper[index] += step
+            lower[index] -= step
+            hessian[:, index] = -(
+                model.total_gradient(upper, data, weights)
+                - model.total_gradient(lower, data, weights)
+            ) / (2 * step)
+    hessian = (hessian + hessian.T) / 2 + 2 * model.penalizer_coef * total_weight * np.eye(size)
+    try:
+        covariance = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        return np.full((size, size), math.nan)
+    return np.asarray(covariance, dtype=np.float64)

@@ -1,0 +1,250 @@
+"""Properties the CLV models must keep on any data, not only the published sets."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tendero.insights.clv import (
+    BetaGeoBetaBinomFitter,
+    BetaGeoFitter,
+    GammaGammaFitter,
+    ModifiedBetaGeoFitter,
+    ParetoNBDFitter,
+    compress,
+    simulate_bg_nbd,
+    simulate_pareto_nbd,
+)
+from tendero.insights.clv.estimation import LikelihoodModel
+
+DATA = Path(__file__).parent / "data"
+
+# CDNOW estimates, to evaluate likelihoods and predictions without fitting.
+BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+MBG_NBD = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+PARETO_NBD = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+
+TransactionModel = BetaGeoFitter | ParetoNBDFitter
+FAST = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FITS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20050401)
+
+
+def _models() -> list[TransactionModel]:
+    return [
+        BetaGeoFitter().set_params(**BG_NBD),
+        ModifiedBetaGeoFitter().set_params(**MBG_NBD),
+        ParetoNBDFitter().set_params(**PARETO_NBD),
+    ]
+
+
+@st.composite
+def histories(draw: st.DrawFn, max_frequency: int = 10_000) -> tuple[float, float, float]:
+    """(frequency, recency, T) a customer could have."""
+    age = draw(st.floats(min_value=0.01, max_value=1000))
+    frequency = draw(st.integers(min_value=0, max_value=max_frequency))
+    recency = 0.0 if frequency == 0 else draw(st.floats(min_value=0, max_value=age))
+    return float(frequency), recency, age
+
+
+# Degenerate data -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])
+@FAST
+@given(ages=st.lists(st.floats(min_value=0.1, max_value=100), min_size=1, max_size=20))
+def test_no_repeat_buyers_is_a_clear_error(
+    model_class: type[TransactionModel], ages: list[float]
+) -> None:
+    zeros = np.zeros(len(ages))
+    with pytest.raises(ValueError, match="no customer made a repeat purchase"):
+        model_class().fit(zeros, zeros, ages)
+
+
+def test_no_repeat_buyers_is_a_clear_error_for_bg_bb_and_gamma_gamma() -> None:
+    with pytest.raises(ValueError, match="no customer made a repeat purchase"):
+        BetaGeoBetaBinomFitter().fit([0, 0], [0, 0], [6, 6])
+    with pytest.raises(ValueError, match="no repeat buyers"):
+        GammaGammaFitter().fit([0, 0], [0, 0])
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoFitter, ModifiedBetaGeoFitter, ParetoNBDFitter])
+@FITS
+@given(history=histories(max_frequency=50).filter(lambda h: h[0] > 0))
+def test_a_single_customer_gives_a_finite_fit(
+    model_class: type[TransactionModel], history: tuple[float, float, float]
+) -> None:
+    model = model_class().fit(*([value] for value in history))
+    assert np.isfinite(model.log_likelihood)
+    assert all(np.isfinite(value) and value > 0 for value in model.params.values())
+    assert isinstance(model.converged, bool)
+    assert model.message
+
+
+# Large frequencies, recency == T, P(alive) ---------------------------------------------
+
+
+@FAST
+@given(history=histories())
+def test_likelihoods_and_probabilities_stay_finite_for_any_history(
+    history: tuple[float, float, float],
+) -> None:
+    for model in _models():
+        log_likelihood = model.log_likelihood_of(*history)[0]
+        alive = model.probability_alive(*history)[0]
+        expected = model.conditional_expected_purchases(52, *history)[0]
+        # A density in the continuous recency: it may exceed 1, never be infinite.
+        assert np.isfinite(log_likelihood)
+        assert 0 <= alive <= 1
+        assert np.isfinite(expected) and expected >= 0
+
+
+def test_pareto_nbd_stays_finite_where_lifetimes_overflowed() -> None:
+    model = ParetoNBDFitter().set_params(r=10.465, alpha=7.98565181e-03, s=3.0516, beta=2.820)
+    frequency, recency, age = [400.0, 500.0, 500.0], [5.0, 1.0, 4.0], [6.0, 37.0, 37.0]
+    assert np.all(np.isfinite(model.log_likelihood_of(frequency, recency, age)))
+    alive = model.probability_alive([40, 50, 50], recency, age)
+    assert np.all((alive >= 0) & (alive <= 1))
+
+
+@FAST
+@given(frequency=st.integers(min_value=1, max_value=10_000), age=st.floats(0.01, 1000))
+def test_a_purchase_at_the_end_leaves_the_customer_alive_in_pareto_nbd(
+    frequency: int, age: float
+) -> None:
+    model = ParetoNBDFitter().set_params(**PARETO_NBD)
+    assert model.probability_alive(frequency, age, age)[0] == 1.0
+    assert np.isfinite(model.log_likelihood_of(frequency, age, age)[0])
+
+
+@FAST
+@given(age=st.floats(min_value=0, max_value=1e4))
+def test_bg_nbd_customer_without_repeat_purchases_is_certainly_alive(age: float) -> None:
+    model = BetaGeoFitter().set_params(**BG_NBD)
+    assert model.probability_alive(0, 0, age)[0] == 1.0
+
+
+@FAST
+@given(
+    history=histories(max_frequency=200).filter(lambda h: h[0] > 0),
+    later=st.floats(min_value=0.01, max_value=1),
+)
+def test_alive_probability_rises_with_recency_and_falls_with_age(
+    history: tuple[float, float, float], later: float
+) -> None:
+    frequency, recency, age = history
+    for model in _models():
+        alive = model.probability_alive(frequency, recency, age)[0]
+        more_recent = recency + later * (age - recency)
+        assert model.probability_alive(frequency, more_recent, age)[0] >= alive - 1e-12
+        assert model.probability_alive(frequency, recency, age + later)[0] <= alive + 1e-12
+
+
+@FAST
+@given(
+    frequency=st.integers(min_value=0, max_value=6),
+    extra=st.integers(min_value=0, max_value=6),
+    periods=st.integers(min_value=6, max_value=60),
+)
+def test_bg_bb_probabilities_are_probabilities(frequency: int, extra: int, periods: int) -> None:
+    model = BetaGeoBetaBinomFitter().set_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+    recency = min(frequency + extra, periods) if frequency else 0
+    alive = model.probability_alive(frequency, recency, periods)[0]
+    assert 0 <= alive <= 1
+    assert np.isfinite(model.log_likelihood_of(frequency, recency, periods)[0])
+    counts = model.purchase_count_probability(np.arange(periods + 1), periods)
+    assert counts.sum() == pytest.approx(1.0)
+
+
+# Compression and gradients ---------------------------------------------------------------
+
+
+def test_compressed_and_raw_histories_fit_the_same(rng: np.random.Generator) -> None:
+    frequency, recency, age = simulate_bg_nbd(3000, 30.0, BG_NBD, rng, granularity=1 / 7)
+    raw = BetaGeoFitter().fit(frequency, recency, age)
+    rows = compress(frequency, recency, age)
+    compressed = BetaGeoFitter().fit(rows.frequency, rows.recency, rows.T, rows.weights)
+    assert compressed.n_histories < 1000
+    assert compressed.log_likelihood == pytest.approx(raw.log_likelihood, rel=1e-12)
+    assert compressed.params == pytest.approx(raw.params, rel=1e-9)
+    # And the weighted likelihood is the sum over customers.
+    params = np.array(list(BG_NBD.values()))
+    assert compressed.total_log_likelihood(
+        params, (rows.frequency, rows.recency, rows.T), rows.weights
+    ) == pytest.approx(
+        raw.total_log_likelihood(params, (frequency, recency, age), np.ones_like(frequency)),
+        rel=1e-12,
+    )
+
+
+def assert_gradient_matches_finite_differences(
+    model: LikelihoodModel, point: np.ndarray, data: tuple[np.ndarray, ...], weights: np.ndarray
+) -> None:
+    analytic = model.total_gradient(point, data, weights)
+    numeric = model._central_difference_gradient(point, data, weights)
+    # The central difference (step 1e-6 * parameter) carries a rounding error
+    # of about 1e-10 * |log-likelihood| / parameter; allow a hundred times that.
+    rounding = 1e-8 * abs(model.total_log_likelihood(point, data, weights)) / point
+    assert np.all(np.abs(analytic - numeric) <= 1e-6 * np.abs(numeric) + rounding)
+
+
+@FAST
+@given(scale=st.lists(st.floats(min_value=0.3, max_value=3), min_size=4, max_size=4))
+def test_analytic_gradients_match_finite_differences(scale: list[float]) -> None:
+    rng = np.random.default_rng(7)
+    frequency, recency, age = simulate_bg_nbd(200, 40.0, BG_NBD, rng)
+    frequency[:3] = [500, 2000, 10_000]
+    recency[:3] = [20.0, 39.0, 40.0]
+    ones = np.ones_like(frequency)
+    for model, params in [(BetaGeoFitter(), BG_NBD), (ModifiedBetaGeoFitter(), MBG_NBD)]:
+        point = np.array(list(params.values())) * scale
+        assert_gradient_matches_finite_differences(model, point, (frequency, recency, age), ones)
+
+    spend_model = GammaGammaFitter()
+    # Ordinary buyers only: at x = 10,000 the spend likelihood is a difference of
+    # log-gamma values near 6e5, too large for the finite differences to check.
+    repeat = (frequency > 0) & (frequency < 500)
+    spend = rng.gamma(6.0, 5.0, int(repeat.sum()))
+    point = np.array([6.25, 3.74, 15.44]) * scale[:3]
+    assert_gradient_matches_finite_differences(
+        spend_model, point, (frequency[repeat], spend), np.ones(len(spend))
+    )
+
+    donors = BetaGeoBetaBinomFitter()
+    grouped = np.loadtxt(DATA / "donations.csv", delimiter=",", skiprows=1)
+    point = np.array([1.204, 0.750, 0.657, 2.783]) * scale
+    data = (grouped[:, 0], grouped[:, 1], grouped[:, 2])
+    assert_gradient_matches_finite_differences(donors, point, data, grouped[:, 3])
+
+
+# Simulation ----------------------------------------------------------------------------
+
+
+def test_bg_nbd_recovers_the_parameters_it_simulated(rng: np.random.Generator) -> None:
+    ages = rng.uniform(20, 52, 20_000)
+    model = BetaGeoFitter().fit(*simulate_bg_nbd(20_000, ages, BG_NBD, rng, granularity=1 / 7))
+    for name, true_value in BG_NBD.items():
+        assert abs(model.params[name] - true_value) < 4 * model.standard_errors[name]
+
+
+def test_pareto_nbd_recovers_the_parameters_it_simulated(rng: np.random.Generator) -> None:
+    ages = rng.uniform(20, 52, 10_000)
+    simulated = simulate_pareto_nbd(10_000, ages, PARETO_NBD, rng, granularity=1 / 7)
+    model = ParetoNBDFitter().fit(*simulated)
+    assert model.converged
+    for name, true_value in PARETO_NBD.items():
+        assert abs(model.params[name] - true_value) < 4 * model.standard_errors[name]
+
+
+def test_penalizer_shrinks_the_parameters(rng: np.random.Generator) -> None:
+    simulated = simulate_bg_nbd(5000, 40.0, BG_NBD, rng, granularity=1 / 7)
+    plain = BetaGeoFitter().fit(*simulated)
+    penalised = BetaGeoFitter(penalizer_coef=0.1).fit(*simulated)
+    assert sum(penalised.params.values()) < sum(plain.params.values())
+    assert penalised.log_likelihood < plain.log_likelihood

@@ -20,10 +20,10 @@ from typing import ClassVar, Self
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, logsumexp
 
-from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array, unique_rows
+from .estimation import ArrayLike, Columns, FloatArray, LikelihoodModel, as_float_array, unique_rows
 
 
-class BetaGeoBetaBinomFitter(LikelihoodModel):
+class BetaGeoBetaBinomFitter(LikelihoodModel[Columns]):
     """BG/BB model: alpha, beta (purchase probability), gamma, delta (dropout)."""
 
     parameter_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
@@ -74,12 +74,12 @@ class BetaGeoBetaBinomFitter(LikelihoodModel):
         terms = np.where(present, terms, -np.inf)
         return terms, purchase_offset, np.stack([dropout_first, dropout_offset])
 
-    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_log_likelihood(self, params: FloatArray, data: Columns) -> FloatArray:
         x, t_x, n = data
         terms, _, _ = self._log_terms(params, x, t_x, n)
         return np.asarray(logsumexp(terms, axis=1), dtype=np.float64)
 
-    def _row_gradient(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_gradient(self, params: FloatArray, data: Columns) -> FloatArray:
         alpha, beta, gamma, delta = params
         x, t_x, n = data
         terms, purchase_offset, (dropout_first, dropout_offset) = self._log_terms(params, x, t_x, n)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar, NamedTuple, Self
+from typing import ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +24,10 @@ from scipy import optimize
 
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
+Columns = tuple[FloatArray, ...]
+# What a model's likelihood is evaluated on: usually the columns of the distinct
+# histories, or a form of them prepared for speed.
+Data = TypeVar("Data")
 
 # Log-parameters are kept in a box so that a degenerate data set (one customer,
 # no repeat buyers) ends at a finite, reportable optimum instead of overflowing.
@@ -70,17 +74,20 @@ class FitResult(NamedTuple):
     message: str
 
 
-class LikelihoodModel:
+class LikelihoodModel(Generic[Data]):
     """Base of the fitters: parameters, optimisation and standard errors.
 
     Subclasses declare `parameter_names` (ordered as in the literature) and
     implement `_row_log_likelihood`; `_row_gradient` returns the per-row
     gradient with respect to the natural parameters, or None when the model
     has no analytic gradient (the total gradient is then taken by central
-    differences).
+    differences). A model may override `_log_likelihood_and_gradient` with a
+    faster single pass; the optimiser calls only that.
     """
 
     parameter_names: ClassVar[tuple[str, ...]]
+    # False when the gradient is taken by central differences of the likelihood.
+    has_analytic_gradient: ClassVar[bool] = True
 
     def __init__(self, penalizer_coef: float = 0.0) -> None:
         if penalizer_coef < 0:
@@ -142,32 +149,35 @@ class LikelihoodModel:
 
     # What subclasses provide -------------------------------------------------
 
-    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_log_likelihood(self, params: FloatArray, data: Data) -> FloatArray:
         raise NotImplementedError
 
-    def _row_gradient(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray | None:
+    def _row_gradient(self, params: FloatArray, data: Data) -> FloatArray | None:
         """Per-row gradient, shape (rows, parameters), or None for numerical gradients."""
         return None
 
     # Likelihood of a data set ------------------------------------------------
 
-    def total_log_likelihood(
-        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
-    ) -> float:
+    def total_log_likelihood(self, params: FloatArray, data: Data, weights: FloatArray) -> float:
         """Weighted sum of the rows' log-likelihoods at `params`."""
         return float(weights @ self._row_log_likelihood(params, data))
 
-    def total_gradient(
-        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
-    ) -> FloatArray:
+    def total_gradient(self, params: FloatArray, data: Data, weights: FloatArray) -> FloatArray:
         """Gradient of `total_log_likelihood` in the natural parameters."""
+        return self._log_likelihood_and_gradient(params, data, weights)[1]
+
+    def _log_likelihood_and_gradient(
+        self, params: FloatArray, data: Data, weights: FloatArray
+    ) -> tuple[float, FloatArray]:
         rows = self._row_gradient(params, data)
-        if rows is not None:
-            return np.asarray(weights @ rows, dtype=np.float64)
-        return self._central_difference_gradient(params, data, weights)
+        if rows is None:
+            gradient = self._central_difference_gradient(params, data, weights)
+        else:
+            gradient = np.asarray(weights @ rows, dtype=np.float64)
+        return self.total_log_likelihood(params, data, weights), gradient
 
     def _central_difference_gradient(
-        self, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+        self, params: FloatArray, data: Data, weights: FloatArray
     ) -> FloatArray:
         gradient = np.empty_like(params)
         for index in range(len(params)):
@@ -183,9 +193,7 @@ class LikelihoodModel:
 
     # Fitting -----------------------------------------------------------------
 
-    def _fit_rows(
-        self, data: tuple[FloatArray, ...], weights: FloatArray, start: FloatArray
-    ) -> None:
+    def _fit_rows(self, data: Data, weights: FloatArray, start: FloatArray) -> None:
         """Fit the parameters to weighted distinct rows; store the result on self."""
         result = maximise_likelihood(self, data, weights, start)
         self._params = result.params
@@ -199,8 +207,8 @@ class LikelihoodModel:
 
 
 def maximise_likelihood(
-    model: LikelihoodModel,
-    data: tuple[FloatArray, ...],
+    model: LikelihoodModel[Data],
+    data: Data,
     weights: FloatArray,
     start: FloatArray,
 ) -> FitResult:
@@ -211,10 +219,9 @@ def maximise_likelihood(
     def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
         params = np.exp(log_params)
         with np.errstate(all="ignore"):
-            value = -model.total_log_likelihood(params, data, weights) / total_weight
-            gradient = -model.total_gradient(params, data, weights) / total_weight
-        value += penalizer * float(params @ params)
-        gradient += 2 * penalizer * params
+            log_likelihood, gradient = model._log_likelihood_and_gradient(params, data, weights)
+        value = -log_likelihood / total_weight + penalizer * float(params @ params)
+        gradient = -gradient / total_weight + 2 * penalizer * params
         if not math.isfinite(value) or not np.all(np.isfinite(gradient)):
             # Steer the line search back: an infinite value makes it shorten the step.
             return math.inf, np.zeros_like(log_params)
@@ -228,14 +235,14 @@ def maximise_likelihood(
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
-        options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-15, "gtol": 1e-9},
+        options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-13, "gtol": 1e-8},
     )
     log_params = np.asarray(solution.x, dtype=np.float64)
     params = np.exp(log_params)
-    log_likelihood = model.total_log_likelihood(params, data, weights)
+    log_likelihood, gradient = model._log_likelihood_and_gradient(params, data, weights)
     # The optimiser stops on "no further decrease possible" as often as on a
     # small gradient; what matters is that the gradient is ~0 at the end.
-    final_gradient = objective(log_params)[1]
+    final_gradient = (-gradient / total_weight + 2 * penalizer * params) * params
     at_bound = np.abs(log_params) >= _LOG_PARAMETER_BOUND * (1 - 1e-9)
     converged = bool(
         math.isfinite(log_likelihood)
@@ -257,7 +264,7 @@ def maximise_likelihood(
 
 
 def _inverse_hessian(
-    model: LikelihoodModel, params: FloatArray, data: tuple[FloatArray, ...], weights: FloatArray
+    model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
 ) -> FloatArray:
     """Inverse Hessian of the total penalised negative log-likelihood, natural parameters.
 
@@ -267,9 +274,11 @@ def _inverse_hessian(
     size = len(params)
     total_weight = float(weights.sum())
     hessian = np.empty((size, size))
+    # A numerical gradient is noisy at the 1e-10 level: difference it over a wider step.
+    relative_step = 1e-4 if model.has_analytic_gradient else 1e-3
     with np.errstate(all="ignore"):
         for index in range(size):
-            step = 1e-4 * params[index]
+            step = relative_step * params[index]
             upper, lower = params.copy(), params.copy()
             upper[index] += step
             lower[index] -= step

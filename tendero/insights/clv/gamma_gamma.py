@@ -18,7 +18,7 @@ from typing import ClassVar, Protocol, Self
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array, unique_rows
+from .estimation import ArrayLike, Columns, FloatArray, LikelihoodModel, as_float_array, unique_rows
 
 
 class TransactionModel(Protocol):
@@ -29,7 +29,7 @@ class TransactionModel(Protocol):
     ) -> FloatArray: ...
 
 
-class GammaGammaFitter(LikelihoodModel):
+class GammaGammaFitter(LikelihoodModel[Columns]):
     """Gamma-Gamma model of the average spend per transaction: parameters p, q, gamma."""
 
     parameter_names: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
@@ -57,7 +57,7 @@ class GammaGammaFitter(LikelihoodModel):
         self._fit_rows((x, spend), w, np.ones(3))
         return self
 
-    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_log_likelihood(self, params: FloatArray, data: Columns) -> FloatArray:
         p, q, gamma = params
         x, spend = data
         return np.asarray(
@@ -71,7 +71,7 @@ class GammaGammaFitter(LikelihoodModel):
             dtype=np.float64,
         )
 
-    def _row_gradient(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_gradient(self, params: FloatArray, data: Columns) -> FloatArray:
         p, q, gamma = params
         x, spend = data
         shared = digamma(p * x + q)

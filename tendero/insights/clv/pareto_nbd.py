@@ -21,14 +21,15 @@ from typing import ClassVar, Self
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1, hyperu
 
-from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array
+from .estimation import ArrayLike, Columns, FloatArray, LikelihoodModel, as_float_array
 from .histories import as_histories, compress
 
 
-class ParetoNBDFitter(LikelihoodModel):
+class ParetoNBDFitter(LikelihoodModel[Columns]):
     """Pareto/NBD model: parameters r, alpha (purchase rate), s, beta (lifetime)."""
 
     parameter_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    has_analytic_gradient: ClassVar[bool] = False
 
     def fit(
         self,
@@ -64,7 +65,7 @@ class ParetoNBDFitter(LikelihoodModel):
         died = np.log(s) - np.log(r + s + x) + _log_a0(params, x, t_x, age)
         return common, alive, died
 
-    def _row_log_likelihood(self, params: FloatArray, data: tuple[FloatArray, ...]) -> FloatArray:
+    def _row_log_likelihood(self, params: FloatArray, data: Columns) -> FloatArray:
         x, t_x, age = data
         common, alive, died = self._terms(params, x, t_x, age)
         return np.asarray(common + np.logaddexp(alive, died), dtype=np.float64)

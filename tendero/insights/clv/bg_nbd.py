@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array
+from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array, weighted_sum
 from .histories import as_histories, compress
 
 BoolArray = npt.NDArray[np.bool_]
@@ -81,7 +81,7 @@ class BetaGeoFitter(LikelihoodModel[FittingHistories]):
         if not np.any(w * x > 0):
             raise ValueError("no customer made a repeat purchase: the model cannot be fitted")
         # Start where the mean purchase rate r / alpha matches the data's.
-        mean_rate = float(w @ x) / float(w @ np.maximum(age, 1e-12))
+        mean_rate = weighted_sum(w, x) / weighted_sum(w, np.maximum(age, 1e-12))
         start = np.array([1.0, 1.0 / max(mean_rate, 1e-8), 1.0, 1.0])
         self._fit_rows(FittingHistories.from_columns(x, t_x, age), w, start)
         return self
@@ -123,7 +123,7 @@ class BetaGeoFitter(LikelihoodModel[FittingHistories]):
         k = self._dropout_at_first_purchase
         x = data.frequency_values
         # Weight of each distinct frequency; sums over rows of x-only terms become dots.
-        by_x = np.bincount(data.frequency_index, weights, minlength=len(x))
+        by_x = np.bincount(data.frequency_index, weights, minlength=len(x)).astype(np.float64)
         can_drop = x + k > 0
         dropped_b = np.where(can_drop, b + x - 1 + k, 1.0)
         x_only = gammaln(r + x) + gammaln(b + x + k) - gammaln(a + b + x + k)
@@ -137,30 +137,34 @@ class BetaGeoFitter(LikelihoodModel[FittingHistories]):
         dropped = dropped_x_only[data.frequency_index] - purchases * log_recency
         total = np.logaddexp(alive, dropped)
         total_weight = float(weights.sum())
-        log_likelihood = total_weight * constant + float(by_x @ x_only) + float(weights @ total)
+        log_likelihood = (
+            total_weight * constant + weighted_sum(by_x, x_only) + float(weights @ total)
+        )
 
         share_dropped = np.exp(dropped - total)
         share_alive = 1.0 - share_dropped
         weighted_dropped = weights * share_dropped
-        dropped_by_x = np.bincount(data.frequency_index, weighted_dropped, minlength=len(x))
+        dropped_by_x = np.bincount(data.frequency_index, weighted_dropped, minlength=len(x)).astype(
+            np.float64
+        )
         inverse_age = (1 / (alpha + data.age_values))[data.age_index]
         inverse_recency = (1 / (alpha + data.recency_values))[data.recency_index]
         d_r = (
-            float(by_x @ digamma(r + x))
+            weighted_sum(by_x, digamma(r + x))
             + total_weight * (np.log(alpha) - digamma(r))
-            - float(weights @ (share_alive * log_age))
-            - float(weighted_dropped @ log_recency)
+            - weighted_sum(weights, share_alive * log_age)
+            - weighted_sum(weighted_dropped, log_recency)
         )
-        d_alpha = total_weight * r / alpha - float(
-            (weights * purchases) @ (share_alive * inverse_age + share_dropped * inverse_recency)
+        d_alpha = total_weight * r / alpha - weighted_sum(
+            weights * purchases, share_alive * inverse_age + share_dropped * inverse_recency
         )
-        shared_ab = total_weight * digamma(a + b) - float(by_x @ digamma(a + b + x + k))
+        shared_ab = total_weight * digamma(a + b) - weighted_sum(by_x, digamma(a + b + x + k))
         d_a = shared_ab + float(dropped_by_x.sum()) / a
         d_b = (
             shared_ab
-            + float(by_x @ digamma(b + x + k))
+            + weighted_sum(by_x, digamma(b + x + k))
             - total_weight * digamma(b)
-            - float(dropped_by_x @ np.where(can_drop, 1 / dropped_b, 0.0))
+            - weighted_sum(dropped_by_x, np.where(can_drop, 1 / dropped_b, 0.0))
         )
         return log_likelihood, np.array([d_r, d_alpha, d_a, d_b])
 

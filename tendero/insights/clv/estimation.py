@@ -34,6 +34,16 @@ Data = TypeVar("Data")
 _LOG_PARAMETER_BOUND = math.log(1e8)
 
 
+def weighted_sum(weights: FloatArray, values: FloatArray) -> float:
+    """sum(weights * values) without a BLAS call.
+
+    `weights @ values` goes to a multithreaded BLAS dot whose thread start-up
+    costs ~40 times the arithmetic on a busy machine (7 ms vs 0.15 ms for
+    300,000 rows); einsum's own loop is single-threaded.
+    """
+    return float(np.einsum("i,i->", weights, values))
+
+
 def as_float_array(values: ArrayLike, name: str) -> FloatArray:
     """Return `values` as a 1-d float array; raise ValueError on NaN or infinity."""
     array = np.atleast_1d(np.asarray(values, dtype=np.float64))
@@ -160,7 +170,7 @@ class LikelihoodModel(Generic[Data]):
 
     def total_log_likelihood(self, params: FloatArray, data: Data, weights: FloatArray) -> float:
         """Weighted sum of the rows' log-likelihoods at `params`."""
-        return float(weights @ self._row_log_likelihood(params, data))
+        return weighted_sum(weights, self._row_log_likelihood(params, data))
 
     def total_gradient(self, params: FloatArray, data: Data, weights: FloatArray) -> FloatArray:
         """Gradient of `total_log_likelihood` in the natural parameters."""
@@ -173,7 +183,7 @@ class LikelihoodModel(Generic[Data]):
         if rows is None:
             gradient = self._central_difference_gradient(params, data, weights)
         else:
-            gradient = np.asarray(weights @ rows, dtype=np.float64)
+            gradient = np.asarray(np.einsum("i,ij->j", weights, rows), dtype=np.float64)
         return self.total_log_likelihood(params, data, weights), gradient
 
     def _central_difference_gradient(

@@ -21,7 +21,14 @@ from typing import ClassVar, Self
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1, hyperu
 
-from .estimation import ArrayLike, Columns, FloatArray, LikelihoodModel, as_float_array
+from .estimation import (
+    ArrayLike,
+    Columns,
+    FloatArray,
+    LikelihoodModel,
+    as_float_array,
+    weighted_sum,
+)
 from .histories import as_histories, compress
 
 
@@ -47,8 +54,8 @@ class ParetoNBDFitter(LikelihoodModel[Columns]):
         x, t_x, age, w = histories.frequency, histories.recency, histories.T, histories.weights
         if not np.any(w * x > 0):
             raise ValueError("no customer made a repeat purchase: the model cannot be fitted")
-        mean_rate = float(w @ x) / float(w @ np.maximum(age, 1e-12))
-        mean_age = float(w @ age) / float(w.sum())
+        mean_rate = weighted_sum(w, x) / weighted_sum(w, np.maximum(age, 1e-12))
+        mean_age = weighted_sum(w, age) / float(w.sum())
         start = np.array([1.0, 1.0 / max(mean_rate, 1e-8), 1.0, max(mean_age, 1e-8)])
         self._fit_rows((x, t_x, age), w, start)
         return self

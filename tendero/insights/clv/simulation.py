@@ -29,9 +29,9 @@ def simulate_bg_nbd(
 
     The customer drops out after each repeat purchase with probability p
     (and, with `modified`, also right after the first one, as in MBG/NBD).
-    `granularity` rounds recency and T down to multiples of it, as a summary
+    `granularity` puts recency and T on a grid of that step, as a summary
     built from purchase dates does (e.g. 1/7 for days in weekly units); such
-    data compress to few distinct histories.
+    data compress to far fewer distinct histories.
     """
     age = np.broadcast_to(np.asarray(T, dtype=np.float64), (n_customers,)).copy()
     rate = rng.gamma(params["r"], 1 / params["alpha"], n_customers)
@@ -77,6 +77,8 @@ def _rounded(
     frequency: IntArray, recency: FloatArray, age: FloatArray, granularity: float | None
 ) -> SimulatedHistories:
     if granularity is not None:
-        recency = np.floor(recency / granularity) * granularity
         age = np.floor(age / granularity) * granularity
+        # Rounded to the nearest tick, not down: a summary built from dates
+        # counts whole days between purchases made at any hour of those days.
+        recency = np.minimum(np.round(recency / granularity) * granularity, age)
     return frequency.astype(np.float64), recency, age

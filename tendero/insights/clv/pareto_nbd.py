@@ -163,7 +163,7 @@ def _log_a0(params: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray)
 
     def log_term(t: FloatArray) -> FloatArray:
         z = gap / (larger + t)
-        log_f = (1 - b) * np.log1p(-z) + np.log(hyp2f1(1.0, rsx + 1 - b, rsx + 1, z))
+        log_f = (1 - b) * np.log1p(-z) + np.log(_hyp2f1_unit(rsx + 1 - b, rsx + 1, z))
         return np.asarray(log_f - rsx * np.log(larger + t), dtype=np.float64)
 
     at_last_purchase = log_term(t_x)
@@ -173,6 +173,32 @@ def _log_a0(params: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray)
     difference = np.minimum(at_end - at_last_purchase, 0.0)
     with np.errstate(divide="ignore"):
         return np.asarray(at_last_purchase + np.log(-np.expm1(difference)), dtype=np.float64)
+
+
+def _hyp2f1_unit(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
+    """2F1(1, b; c; z) for 0 < b < c and 0 <= z < 1, a value between 1 and 1/(1-z).
+
+    scipy's hyp2f1 is accurate here to ~1e-6 or better; should it ever return
+    something outside those bounds, the positive power series is summed instead.
+    """
+    b, c, z = np.broadcast_arrays(b, c, z)
+    value = np.asarray(hyp2f1(1.0, b, c, z), dtype=np.float64)
+    wrong = ~np.isfinite(value) | (value < 1 - 1e-12) | (value * (1 - z) > 1 + 1e-12)
+    if wrong.any():
+        value[wrong] = _hyp2f1_unit_series(b[wrong], c[wrong], z[wrong])
+    return value
+
+
+def _hyp2f1_unit_series(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
+    """sum over n of (b)_n / (c)_n z^n: positive terms shrinking at least as fast as z^n."""
+    total = np.ones_like(z)
+    term = np.ones_like(z)
+    for n in range(1_000_000):
+        term = term * (b + n) / (c + n) * z
+        total += term
+        if np.all(term <= 1e-17 * total):
+            break
+    return total
 
 
 def _one_minus_power(exponent: float, log_ratio: FloatArray) -> FloatArray:

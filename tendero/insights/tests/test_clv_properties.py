@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import integrate
+from scipy.special import gammaln
 
 from tendero.insights.clv import (
     BetaGeoBetaBinomFitter,
@@ -20,6 +22,7 @@ from tendero.insights.clv import (
 )
 from tendero.insights.clv.bg_nbd import FittingHistories
 from tendero.insights.clv.estimation import LikelihoodModel
+from tendero.insights.clv.pareto_nbd import _hyp2f1_unit, _hyp2f1_unit_series
 
 DATA = Path(__file__).parent / "data"
 
@@ -162,6 +165,67 @@ def test_bg_bb_probabilities_are_probabilities(frequency: int, extra: int, perio
     assert np.isfinite(model.log_likelihood_of(frequency, recency, periods)[0])
     counts = model.purchase_count_probability(np.arange(periods + 1), periods)
     assert counts.sum() == pytest.approx(1.0)
+
+
+@FAST
+@given(
+    history=histories(max_frequency=2000),
+    params=st.tuples(*(st.floats(min_value=0.05, max_value=20) for _ in range(4))),
+)
+def test_pareto_nbd_likelihood_equals_its_defining_integral(
+    history: tuple[float, float, float], params: tuple[float, float, float, float]
+) -> None:
+    """L = Gamma(r+x) alpha^r beta^s / Gamma(r) * [ (alpha+T)^-(r+x) (beta+T)^-s
+    + s * integral from t_x to T of (alpha+u)^-(r+x) (beta+u)^-(s+1) du ],
+    integrated numerically: no 2F1 involved."""
+    frequency, recency, age = history
+    r, alpha, s, beta = params
+    model = ParetoNBDFitter().set_params(r=r, alpha=alpha, s=s, beta=beta)
+    rx = r + frequency
+
+    # With u = (alpha+t_x) e^v - alpha the steep factor becomes e^(-(r+x) v) and
+    # breakpoints at a few multiples of its scale keep quad from stepping over it.
+    upper = np.log((alpha + age) / (alpha + recency))
+
+    def scaled_integrand(v: float) -> float:
+        u = (alpha + recency) * np.exp(v) - alpha
+        return float(np.exp(-(rx - 1) * v) * ((beta + recency) / (beta + u)) ** (s + 1))
+
+    breakpoints = [k / rx for k in (1, 10, 100) if k / rx < upper]
+    integral = (alpha + recency) * integrate.quad(
+        scaled_integrand, 0, upper, points=breakpoints or None, epsrel=1e-11, epsabs=0, limit=500
+    )[0]
+    log_died = (
+        np.log(s)
+        + np.log(integral)
+        - rx * np.log(alpha + recency)
+        - (s + 1) * np.log(beta + recency)
+        if integral > 0
+        else -np.inf
+    )
+    log_alive = -rx * np.log(alpha + age) - s * np.log(beta + age)
+    expected = (
+        gammaln(rx)
+        - gammaln(r)
+        + r * np.log(alpha)
+        + s * np.log(beta)
+        + np.logaddexp(log_alive, log_died)
+    )
+    actual = model.log_likelihood_of(frequency, recency, age)[0]
+    assert actual == pytest.approx(expected, rel=1e-7, abs=1e-7)
+
+
+@FAST
+@given(
+    b=st.floats(min_value=0.01, max_value=1e4),
+    gap=st.floats(min_value=0.01, max_value=1e3),
+    z=st.floats(min_value=0, max_value=0.99),
+)
+def test_pareto_nbd_hypergeometric_agrees_with_its_series(b: float, gap: float, z: float) -> None:
+    b_, c_, z_ = np.array([b]), np.array([b + gap]), np.array([z])
+    value = _hyp2f1_unit(b_, c_, z_)[0]
+    assert 1 <= value <= 1 / (1 - z) * (1 + 1e-12)
+    assert value == pytest.approx(_hyp2f1_unit_series(b_, c_, z_)[0], rel=1e-5)
 
 
 # Compression and gradients ---------------------------------------------------------------

@@ -467,7 +467,9 @@ def prepare_import_database(url: str, env: dict[str, str]) -> None:
         [sys.executable, "-m", "tendero.cli", "migrate", "--verbosity", "0"], env=child, check=True
     )
     with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-        conn.execute("TRUNCATE customers_customer, customers_importjob CASCADE")
+        conn.execute(
+            "TRUNCATE customers_customer, customers_searchtoken, customers_importjob CASCADE"
+        )
         conn.execute("TRUNCATE privacy_auditentry")
     subprocess.run(
         [

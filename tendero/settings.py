@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "tendero.customers",
     "tendero.dialogue",
     "tendero.privacy",
+    "tendero.insights",
 ]
 
 MIDDLEWARE = [

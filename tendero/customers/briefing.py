@@ -10,7 +10,7 @@ from datetime import date, datetime
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from tendero.customers.knowledge import UpcomingDate, recent_facts, upcoming_dates
+from tendero.customers.knowledge import UpcomingDate, recent_and_upcoming
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -92,6 +92,7 @@ def build(customer: Customer, contacts: list[Contact], today: date | None = None
     now = timezone.now()
     today = today or timezone.localdate()
     recent, open_ones = _interactions(customer)
+    facts, dates = recent_and_upcoming(customer, today, limit=RECENT_FACTS, days=DATES_AHEAD_DAYS)
     primary = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
     last: datetime | None = customer.last_interaction_at
     overdue = None
@@ -103,8 +104,8 @@ def build(customer: Customer, contacts: list[Contact], today: date | None = None
         address_as=customer.address_name,
         contacts=contacts,
         primary_contact=primary,
-        upcoming_dates=upcoming_dates(customer, today, DATES_AHEAD_DAYS),
-        recent_facts=recent_facts(customer, RECENT_FACTS),
+        upcoming_dates=dates,
+        recent_facts=facts,
         recent_interactions=recent,
         open_follow_ups=open_ones,
         days_since_last_contact=(now - last).days if last else None,

@@ -24,6 +24,7 @@ import codecs
 import csv
 import functools
 import itertools
+import json
 import logging
 import multiprocessing
 import os
@@ -1409,8 +1410,6 @@ def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], r
     template = _audit_entry(content_type, 0, "", 0, {}, run)
     defaults = [f.get_db_prep_save(getattr(template, f.attname), real) for f in fields]
     at = {f.attname: i for i, f in enumerate(fields)}
-    json_save = AuditEntry._meta.get_field("changes").get_db_prep_save
-    extra_save = AuditEntry._meta.get_field("additional_data").get_db_prep_save
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column or f.attname) for f in fields)
     sql = f"COPY {quote(AuditEntry._meta.db_table)} ({names}) FROM STDIN"
@@ -1424,9 +1423,11 @@ def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], r
             values[at["customer_id"]] = str(pk)
             values[at["object_repr"]] = text(name[:500])
             values[at["action"]] = str(action)
-            values[at["changes"]] = text(json_save(changes, real))
+            # The JSON columns (no encoder of their own) as json.dumps writes them, but
+            # with accents as they are: fewer characters to send and nothing to escape.
+            values[at["changes"]] = text(json.dumps(changes, ensure_ascii=False))
             values[at["additional_data"]] = text(
-                extra_save({"customer_id": pk, "import_job": run.job.pk}, real)
+                json.dumps({"customer_id": pk, "import_job": run.job.pk})
             )
             lines.append("\t".join(values))
         with cursor.cursor.copy(sql) as copy:
@@ -1452,11 +1453,25 @@ def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None
     model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
 
 
-# What psycopg escapes in COPY's text format.
-_COPY_ESCAPES = str.maketrans(
-    {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\b": "\\b", "\v": "\\v", "\f": "\\f"}
+# What psycopg escapes in COPY's text format, backslash first. Replacing each in turn
+# is some 30 times faster than str.translate on a JSON text full of \u escapes.
+_COPY_ESCAPES = (
+    ("\\", "\\\\"),
+    ("\t", "\\t"),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\b", "\\b"),
+    ("\v", "\\v"),
+    ("\f", "\\f"),
 )
 _COPY_SPECIAL = frozenset("\\\t\n\r\b\v\f")
+
+
+def _copy_escape(value: str) -> str:
+    for special, escaped in _COPY_ESCAPES:
+        if special in value:
+            value = value.replace(special, escaped)
+    return value
 
 
 class _CopyText:
@@ -1473,16 +1488,14 @@ class _CopyText:
 
     def __call__(self, value: Any) -> str:
         kind = type(value)
+        if kind is str:
+            return value if _COPY_SPECIAL.isdisjoint(value) else _copy_escape(value)
         if kind is int:
             return str(value)
-        if kind is not str:
-            if value is None:
-                return "\\N"
-            dumper = self.adapters.get_dumper(kind, self.text_format)(kind)
-            value = bytes(dumper.dump(value)).decode(self.encoding)
-        if _COPY_SPECIAL.isdisjoint(value):
-            return value
-        return value.translate(_COPY_ESCAPES)
+        if value is None:
+            return "\\N"
+        dumper = self.adapters.get_dumper(kind, self.text_format)(kind)
+        return _copy_escape(bytes(dumper.dump(value)).decode(self.encoding))
 
 
 def _audit_entry(

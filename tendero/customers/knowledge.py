@@ -10,12 +10,12 @@ validation they share with the importer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -461,19 +461,49 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
+def _dates_between(today: date, end: date) -> Q:
+    """Facts whose date (a yearly one's next occurrence) falls from today to end."""
+    yearly = Q(recurs_yearly=True) & _yearly_window(today, end)
+    return yearly | Q(recurs_yearly=False, date__gte=today, date__lte=end)
+
+
 def upcoming_dates(customer: Customer, today: date, days: int = 30) -> list[UpcomingDate]:
     """Birthdays, anniversaries and one-off dates of current facts in the next `days`
     days (today included), soonest first. One query, on the yearly-date index."""
     days = max(0, min(days, 366))
-    end = today + timedelta(days=days)
-    yearly = Q(recurs_yearly=True) & _yearly_window(today, end)
-    one_off = Q(recurs_yearly=False, date__gte=today, date__lte=end)
     facts = (
         PersonalFact.objects.filter(customer=customer)
         .current()
-        .filter(yearly | one_off)
+        .filter(_dates_between(today, today + timedelta(days=days)))
         .select_related("contact", "related_contact", "learned_by")
     )
+    return _upcoming(facts, today, days)
+
+
+def recent_and_upcoming(
+    customer: Customer, today: date, *, limit: int = 5, days: int = 30
+) -> tuple[list[PersonalFact], list[UpcomingDate]]:
+    """`recent_facts` and `upcoming_dates` together, in one query: the facts that are
+    among the newest or have a date in the window. Any current fact newer than the
+    `limit`-th newest is one of them, so the newest rows read are the newest facts."""
+    days = max(0, min(days, 366))
+    newest = (
+        PersonalFact.objects.filter(customer=customer)
+        .current()
+        .order_by("-learned_at", "-id")
+        .values("id")[:limit]
+    )
+    facts = list(
+        PersonalFact.objects.filter(customer=customer)
+        .current()
+        .filter(Q(pk__in=Subquery(newest)) | _dates_between(today, today + timedelta(days=days)))
+        .select_related("contact", "learned_by", "related_contact", "source_interaction")
+        .order_by("-learned_at", "-id")
+    )
+    return facts[:limit], _upcoming(facts, today, days)
+
+
+def _upcoming(facts: Iterable[PersonalFact], today: date, days: int) -> list[UpcomingDate]:
     found: list[UpcomingDate] = []
     for fact in facts:
         if fact.date is None:

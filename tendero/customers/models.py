@@ -263,7 +263,10 @@ class Customer(models.Model):
 
 
 class CustomerEmail(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="emails")
+    # No index of its own: the unique (customer, …) index below serves lookups by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="emails", db_index=False
+    )
     address = models.EmailField(_("email"), max_length=254)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -283,7 +286,10 @@ class CustomerEmail(models.Model):
 
 
 class CustomerPhone(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
+    # No index of its own: the unique (customer, …) index below serves lookups by customer.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="phones", db_index=False
+    )
     number = models.CharField(_("phone"), max_length=32, help_text=_("E.164, e.g. +34612345678"))
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -618,7 +624,13 @@ class SearchToken(models.Model):
 
     # Its own index, although the unique (customer, token) starts with it too: it
     # is what PostgreSQL picks to check a customer's other search words.
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No constraint in the database: these rows are derived (`tendero reindex_search`
+    # rebuilds them), Django still deletes them with their customer, searches join
+    # them to the customers a reader may see, and checking the key of every one of a
+    # customer's ten-odd words was half the time a large import spent in PostgreSQL.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     token = models.CharField(max_length=100)
 
     class Meta:

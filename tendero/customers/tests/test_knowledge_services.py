@@ -17,6 +17,7 @@ from tendero.customers.knowledge import (
     correct_fact,
     current_facts,
     next_occurrence,
+    recent_and_upcoming,
     recent_facts,
     record_fact,
     retire_fact,
@@ -402,3 +403,27 @@ def test_reads_take_one_query_however_many_facts(
         assert {str(f.learned_by) for f in facts} == {str(sales)}
     with django_assert_num_queries(1):
         assert len(recent_facts(customer)) == 5
+
+
+def test_recent_and_upcoming_in_one_query_agree_with_each_read(
+    sales: User, customer: Customer, django_assert_num_queries: Any
+) -> None:
+    # Old dated facts (learned long ago, coming up soon) and newer plain notes.
+    for month in (1, 2, 12):
+        fact = _yearly(sales, customer, date(1990, month, 5), f"Kid {month}")
+        PersonalFact.objects.filter(pk=fact.pk).update(
+            learned_at=timezone.now() - timedelta(days=400 + month)
+        )
+    for n in range(7):
+        record_fact(sales, customer, {"kind": "note", "text": f"Note {n}"})
+    retired = record_fact(sales, customer, {"kind": "note", "text": "Retired"})
+    retire_fact(sales, retired, "", retired.version)
+    today = date(2025, 12, 1)
+    with django_assert_num_queries(1):
+        recent, upcoming = recent_and_upcoming(customer, today, limit=5, days=40)
+    assert [f.pk for f in recent] == [f.pk for f in recent_facts(customer, 5)]
+    assert [(u.fact.pk, u.on) for u in upcoming] == [
+        (u.fact.pk, u.on) for u in upcoming_dates(customer, today, 40)
+    ]
+    assert [u.fact.related_name for u in upcoming] == ["Kid 12", "Kid 1"]
+    assert "Retired" not in {f.text for f in recent}

@@ -138,6 +138,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
+from tendero.contracts.api import router as contracts_router  # noqa: E402
 from tendero.customers.api import router as customers_router  # noqa: E402
 from tendero.customers.duplicates_api import router as duplicates_router  # noqa: E402
 from tendero.customers.import_api import router as import_router  # noqa: E402
@@ -145,6 +146,7 @@ from tendero.customers.knowledge_api import router as knowledge_router  # noqa: 
 from tendero.customers.search_api import router as search_router  # noqa: E402
 from tendero.customers.timeline_api import router as timeline_router  # noqa: E402
 from tendero.dialogue.api import router as dialogue_router  # noqa: E402
+from tendero.insights.api import router as insights_router  # noqa: E402
 from tendero.organization.api import router as organization_router  # noqa: E402
 from tendero.privacy.api import router as privacy_router  # noqa: E402
 
@@ -159,5 +161,7 @@ for router in (
     duplicates_router,
     organization_router,
     privacy_router,
+    contracts_router,
+    insights_router,
 ):
     api.add_router("/", router)

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "tendero.organization",
     "tendero.customers",
     "tendero.dialogue",
+    "tendero.contracts",
     "tendero.privacy",
     "tendero.insights",
 ]

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("tendero.customers.import_urls")),
     path("", include("tendero.customers.duplicates_urls")),
     path("", include("tendero.dialogue.urls")),
+    path("", include("tendero.contracts.urls")),
+    path("", include("tendero.insights.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import ClassVar, Generic, NamedTuple, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,9 @@ def as_float_array(values: ArrayLike, name: str) -> FloatArray:
     return array
 
 
+_INT64_LIMIT = 2**62
+
+
 def unique_rows(
     columns: Sequence[FloatArray], weights: FloatArray
 ) -> tuple[tuple[FloatArray, ...], FloatArray]:
@@ -64,6 +67,49 @@ def unique_rows(
     """
     if len(weights) == 0:
         return tuple(np.asarray(column) for column in columns), weights
+    # Each column's values replaced by their rank, the ranks combined into one
+    # integer key per row (mixed radix), and the keys grouped: sorting one integer
+    # column is several times faster than sorting rows of floats (lexsort). The rows
+    # come out in the lexicographic order of the columns, as a lexsort gives them.
+    values, ranks = zip(
+        *(np.unique(column, return_inverse=True) for column in columns), strict=True
+    )
+    sizes = [len(distinct) for distinct in values]
+    if math.prod(sizes) >= _INT64_LIMIT:
+        return _unique_rows_by_lexsort(columns, weights)
+    key = np.zeros(len(weights), dtype=np.int64)
+    for rank, size in zip(ranks, sizes, strict=True):
+        key = key * size + rank
+    if np.all(weights == 1):  # raw customers: counting is all there is to sum
+        ordered = np.sort(key)
+        starts = _group_starts(ordered)
+        merged_weights = np.diff(np.append(starts, len(ordered))).astype(np.float64)
+    else:
+        order = np.argsort(key)
+        ordered = key[order]
+        starts = _group_starts(ordered)
+        merged_weights = np.add.reduceat(weights[order], starts)
+    keys = ordered[starts]
+    decoded = []
+    for size in reversed(sizes):
+        keys, rank = np.divmod(keys, size)
+        decoded.append(rank)
+    merged = tuple(distinct[rank] for distinct, rank in zip(values, reversed(decoded), strict=True))
+    return merged, merged_weights
+
+
+def _group_starts(ordered: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """Where each run of equal values of a sorted array starts."""
+    starts = np.empty(len(ordered), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return np.flatnonzero(starts)
+
+
+def _unique_rows_by_lexsort(
+    columns: Sequence[FloatArray], weights: FloatArray
+) -> tuple[tuple[FloatArray, ...], FloatArray]:
+    """`unique_rows` for columns with too many distinct values for one integer key."""
     order = np.lexsort(tuple(reversed(columns)))
     ordered = [column[order] for column in columns]
     starts = np.zeros(len(weights), dtype=bool)
@@ -78,7 +124,6 @@ def unique_rows(
 class FitResult(NamedTuple):
     params: FloatArray
     log_likelihood: float
-    covariance: FloatArray
     converged: bool
     iterations: int
     message: str
@@ -105,6 +150,10 @@ class LikelihoodModel(Generic[Data]):
         self.penalizer_coef = penalizer_coef
         self._params: FloatArray | None = None
         self._covariance: FloatArray | None = None
+        # The data of the last fit, kept for the standard errors, which are worked out
+        # when first asked for: the Hessian costs twice as many likelihood
+        # evaluations as a fit of four parameters.
+        self._fitted_on: tuple[Any, FloatArray] | None = None
         self.log_likelihood = math.nan
         self.converged = False
         self.iterations = 0
@@ -132,7 +181,10 @@ class LikelihoodModel(Generic[Data]):
         NaN when the Hessian is not positive definite (a degenerate fit).
         """
         if self._covariance is None:
-            raise ValueError(f"{type(self).__name__} is not fitted yet")
+            if self._fitted_on is None:
+                raise ValueError(f"{type(self).__name__} is not fitted yet")
+            data, weights = self._fitted_on
+            self._covariance = _inverse_hessian(self, self._fitted_params(), data, weights)
         variances = np.diag(self._covariance)
         errors = np.where(variances >= 0, np.sqrt(np.abs(variances)), math.nan)
         return dict(zip(self.parameter_names, errors.tolist(), strict=True))
@@ -207,7 +259,8 @@ class LikelihoodModel(Generic[Data]):
         """Fit the parameters to weighted distinct rows; store the result on self."""
         result = maximise_likelihood(self, data, weights, start)
         self._params = result.params
-        self._covariance = result.covariance
+        self._covariance = None
+        self._fitted_on = (data, weights)
         self.log_likelihood = result.log_likelihood
         self.converged = result.converged
         self.iterations = result.iterations
@@ -266,7 +319,6 @@ def maximise_likelihood(
     return FitResult(
         params=params,
         log_likelihood=log_likelihood,
-        covariance=_inverse_hessian(model, params, data, weights),
         converged=converged,
         iterations=int(solution.nit),
         message=message,

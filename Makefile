@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tendero
 
 .PHONY: demo test lint types migrations-check test-sqlite test-postgres bench messages clean
@@ -12,6 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 messages: $(STAMP)
 	$(BIN)/pybabel compile --domain django --directory tendero/locale --statistics 2>&1 | tail -n 1
@@ -45,7 +50,7 @@ test-postgres: $(STAMP) messages
 
 test: lint types migrations-check test-sqlite test-postgres
 
-bench: $(STAMP) messages
+bench: $(BENCH_STAMP) messages
 	$(BIN)/python -m bench.run
 
 clean:

@@ -582,6 +582,103 @@ def import_benchmark(rows: int, url: str, env: dict[str, str]) -> dict[str, Any]
     return {"rows": rows, "first": first, "again": again, "raw_copy": raw}
 
 
+# --- lifetime value ------------------------------------------------------------------
+
+
+def _json_child(module: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
+    """Run `python -m module args` and return the JSON object it prints (or the failure)."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
+        return {"failed": f"exit {done.returncode}: {lines[-1][:300]}"}
+    result: dict[str, Any] = json.loads(done.stdout)
+    result.setdefault("wall_seconds", time.perf_counter() - started)
+    return result
+
+
+def lifetime_value_benchmark(url: str, customers: int, env: dict[str, str]) -> dict[str, Any]:
+    """BG/NBD beside Lifetimes (bench.clv), then `tendero clv score` end to end on the
+    benchmark database with about ten purchases per customer (bench.purchases, seeded
+    once), each in a process of its own."""
+    import psycopg
+
+    from bench.purchases import EXTERNAL_PREFIX, seed_purchases
+
+    result: dict[str, Any] = {}
+    print(f"Fitting BG/NBD on {customers:,} simulated customers, beside Lifetimes…", flush=True)
+    result["lifetimes"] = _json_child("bench.clv", "--json", "--customers", str(customers), env=env)
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        (have,) = conn.execute(
+            "SELECT count(*) FROM contracts_purchase WHERE external_id LIKE %s",
+            [EXTERNAL_PREFIX + "%"],
+        ).fetchone() or (0,)
+    if have == 0:
+        print("Seeding purchases (about ten per customer)…", flush=True)
+        result["seeded"] = seed_purchases(url)
+        vacuum_analyze(url)
+    print("Scoring every customer (tendero clv score)…", flush=True)
+    result["score"] = _json_child("bench.score", env={**env, "DATABASE_URL": url})
+    with psycopg.connect(url, connect_timeout=10) as conn:
+        (purchases,) = conn.execute("SELECT count(*) FROM contracts_purchase").fetchone() or (0,)
+    result["purchases"] = purchases
+    return result
+
+
+def render_lifetime_value(result: dict[str, Any]) -> list[str]:
+    lines = ["", "### Lifetime value", ""]
+    fits = result.get("lifetimes", {})
+    if "failed" in fits:
+        lines.append(f"BG/NBD beside Lifetimes: failed ({fits['failed']}).")
+    else:
+        ours = fits["tendero"]
+        lines += [
+            f"BG/NBD fitted to the same simulated summary of {fits['customers']:,} customers "
+            f"({ours['histories']:,} distinct histories, {fits['repeat_buyers']:,} repeat "
+            "buyers), by Tendero and by the `Lifetimes` package, in one run (bench/clv.py; "
+            "one BLAS thread each). Log-likelihoods are evaluated by the same function.",
+            "",
+            "| fit | seconds | Tendero is faster by | log-likelihood | relative difference |",
+            "|---|---:|---:|---:|---:|",
+            f"| Tendero, from the per-customer arrays (compression included) "
+            f"| {ours['seconds']:.3f} | — | {ours['log_likelihood']:,.4f} | — |",
+        ]
+        for key, label in (
+            ("lifetimes_raw", "Lifetimes, from the per-customer arrays (its documented use)"),
+            ("lifetimes_compressed", "Lifetimes, from the distinct histories with weights"),
+        ):
+            other = fits[key]
+            lines.append(
+                f"| {label} | {other['seconds']:.3f} | {other['speedup']:.1f} times "
+                f"| {other['log_likelihood']:,.4f} | {other['relative_difference']:.1e} |"
+            )
+    score = result.get("score", {})
+    lines.append("")
+    if "failed" in score:
+        lines.append(f"`tendero clv score`: failed ({score['failed']}).")
+        return lines
+    seeded = result.get("seeded")
+    if seeded:
+        lines.append(
+            f"Purchases seeded for this run: {seeded['rows']:,} in {seeded['seconds']:.0f} s."
+        )
+    lines += [
+        f"`tendero clv score` on the benchmark database ({result['purchases']:,} purchases, "
+        f"{score['customers']:,} customers scored, {score['histories']:,} distinct histories; "
+        "status "
+        f"{score['status']}):",
+        "",
+        "| aggregate | fit | predict | write | total | peak memory |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {score['aggregate_seconds']:.1f} s | {score['fit_seconds']:.2f} s "
+        f"| {score['predict_seconds']:.1f} s | {score['write_seconds']:.1f} s "
+        f"| {score['total_seconds']:.1f} s | {score['peak_rss_mb']:,.0f} MB |",
+    ]
+    return lines
+
+
 def machine() -> dict[str, str]:
     from django.db import connection
 
@@ -670,6 +767,7 @@ def render(
     lengths: dict[str, dict[str, tuple[int, int]]] | None = None,
     searches: list[Measurement] | None = None,
     imported: dict[str, Any] | None = None,
+    lifetime_value: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         f"## Run of {started:%Y-%m-%d %H:%M} UTC",
@@ -838,6 +936,8 @@ def render(
                 f"The first import ran at {100 * raw['total'] / first_seconds:.0f}% of that "
                 "speed.",
             ]
+    if lifetime_value:
+        lines += render_lifetime_value(lifetime_value)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines += [
@@ -978,6 +1078,7 @@ def main() -> int:
             f"({import_rows / raw_total:,.0f} rows/s)",
             flush=True,
         )
+    lifetime_value = lifetime_value_benchmark(url, wanted, env)
     section = render(
         started_at,
         time.perf_counter() - started,
@@ -990,6 +1091,7 @@ def main() -> int:
         lengths=lengths,
         searches=searches,
         imported=imported,
+        lifetime_value=lifetime_value,
     )
     write_results(section)
     print(section)

@@ -29,6 +29,7 @@ _CUSTOMER_READ = [
     "customers.view_personalfact",
     "dialogue.view_interaction",
     "organization.view_department",
+    "contracts.view_purchase",
 ]
 _SEE_EVERY_CUSTOMER = ["customers.view_all_customers"]
 _CUSTOMER_WRITE = [
@@ -41,6 +42,8 @@ _CUSTOMER_WRITE = [
     "customers.change_personalfact",
     "dialogue.add_interaction",
     "dialogue.change_interaction",
+    "contracts.add_purchase",
+    "contracts.change_purchase",
 ]
 # Looking after the customer base as a whole: duplicates, imports, exports.
 _DATA_STEWARD = [
@@ -65,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_relationship_level",
         *_DATA_STEWARD,
         "dialogue.delete_interaction",
+        "contracts.delete_purchase",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",
@@ -82,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_relationship_level",
         *_DATA_STEWARD,
         "dialogue.delete_interaction",
+        "contracts.delete_purchase",
     ],
     # Account executives see and work their own portfolio.
     SALES: [*_CUSTOMER_READ, *_CUSTOMER_WRITE, "customers.change_relationship_level"],

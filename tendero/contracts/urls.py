@@ -1,4 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from tendero.contracts import views
 
 app_name = "contracts"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("customers/<int:pk>/purchases/", views.customer_purchases, name="customer_purchases"),
+    path("purchases/", views.purchase_list, name="list"),
+]

@@ -108,8 +108,8 @@ def _get_job(request: HttpRequest, job_id: int) -> ImportJob:
     "/imports",
     response={201: ImportJobOut, **ERRORS},
     summary="Upload a file to import",
-    description="Multipart form: `file` (CSV or XLSX), `kind` (customers, contacts or "
-    "facts), optional `mapping` (a JSON object header -> field; headers left out keep "
+    description="Multipart form: `file` (CSV or XLSX), `kind` (customers, contacts, facts or "
+    "purchases), optional `mapping` (a JSON object header -> field; headers left out keep "
     'the recognised field, "" ignores a column) and `dry_run` (default true: validate '
     "and report only). Answers with the job, already run in tests; poll "
     "GET /imports/{id} for progress.",

@@ -1,4 +1,4 @@
-"""Importing customers, contacts and personal facts from CSV and XLSX files.
+"""Importing customers, contacts, personal facts and purchases from CSV and XLSX files.
 
 The flow: `create_job` stores what the file looks like (format, encoding,
 delimiter, headers) and a column mapping recognised from the headers; the
@@ -15,7 +15,9 @@ Tendero, by `id`); a matched customer is updated only where the file differs,
 so importing the same file twice changes nothing the second time. A blank cell
 leaves the field as it is. Rows without an external id are created every time.
 Contacts are matched within their customer by email (else by name); facts by
-kind, text, related name and date.
+kind, text, related name and date; purchases by their reference (`external_id`:
+the same reference with the same customer, moment, amount and currency is left
+as it is, with different ones the row is rejected).
 """
 
 from __future__ import annotations
@@ -130,6 +132,15 @@ FIELD_LABELS: dict[str, dict[str, Any]] = {
         "date": gettext_lazy("Date"),
         "recurs_yearly": gettext_lazy("Every year"),
     },
+    ImportKind.PURCHASES: {
+        "customer_external_id": gettext_lazy("Customer's external id"),
+        "customer_id": gettext_lazy("Customer's Tendero id"),
+        "occurred_at": gettext_lazy("Date"),
+        "amount": gettext_lazy("Amount (negative for a refund)"),
+        "currency": gettext_lazy("Currency"),
+        "external_id": gettext_lazy("Reference (ticket, invoice, order)"),
+        "description": gettext_lazy("Description"),
+    },
 }
 # Other names accepted for a field in --map and in mappings sent to the API.
 FIELD_ALIASES: dict[str, dict[str, str]] = {
@@ -142,6 +153,11 @@ REQUIRED_FIELDS: dict[str, list[tuple[str, ...]]] = {
     ImportKind.CUSTOMERS: [("display_name", "external_id", "id")],
     ImportKind.CONTACTS: [("customer_external_id", "customer_id"), ("first_name",)],
     ImportKind.FACTS: [("customer_external_id", "customer_id"), ("kind",)],
+    ImportKind.PURCHASES: [
+        ("customer_external_id", "customer_id"),
+        ("occurred_at",),
+        ("amount",),
+    ],
 }
 
 
@@ -242,10 +258,42 @@ _FACT_HEADERS = _synonyms(
         "recurs_yearly": ("recurs yearly", "every year", "anual", "cada año", "yearly"),
     }
 )  # fmt: skip
+_PURCHASE_HEADERS = _synonyms(
+    {
+        "customer_external_id": (
+            "customer external id", "cliente", "customer", "código cliente", "codigo cliente",
+            "cod cliente", "id externo cliente", "referencia cliente", "customer ref",
+            "customer code", "client", "client id", "cliente id", "id cliente", "nº cliente",
+            "numero cliente", "número de cliente", "customer number", "account number",
+        ),
+        "customer_id": ("customer id", "tendero id", "id cliente tendero"),
+        "occurred_at": (
+            "date", "fecha", "fecha compra", "fecha de compra", "fecha venta", "fecha factura",
+            "purchase date", "order date", "invoice date", "when", "cuándo", "fecha y hora",
+            "date time", "datetime", "timestamp", "occurred at",
+        ),
+        "amount": (
+            "amount", "importe", "total", "importe total", "monto", "valor", "precio",
+            "price", "value", "total amount", "importe eur", "cantidad", "suma",
+        ),
+        "currency": ("currency", "moneda", "divisa", "currency code"),
+        "external_id": (
+            "external id", "referencia", "ref", "reference", "id externo", "número", "numero",
+            "nº", "ticket", "factura", "nº factura", "numero factura", "número de factura",
+            "invoice", "invoice number", "order", "order number", "pedido", "nº pedido",
+            "numero pedido", "transaction id", "id transacción", "id transaccion",
+        ),
+        "description": (
+            "description", "descripción", "descripcion", "concepto", "detalle", "producto",
+            "product", "item", "artículo", "articulo", "what", "qué", "notes", "notas",
+        ),
+    }
+)  # fmt: skip
 HEADER_SYNONYMS: dict[str, dict[str, str]] = {
     ImportKind.CUSTOMERS: _CUSTOMER_HEADERS,
     ImportKind.CONTACTS: _CONTACT_HEADERS,
     ImportKind.FACTS: _FACT_HEADERS,
+    ImportKind.PURCHASES: _PURCHASE_HEADERS,
 }
 
 
@@ -760,6 +808,8 @@ def run_import(
     }.get(job.kind, ("customers.add_contact", "customers.change_contact"))
     if job.kind == ImportKind.FACTS:
         needs = ("customers.add_personalfact",)
+    if job.kind == ImportKind.PURCHASES:
+        needs = ("contracts.add_purchase",)
     for permission in needs:
         services._require(by, permission)
     path = Path(job.stored_path)
@@ -777,6 +827,7 @@ def run_import(
         ImportKind.CUSTOMERS: _customer_batch,
         ImportKind.CONTACTS: _contact_batch,
         ImportKind.FACTS: _fact_batch,
+        ImportKind.PURCHASES: _purchase_batch,
     }[ImportKind(job.kind)]
     first_row = 2
     try:
@@ -823,6 +874,15 @@ def run_import(
         job.message = _(
             "No column is an external id: importing this file again would create "
             "these customers again."
+        )
+    elif (
+        job.kind == ImportKind.PURCHASES
+        and job.mapping
+        and "external_id" not in job.mapping.values()
+    ):
+        job.message = _(
+            "No column is a reference (ticket, invoice or order number): importing this "
+            "file again would record these purchases again."
         )
     job.save(update_fields=["status", "finished_at", "message"])
     logger.info(
@@ -1674,6 +1734,63 @@ def _fact_key(
         (values.get("related_name") or "").strip().lower(),
         str(values.get("date") or ""),
     )
+
+
+# Purchases
+
+_PURCHASE_INPUT = ("occurred_at", "amount", "currency", "external_id", "description")
+
+
+def _purchase_batch(
+    run: _Run, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
+) -> list[int]:
+    """Purchases of customers the importing user may see, idempotent by reference: one
+    already recorded with the same customer, moment, amount and currency is unchanged;
+    with different ones the row is rejected. The batch's good rows are written in one
+    go (with their audit entries)."""
+    from tendero.contracts import services as ledger
+    from tendero.contracts.models import Purchase, PurchaseSource
+
+    parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
+    by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
+    cleaned: list[tuple[int, list[str], ledger.NewPurchase]] = []
+    for number, cells, fields in parsed:
+        customer = _customer_of(fields, by_key, by_id)
+        if customer is None:
+            run.reject(errors, number, cells, _no_customer())
+            continue
+        data: dict[str, Any] = {k: fields[k] for k in _PURCHASE_INPUT if k in fields}
+        data["source"] = PurchaseSource.IMPORT
+        try:
+            values = ledger.clean_purchase_data(data, customer)
+        except InvalidCustomerData as exc:
+            run.reject(errors, number, cells, exc.field_errors)
+            continue
+        cleaned.append((number, cells, ledger.NewPurchase(customer, values)))
+    references = {i.values.get("external_id", "") for _n, _c, i in cleaned} - {""}
+    known = {p.external_id: p for p in Purchase.objects.filter(external_id__in=references)}
+    new: list[ledger.NewPurchase] = []
+    for number, cells, item in cleaned:
+        reference = item.values.get("external_id", "")
+        if reference and reference in run.seen_keys:
+            run.reject(errors, number, cells, {"external_id": [
+                _("“%(id)s” appears earlier in this file; only the first row is imported.")
+                % {"id": reference}]})  # fmt: skip
+            continue
+        if reference:
+            run.seen_keys.add(reference)
+        if reference in known:
+            if ledger.same_purchase(known[reference], item.customer.pk, item.values):
+                run.outcome.unchanged += 1
+            else:
+                run.reject(errors, number, cells, {"external_id": [ledger.reference_taken()]})
+            continue
+        new.append(item)
+        run.outcome.created += 1
+    if new and not run.dry_run:
+        ledger.write_purchases(run.by, new)
+    # Purchases change nothing customers are searched by: no customer to re-index.
+    return []
 
 
 def rate(job: ImportJob) -> float:

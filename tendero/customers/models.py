@@ -647,6 +647,7 @@ class ImportKind(models.TextChoices):
     CUSTOMERS = "customers", _("Customers")
     CONTACTS = "contacts", _("Contacts")
     FACTS = "facts", _("Personal facts")
+    PURCHASES = "purchases", _("Purchases")
 
 
 class ImportStatus(models.TextChoices):

@@ -1,4 +1,4 @@
-"""`tendero import customers|contacts|facts FILE`: import a CSV or XLSX file."""
+"""`tendero import customers|contacts|facts|purchases FILE`: import a CSV or XLSX file."""
 
 import csv
 import time
@@ -19,8 +19,8 @@ EXIT_UNUSABLE = 2
 
 class Command(BaseCommand):
     help = (
-        "Import customers, contacts or personal facts from a CSV (UTF-8 or Windows-1252, "
-        "comma or semicolon) or XLSX file. Common English and Spanish headers are "
+        "Import customers, contacts, personal facts or purchases from a CSV (UTF-8 or "
+        "Windows-1252, comma or semicolon) or XLSX file. Common English and Spanish headers are "
         'recognised; map the others with --map "Header=field". Rows are matched by '
         "external id, so importing the same file again changes nothing. Exit status: 0 "
         "when the import ran (even with rejected rows), 2 when the file is unusable."

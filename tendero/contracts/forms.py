@@ -1,0 +1,91 @@
+"""Forms for the purchases pages: shape at the edge (lengths, choices); the services
+validate meaning (amount bounds and decimals, currency code, nothing in the future,
+references already recorded)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tendero.contracts.models import DEFAULT_CURRENCY, PurchaseSource
+from tendero.customers.forms import ServiceErrorsMixin
+from tendero.customers.models import Customer
+
+BLANK = ("", "—")
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# What a person records by hand; imports, the API, orders and subscriptions set theirs.
+HAND_SOURCES = [PurchaseSource.MANUAL, PurchaseSource.ORDER]
+
+
+class PurchaseForm(ServiceErrorsMixin, forms.Form):
+    """Record one purchase; field names are the service's. The amount stays text so
+    that "12,50" (Spanish) and "12.50" both work: the service reads it."""
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=30,
+        help_text=_("Negative for a refund."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        widget=forms.TextInput(attrs={"size": 4, "autocapitalize": "characters"}),
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When"),
+        required=False,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+        help_text=_("Leave as it is for now."),
+    )
+    description = forms.CharField(label=_("What"), max_length=200, required=False)
+    external_id = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=_("Ticket, invoice or order number: recording it twice is harmless."),
+    )
+    source = forms.ChoiceField(
+        label=_("Source"),
+        choices=[(s.value, s.label) for s in HAND_SOURCES],
+        initial=PurchaseSource.MANUAL,
+    )
+
+    def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("currency", customer.currency or DEFAULT_CURRENCY)
+            self.initial.setdefault(
+                "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+
+    def service_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data.get(name) for name in self.fields}
+        if not data["occurred_at"]:
+            data.pop("occurred_at")
+        for name in ("description", "external_id"):
+            data[name] = data[name] or ""
+        return data
+
+
+class PurchaseFilterForm(forms.Form):
+    """The filters of the purchases list; an invalid value is ignored (filters nothing)."""
+
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[BLANK, *PurchaseSource.choices]
+    )
+
+    def values(self) -> dict[str, Any]:
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {name: value for name, value in cleaned.items() if value not in (None, "")}

@@ -1,0 +1,514 @@
+"""Every state change of the purchases ledger: recording a purchase (one, or a batch
+all-or-nothing), correcting and removing one. Views, the API, imports and tasks call
+these functions; they check permissions, validate collecting every field error,
+write in one transaction and leave an audit trail (django-auditlog, with the acting
+user and the customer, so a purchase shows in the customer's history).
+
+Recording is idempotent by `external_id` (the sale's reference in the system it
+came from): recording the same reference again with the same customer, moment,
+amount and currency returns the purchase already there; with different ones it is
+refused (InvalidCustomerData), never silently changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from auditlog.cid import get_cid
+from auditlog.diff import model_instance_diff
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError
+from django.db.models import Count, F, Max, Min, Sum
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from tendero.accounts.models import User
+from tendero.contracts.models import DEFAULT_CURRENCY, Purchase, PurchaseSource
+from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.customers.models import Customer
+from tendero.customers.services import _audited, _clean_text, _Errors, _require
+from tendero.customers.validation import validate_currency
+from tendero.privacy.models import AuditEntry
+
+# How far ahead of the server's clock a purchase may be (clocks drift).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_YEAR = 1900
+# What DecimalField(max_digits=14, decimal_places=2) can hold.
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_BATCH = 1_000
+PURCHASE_TEXT_FIELDS: dict[str, int] = {"external_id": 100, "description": 200}
+PURCHASE_FIELDS = frozenset([*PURCHASE_TEXT_FIELDS, "occurred_at", "amount", "currency", "source"])
+
+
+# Validation
+
+
+_CURRENCY_MARK = re.compile(r"^\s*(?:[A-Za-z]{3}|[€$£¥])\s*|\s*(?:[A-Za-z]{3}|[€$£¥])\s*$")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount as people write it: "1234.5", "1.234,56", "1,234.56", "-12,50 €",
+    "(12.50)" for a negative one. With both separators the last one is the decimal
+    point; a lone comma is a decimal comma (Spanish "12,50"); several of one kind
+    group thousands. None if it is not an amount."""
+    value = text.strip()
+    negative = value.startswith("(") and value.endswith(")")
+    if negative:
+        value = value[1:-1]
+    # A currency code or symbol before or after the number, spaces and apostrophes
+    # grouping thousands ("1 234", "1'234").
+    value = _CURRENCY_MARK.sub("", value)
+    value = re.sub(r"[\s\u00a0\u202f'\u2019]", "", value)
+    if value.startswith("-"):
+        negative = not negative
+        value = value[1:]
+    elif value.startswith("+"):
+        value = value[1:]
+    if not value or not re.fullmatch(r"[0-9.,]+", value):
+        return None
+    commas, dots = value.count(","), value.count(".")
+    if commas and dots:
+        decimal_mark = "," if value.rfind(",") > value.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        value = value.replace(thousands, "").replace(decimal_mark, ".")
+    elif commas:
+        value = value.replace(",", "") if commas > 1 else value.replace(",", ".")
+    elif dots > 1:
+        value = value.replace(".", "")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None
+    return -amount if negative else amount
+
+
+def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        errors.add("amount", _("This field is required."))
+        return None
+    if isinstance(value, bool):
+        errors.add("amount", _("Enter an amount."))
+        return None
+    amount: Decimal | None
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, float):
+        amount = Decimal(repr(value))
+    elif isinstance(value, str):
+        amount = parse_amount(value)
+    else:
+        amount = None
+    if amount is None or not amount.is_finite():
+        errors.add("amount", _("Enter an amount."))
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        errors.add("amount", _("At most two decimals."))
+        return None
+    amount = amount.quantize(Decimal("0.01"))
+    if abs(amount) > MAX_AMOUNT:
+        errors.add("amount", _("The amount is too large."))
+        return None
+    if not amount:
+        errors.add("amount", _("A purchase of nothing is not a purchase: enter its amount."))
+        return None
+    return amount
+
+
+_DAY_FIRST = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+
+
+def parse_moment(text: str) -> datetime | None:
+    """A moment as spreadsheets write it: ISO ("2024-03-05", "2024-03-05 14:30",
+    with or without offset) or day first ("05/03/2024", "5-3-2024 14:30"). A day
+    alone is its midnight in the server's time zone. None if it is not one."""
+    value = text.strip()
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is None:
+        match = _DAY_FIRST.match(value)
+        try:
+            if match:
+                day, month, year, hour, minute, second = match.groups()
+                parsed = datetime(
+                    int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                    int(second or 0),
+                )  # fmt: skip
+            else:
+                parsed = datetime.combine(date.fromisoformat(value), time.min)
+        except ValueError:
+            return None
+    return parsed
+
+
+def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time.min)
+    if isinstance(value, str):
+        value = parse_moment(value)
+    if not isinstance(value, datetime):
+        errors.add("occurred_at", _("Enter a valid date and time."))
+        return None
+    if value.year < EARLIEST_YEAR:
+        errors.add("occurred_at", _("Date out of range."))
+        return None
+    # Years ahead is the future whatever the time zone (and near year 9999 converting
+    # to UTC would overflow).
+    if value.year > timezone.now().year + 1:
+        errors.add("occurred_at", _("A purchase cannot be in the future."))
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > timezone.now() + FUTURE_TOLERANCE:
+        errors.add("occurred_at", _("A purchase cannot be in the future."))
+        return None
+    return value
+
+
+def _clean_currency(errors: _Errors, value: Any) -> str:
+    if not isinstance(value, str):
+        errors.add("currency", _("Must be text."))
+        return ""
+    return str(errors.check("currency", lambda: validate_currency(value)) or "")
+
+
+def clean_purchase_data(
+    data: Mapping[str, Any], customer: Customer, current: Purchase | None = None
+) -> dict[str, Any]:
+    """Validate and normalise purchase fields for `customer`: a new purchase when
+    `current` is None (amount required; currency defaults to the customer's or
+    DEFAULT_CURRENCY, source to manual; the moment, left out, is now when written),
+    otherwise only the fields in `data` change.
+
+    Pure validation, no permission check, no query. Raises InvalidCustomerData with
+    every field error at once.
+    """
+    errors = _Errors()
+    for name in sorted(set(data) - PURCHASE_FIELDS):
+        errors.add(name, _("Unknown field."))
+    clean: dict[str, Any] = {}
+    for name, max_length in PURCHASE_TEXT_FIELDS.items():
+        if name in data:
+            clean[name] = _clean_text(errors, name, data[name], max_length)
+    if current is None or "amount" in data:
+        clean["amount"] = _clean_amount(errors, data.get("amount"))
+    if data.get("occurred_at") not in (None, ""):
+        clean["occurred_at"] = _clean_moment(errors, data["occurred_at"])
+    if data.get("currency") not in (None, ""):
+        clean["currency"] = _clean_currency(errors, data["currency"])
+    elif "currency" in data and current is not None:
+        errors.add("currency", _("This field is required."))
+    elif current is None:
+        clean["currency"] = customer.currency or DEFAULT_CURRENCY
+    if data.get("source") not in (None, ""):
+        if str(data["source"]) not in PurchaseSource.values:
+            errors.add(
+                "source", _("“%(value)s” is not one of the choices.") % {"value": data["source"]}
+            )
+        clean["source"] = str(data["source"])
+    elif current is None:
+        clean["source"] = PurchaseSource.MANUAL
+    errors.raise_if_any()
+    return clean
+
+
+# Permissions
+
+
+def _require_visible(by: User, customer_id: int) -> None:
+    if not Customer.objects.visible_to(by).filter(pk=customer_id).exists():
+        raise NotAllowed(_("You do not have permission to do this."))
+
+
+def same_purchase(existing: Purchase, customer_id: int, clean: Mapping[str, Any]) -> bool:
+    """Whether `clean` (cleaned values for `customer_id`) is the purchase `existing`
+    again: what makes recording a reference twice harmless. A repeat that leaves the
+    moment out (it meant "now" the first time too) matches on the rest."""
+    return (
+        existing.customer_id == customer_id
+        and ("occurred_at" not in clean or existing.occurred_at == clean["occurred_at"])
+        and existing.amount == clean["amount"]
+        and existing.currency == clean["currency"]
+    )
+
+
+def reference_taken() -> str:
+    return _(
+        "This reference is already recorded for another purchase (a different customer, "
+        "moment, amount or currency): nothing was recorded."
+    )
+
+
+# Recording
+
+
+@dataclass(frozen=True)
+class NewPurchase:
+    """One purchase to record, already cleaned (see clean_purchase_data)."""
+
+    customer: Customer
+    values: dict[str, Any]
+
+
+def record_purchase(by: User, customer: Customer, data: Mapping[str, Any]) -> Purchase:
+    """Record a purchase (negative amount: a refund) of `customer`; see
+    clean_purchase_data for `data`.
+
+    Idempotent by external_id: the same reference with the same customer, moment,
+    amount and currency returns the purchase already recorded (`just_created` is
+    False then). Raises NotAllowed, InvalidCustomerData (bad input, or the reference
+    belongs to a different purchase); nothing is written then.
+    """
+    _require(by, "contracts.add_purchase")
+    _require_visible(by, customer.pk)
+    clean = clean_purchase_data(data, customer)
+    return write_purchases(by, [NewPurchase(customer, clean)])[0]
+
+
+def clean_purchase_batch(
+    by: User, items: Sequence[tuple[Customer | None, Mapping[str, Any]]], prefix: str = "items"
+) -> list[NewPurchase]:
+    """Validate a batch of (customer, data); None for a customer the caller may not see
+    or that does not exist. Every item's errors are reported under
+    "<prefix>.<index>.<field>". Raises InvalidCustomerData with all of them."""
+    errors: dict[str, list[str]] = {}
+    cleaned: list[NewPurchase] = []
+    for index, (customer, data) in enumerate(items):
+        if customer is None:
+            errors[f"{prefix}.{index}.customer_id"] = [_("No such customer.")]
+            continue
+        try:
+            cleaned.append(NewPurchase(customer, clean_purchase_data(data, customer)))
+        except InvalidCustomerData as exc:
+            for name, messages in exc.field_errors.items():
+                errors[f"{prefix}.{index}.{name}"] = messages
+    if errors:
+        raise InvalidCustomerData(_("Please correct the errors below."), errors)
+    return cleaned
+
+
+def record_purchase_batch(
+    by: User, items: Sequence[tuple[Customer | None, Mapping[str, Any]]]
+) -> list[Purchase]:
+    """Record up to MAX_BATCH purchases all-or-nothing: if any item is wrong nothing is
+    written and every item's errors are reported with its index
+    ("items.3.amount"). Each item is idempotent by external_id as in
+    record_purchase. Raises NotAllowed, InvalidCustomerData."""
+    _require(by, "contracts.add_purchase")
+    if len(items) > MAX_BATCH:
+        raise InvalidCustomerData(
+            _("At most %(n)d purchases at once.") % {"n": MAX_BATCH},
+            {"items": [_("At most %(n)d purchases at once.") % {"n": MAX_BATCH}]},
+        )
+    visible_ids = set(
+        Customer.objects.visible_to(by)
+        .filter(pk__in={c.pk for c, _d in items if c is not None})
+        .values_list("pk", flat=True)
+    )
+    scoped = [(c if c is not None and c.pk in visible_ids else None, d) for c, d in items]
+    return write_purchases(by, clean_purchase_batch(by, scoped))
+
+
+def write_purchases(
+    by: User, items: Sequence[NewPurchase], prefix: str = "items"
+) -> list[Purchase]:
+    """Write cleaned purchases in one transaction with their audit entries and return
+    them in order; one whose reference is already recorded identically is returned as
+    it is (`just_created` False), as is a repeat of an earlier item.
+
+    The caller has checked permissions and visibility. Raises InvalidCustomerData
+    (a reference recorded for a different purchase, or repeated with different
+    values in `items`); nothing is written then.
+    """
+    single = len(items) == 1
+    references = {i.values["external_id"] for i in items if i.values.get("external_id")}
+    known = {p.external_id: p for p in Purchase.objects.filter(external_id__in=references)}
+    errors: dict[str, list[str]] = {}
+    # Per item: the purchase already recorded, or the index of the item that writes it.
+    plan: list[Purchase | int] = []
+    first_of: dict[str, int] = {}
+    for index, item in enumerate(items):
+        reference = item.values.get("external_id", "")
+        where = "external_id" if single else f"{prefix}.{index}.external_id"
+        if reference in known:
+            if not same_purchase(known[reference], item.customer.pk, item.values):
+                errors[where] = [reference_taken()]
+            plan.append(known[reference])
+        elif reference in first_of:
+            earlier = items[first_of[reference]]
+            twin = Purchase(customer_id=earlier.customer.pk, **earlier.values)
+            if not same_purchase(twin, item.customer.pk, item.values):
+                errors[where] = [reference_taken()]
+            plan.append(first_of[reference])
+        else:
+            if reference:
+                first_of[reference] = index
+            plan.append(index)
+    if errors:
+        raise InvalidCustomerData(_("Please correct the errors below."), errors)
+    now = timezone.now()
+    written: dict[int, Purchase] = {}
+    for index, entry in enumerate(plan):
+        if entry == index:
+            item = items[index]
+            written[index] = Purchase(
+                customer=item.customer,
+                created_by=by,
+                created_at=now,
+                updated_at=now,
+                **item.values,
+            )
+    try:
+        with _audited(by):
+            if len(written) == 1:
+                # One row: django-auditlog's own signal writes its entry.
+                next(iter(written.values())).save()
+            elif written:
+                new = Purchase.objects.bulk_create(written.values())
+                _audit_created(by, new, now)
+    except IntegrityError:
+        # Someone recorded one of these references between our look-up and our write.
+        raise InvalidCustomerData(
+            _("Please correct the errors below."),
+            {"external_id" if single else prefix: [reference_taken()]},
+        ) from None
+    for purchase in written.values():
+        purchase.just_created = True
+    result: list[Purchase] = []
+    for entry in plan:
+        if isinstance(entry, Purchase):
+            entry.just_created = False
+            result.append(entry)
+        else:
+            result.append(written[entry])
+    return result
+
+
+def _audit_created(by: User, purchases: Sequence[Purchase], now: datetime) -> None:
+    """The audit entries django-auditlog would write for `purchases` (created with
+    bulk_create, which sends no signals), in one INSERT."""
+    content_type = ContentType.objects.get_for_model(Purchase)
+    cid = get_cid()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            content_type=content_type,
+            object_pk=str(purchase.pk),
+            object_id=purchase.pk,
+            object_repr=str(purchase),
+            action=AuditEntry.Action.CREATE,
+            changes=model_instance_diff(
+                None,
+                purchase,
+                use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+            ),
+            actor=by,
+            actor_email=by.email or "",
+            timestamp=now,
+            additional_data=purchase.get_additional_data(),
+            customer_id=purchase.customer_id,
+            cid=cid,
+        )
+        for purchase in purchases
+    )
+
+
+# Correcting and removing
+
+
+def _claim_version(purchase: Purchase, expected_version: int) -> None:
+    bumped = Purchase.objects.filter(pk=purchase.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not bumped:
+        current = Purchase.objects.filter(pk=purchase.pk).values_list("version", flat=True).first()
+        raise VersionConflict(current or 0)
+    purchase.refresh_from_db()
+
+
+def correct_purchase(
+    by: User, purchase: Purchase, data: Mapping[str, Any], expected_version: int
+) -> Purchase:
+    """Correct a purchase if nobody changed it since `expected_version`; only the
+    fields in `data` change (a purchase never moves to another customer).
+
+    Raises NotAllowed, InvalidCustomerData (bad input, a reference another purchase
+    has), VersionConflict; nothing is written then.
+    """
+    _require(by, "contracts.change_purchase")
+    _require_visible(by, purchase.customer_id)
+    clean = clean_purchase_data(data, purchase.customer, current=purchase)
+    reference = clean.get("external_id")
+    if (
+        reference
+        and reference != purchase.external_id
+        and Purchase.objects.filter(external_id=reference).exclude(pk=purchase.pk).exists()
+    ):
+        raise InvalidCustomerData(
+            _("Please correct the errors below."), {"external_id": [reference_taken()]}
+        )
+    try:
+        with _audited(by):
+            _claim_version(purchase, expected_version)
+            for name, value in clean.items():
+                setattr(purchase, name, value)
+            purchase.save()
+    except IntegrityError:
+        purchase.refresh_from_db()
+        raise InvalidCustomerData(
+            _("Please correct the errors below."), {"external_id": [reference_taken()]}
+        ) from None
+    except Exception:
+        purchase.refresh_from_db()
+        raise
+    purchase.just_created = False
+    return purchase
+
+
+def delete_purchase(by: User, purchase: Purchase, expected_version: int) -> None:
+    """Remove a purchase recorded by mistake (a refund is a negative purchase, not a
+    deletion) if nobody changed it since `expected_version`.
+
+    Raises NotAllowed, VersionConflict (nothing is removed then).
+    """
+    _require(by, "contracts.delete_purchase")
+    _require_visible(by, purchase.customer_id)
+    with _audited(by):
+        current = (
+            Purchase.objects.select_for_update()
+            .filter(pk=purchase.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if current != expected_version:
+            raise VersionConflict(current or 0)
+        purchase.delete()
+
+
+def customer_summary(customer: Customer) -> list[dict[str, Any]]:
+    """Per currency: how many purchases, their total, the first and the last moment
+    (one aggregate over the customer's index)."""
+    rows = (
+        Purchase.objects.filter(customer=customer)
+        .order_by()
+        .values("currency")
+        .annotate(
+            count=Count("id"),
+            total=Sum("amount"),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+        )
+        .order_by("-count", "currency")
+    )
+    return [dict(row) for row in rows]

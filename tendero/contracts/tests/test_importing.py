@@ -1,0 +1,141 @@
+"""Importing purchases: Spanish and English headers, per-row errors, idempotent by
+reference, scoped to the customers the importing user may see, dry runs, the
+command and the upload page."""
+
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.urls import reverse
+
+from tendero.accounts.models import User
+from tendero.conftest import login
+from tendero.contracts.models import Purchase
+from tendero.customers import importing
+from tendero.customers.errors import NotAllowed
+from tendero.customers.models import ImportJob, ImportRowError
+from tendero.privacy.models import AuditEntry
+
+SPANISH = (
+    "Cliente;Fecha;Importe;Moneda;Referencia;Descripción\n"
+    "C1;05/03/2024;1.234,56;EUR;F-1;Caldera\n"
+    "C1;2024-03-06 10:30;-20,00;;F-2;Devolución parcial\n"
+    "C2;2024-03-07;15;USD;F-3;Filtros\n"
+    "NOPE;2024-03-07;15;EUR;F-4;Cliente desconocido\n"
+    "C1;2024-13-45;15;EUR;F-5;Fecha mala\n"
+    "C1;2024-03-08;quince;EUR;F-6;Importe malo\n"
+    "C1;2024-03-08;15;EUR;F-1;Referencia repetida\n"
+)
+
+
+def _run(user: User, path: Path, **options: Any) -> ImportJob:
+    job = importing.create_job(user, "purchases", path, path.name, **options)
+    return importing.run_import(job, user)
+
+
+@pytest.fixture
+def customers(make_customer, sales, other_sales):
+    return (
+        make_customer(display_name="Ana", external_id="C1", account_executive=sales),
+        make_customer(display_name="Berta", external_id="C2", account_executive=other_sales),
+    )
+
+
+@pytest.fixture
+def spanish_file(tmp_path: Path) -> Path:
+    path = tmp_path / "compras.csv"
+    path.write_text(SPANISH, encoding="utf-8")
+    return path
+
+
+def test_headers_in_spanish_and_english() -> None:
+    spanish = ["Cliente", "Fecha", "Importe", "Moneda", "Referencia", "Descripción", "Otra"]
+    english = ["Customer", "Date", "Amount", "Currency", "External id", "Description"]
+    assert importing.recognise_headers(spanish, "purchases") == {
+        "Cliente": "customer_external_id", "Fecha": "occurred_at", "Importe": "amount",
+        "Moneda": "currency", "Referencia": "external_id", "Descripción": "description",
+        "Otra": "",
+    }  # fmt: skip
+    assert importing.recognise_headers(english, "purchases") == {
+        "Customer": "customer_external_id", "Date": "occurred_at", "Amount": "amount",
+        "Currency": "currency", "External id": "external_id", "Description": "description",
+    }  # fmt: skip
+
+
+def test_good_rows_are_recorded_and_bad_rows_reported(admin_user, customers, spanish_file):
+    job = _run(admin_user, spanish_file)
+
+    assert (job.status, job.created_count, job.error_count) == ("done", 3, 4)
+    boiler = Purchase.objects.get(external_id="F-1")
+    assert (boiler.amount, boiler.currency, boiler.source) == (Decimal("1234.56"), "EUR", "import")
+    assert boiler.customer == customers[0]
+    refund = Purchase.objects.get(external_id="F-2")
+    assert refund.amount == Decimal("-20.00") and refund.currency == "EUR"
+    errors = {e.row_number: set(e.errors) for e in ImportRowError.objects.filter(job=job)}
+    assert errors == {
+        5: {"customer"}, 6: {"occurred_at"}, 7: {"amount"}, 8: {"external_id"},
+    }  # fmt: skip
+    assert (
+        AuditEntry.objects.for_customer(customers[0].pk)
+        .filter(content_type__model="purchase")
+        .count()
+        == 2
+    )
+
+
+def test_importing_again_changes_nothing(admin_user, customers, spanish_file, tmp_path):
+    _run(admin_user, spanish_file)
+    again = _run(admin_user, spanish_file)
+    assert (again.created_count, again.unchanged_count, again.error_count) == (0, 3, 4)
+    assert Purchase.objects.count() == 3
+
+    changed = tmp_path / "cambiado.csv"
+    changed.write_text("Cliente,Fecha,Importe,Referencia\nC1,2024-03-05,99,F-1\n", "utf-8")
+    job = _run(admin_user, changed)
+    assert (job.created_count, job.error_count) == (0, 1)
+    assert Purchase.objects.get(external_id="F-1").amount == Decimal("1234.56")
+
+
+def test_a_dry_run_writes_nothing(admin_user, customers, spanish_file):
+    job = _run(admin_user, spanish_file, dry_run=True)
+    assert (job.status, job.created_count, job.error_count) == ("previewed", 3, 4)
+    assert not Purchase.objects.exists()
+
+
+def test_a_sales_rep_imports_only_into_their_portfolio(sales, customers, spanish_file):
+    sales.user_permissions.add(
+        *Permission.objects.filter(codename__in=["import_data", "view_importjob"])
+    )
+    rep = User.objects.get(pk=sales.pk)
+    job = _run(rep, spanish_file)
+    assert job.created_count == 2  # C2 is someone else's customer: "no such customer"
+    assert not Purchase.objects.filter(customer=customers[1]).exists()
+
+
+def test_who_may_not_import_cannot(sales, spanish_file):
+    with pytest.raises(NotAllowed):
+        importing.create_job(sales, "purchases", spanish_file, "compras.csv")
+
+
+def test_without_a_reference_column_the_job_warns(admin_user, customers, tmp_path):
+    path = tmp_path / "sin_ref.csv"
+    path.write_text("Customer,Date,Amount\nC1,2024-01-02,10\n", "utf-8")
+    job = _run(admin_user, path)
+    assert job.created_count == 1 and "reference" in job.message
+
+
+def test_the_command_imports_purchases(admin_user, customers, spanish_file):
+    out = StringIO()
+    call_command(
+        "import", "purchases", str(spanish_file), "--user", admin_user.username, stdout=out
+    )
+    assert Purchase.objects.count() == 3
+
+
+def test_the_upload_page_offers_purchases(client, admin_user):
+    html = login(client, admin_user).get(reverse("imports:new")).text
+    assert 'value="purchases"' in html

@@ -1,0 +1,234 @@
+"""The purchases ledger's services: recording (idempotent by reference), batches all or
+nothing, corrections and removals with versions, permissions and the audit trail."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tendero.contracts import services
+from tendero.contracts.models import Purchase
+from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.privacy.models import AuditEntry
+
+
+@pytest.fixture
+def customer(make_customer, sales):
+    return make_customer(display_name="Ana Ruiz", account_executive=sales, currency="USD")
+
+
+@pytest.fixture
+def theirs(make_customer, other_sales):
+    return make_customer(display_name="Carlos Vega", account_executive=other_sales)
+
+
+def test_a_purchase_takes_the_customers_currency_and_now(sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "12.50"})
+
+    assert purchase.just_created
+    assert (purchase.amount, purchase.currency, purchase.source) == (
+        Decimal("12.50"), "USD", "manual",
+    )  # fmt: skip
+    assert abs(purchase.occurred_at - timezone.now()) < timedelta(seconds=5)
+    assert purchase.created_by == sales
+
+
+def test_without_a_customer_currency_the_default_is_euros(sales, make_customer):
+    customer = make_customer(display_name="Eva", account_executive=sales)
+    assert services.record_purchase(sales, customer, {"amount": 3}).currency == "EUR"
+
+
+def test_a_refund_is_a_negative_purchase(sales, customer):
+    refund = services.record_purchase(sales, customer, {"amount": "-4,99", "currency": "eur"})
+    assert refund.amount == Decimal("-4.99") and refund.is_refund and refund.currency == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", "12"), ("12.5", "12.5"), ("12,50", "12.50"), ("1.234,56", "1234.56"),
+        ("1,234.56", "1234.56"), ("1.234.567", "1234567"), ("-12,50 €", "-12.50"),
+        ("(3.10)", "-3.10"), ("€ 7", "7"), ("USD 1 234,5", "1234.5"),
+    ],
+)  # fmt: skip
+def test_amounts_as_people_write_them(text, expected):
+    assert services.parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1-2", "--1", "1e5", "NaN", "€", "12 EURO"])
+def test_what_is_not_an_amount(text):
+    assert services.parse_amount(text) is None
+
+
+def test_every_problem_is_reported_at_once_and_nothing_written(sales, customer):
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase(
+            sales,
+            customer,
+            {
+                "amount": "12.345",
+                "currency": "XXZ",
+                "occurred_at": timezone.now() + timedelta(hours=1),
+                "source": "gift",
+                "description": "x" * 201,
+                "colour": "red",
+            },
+        )
+
+    assert set(error.value.field_errors) == {
+        "amount", "currency", "occurred_at", "source", "description", "colour",
+    }  # fmt: skip
+    assert not Purchase.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "amount", [None, "", "0", 0, "nan", float("inf"), "1000000000000", True, [], "12.001"]
+)
+def test_bad_amounts_are_refused(sales, customer, amount):
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase(sales, customer, {"amount": amount})
+    assert "amount" in error.value.field_errors
+
+
+def test_moments_before_1900_or_in_the_future_are_refused(sales, customer):
+    for moment in ("1899-12-31", timezone.now() + timedelta(minutes=6), "not a date"):
+        with pytest.raises(InvalidCustomerData):
+            services.record_purchase(sales, customer, {"amount": 1, "occurred_at": moment})
+    # Clocks drift: a few minutes ahead is fine; a day alone is its midnight.
+    services.record_purchase(
+        sales, customer, {"amount": 1, "occurred_at": timezone.now() + timedelta(minutes=2)}
+    )
+    day = services.record_purchase(sales, customer, {"amount": 1, "occurred_at": "05/03/2024"})
+    local = timezone.localtime(day.occurred_at)
+    assert (local.year, local.month, local.day, local.hour) == (2024, 3, 5, 0)
+
+
+def test_the_same_reference_twice_is_one_purchase(sales, customer):
+    data = {"amount": "10", "external_id": "T-1", "occurred_at": "2024-05-01T10:00:00Z"}
+    first = services.record_purchase(sales, customer, data)
+    again = services.record_purchase(sales, customer, {**data, "description": "retry"})
+
+    assert again.pk == first.pk and not again.just_created
+    assert Purchase.objects.count() == 1
+
+
+def test_a_reference_of_another_purchase_is_refused(sales, manager, customer, theirs):
+    data = {"amount": "10", "external_id": "T-1", "occurred_at": "2024-05-01T10:00:00Z"}
+    services.record_purchase(sales, customer, data)
+
+    for by, who, changed in [
+        (sales, customer, {"amount": "11"}),
+        (manager, theirs, {}),
+        (sales, customer, {"currency": "EUR"}),
+    ]:
+        with pytest.raises(InvalidCustomerData) as error:
+            services.record_purchase(by, who, {**data, **changed})
+        assert "external_id" in error.value.field_errors
+    assert Purchase.objects.count() == 1
+
+
+def test_permissions_and_scope(sales, other_sales, outsider, reader, customer):
+    for user in (other_sales, outsider, reader):
+        with pytest.raises(NotAllowed):
+            services.record_purchase(user, customer, {"amount": 1})
+    assert not Purchase.objects.exists()
+
+
+def test_a_purchase_is_in_the_customers_audit_trail(sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "5"})
+
+    entry = AuditEntry.objects.get_for_object(purchase).get()
+    assert entry.customer_id == customer.pk and entry.actor == sales
+    assert AuditEntry.objects.for_customer(customer.pk).filter(pk=entry.pk).exists()
+
+
+def test_a_batch_is_all_or_nothing_with_errors_by_index(sales, customer, theirs):
+    items = [
+        (customer, {"amount": "1", "external_id": "B-1"}),
+        (customer, {"amount": "abc"}),
+        (theirs, {"amount": "2"}),  # not in the sales rep's portfolio
+        (None, {"amount": "3"}),
+    ]
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase_batch(sales, items)
+
+    assert set(error.value.field_errors) == {
+        "items.1.amount", "items.2.customer_id", "items.3.customer_id",
+    }  # fmt: skip
+    assert not Purchase.objects.exists()
+
+
+def test_a_batch_again_records_nothing_new(sales, customer):
+    moment = "2024-05-01T10:00:00Z"
+    items = [
+        (customer, {"amount": "1", "external_id": "B-1", "occurred_at": moment}),
+        (customer, {"amount": "2", "external_id": "B-2", "occurred_at": moment}),
+        (customer, {"amount": "1", "external_id": "B-1", "occurred_at": moment}),  # repeated
+        (customer, {"amount": "3"}),
+    ]
+    first = services.record_purchase_batch(sales, items)
+    assert len(first) == 4 and first[0].pk == first[2].pk
+    assert Purchase.objects.count() == 3
+
+    again = services.record_purchase_batch(sales, items[:3])
+    assert [p.pk for p in again] == [p.pk for p in first[:3]]
+    assert not any(p.just_created for p in again)
+    assert Purchase.objects.count() == 3
+
+
+def test_a_batch_repeating_a_reference_with_other_values_is_refused(sales, customer):
+    items = [
+        (customer, {"amount": "1", "external_id": "B-1"}),
+        (customer, {"amount": "2", "external_id": "B-1"}),
+    ]
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase_batch(sales, items)
+    assert set(error.value.field_errors) == {"items.1.external_id"}
+    assert not Purchase.objects.exists()
+
+
+def test_correcting_checks_the_version(sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "5"})
+
+    services.correct_purchase(sales, purchase, {"amount": "6", "description": "Fixed"}, 1)
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.description, purchase.version) == (
+        Decimal("6.00"), "Fixed", 2,
+    )  # fmt: skip
+    with pytest.raises(VersionConflict) as conflict:
+        services.correct_purchase(sales, purchase, {"amount": "7"}, 1)
+    assert conflict.value.current_version == 2
+    purchase.refresh_from_db()
+    assert purchase.amount == Decimal("6.00")
+    assert AuditEntry.objects.get_for_object(purchase).count() == 2
+
+
+def test_correcting_cannot_take_another_purchases_reference(sales, customer):
+    services.record_purchase(sales, customer, {"amount": "5", "external_id": "R-1"})
+    other = services.record_purchase(sales, customer, {"amount": "6", "external_id": "R-2"})
+    with pytest.raises(InvalidCustomerData):
+        services.correct_purchase(sales, other, {"external_id": "R-1"}, 1)
+    other.refresh_from_db()
+    assert (other.external_id, other.version) == ("R-2", 1)
+
+
+def test_only_managers_and_administrators_delete(sales, manager, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "5"})
+    with pytest.raises(NotAllowed):
+        services.delete_purchase(sales, purchase, 1)
+    with pytest.raises(VersionConflict):
+        services.delete_purchase(manager, purchase, 7)
+    services.delete_purchase(manager, purchase, 1)
+    assert not Purchase.objects.exists()
+    assert AuditEntry.objects.for_customer(customer.pk).filter(action=2).exists()
+
+
+def test_summary_per_currency(sales, customer):
+    services.record_purchase(sales, customer, {"amount": "5"})
+    services.record_purchase(sales, customer, {"amount": "-2"})
+    services.record_purchase(sales, customer, {"amount": "7", "currency": "EUR"})
+
+    summary = {line["currency"]: line for line in services.customer_summary(customer)}
+    assert summary["USD"]["count"] == 2 and Decimal(summary["USD"]["total"]) == Decimal("3")
+    assert summary["EUR"]["count"] == 1

@@ -1,0 +1,156 @@
+"""The purchases pages: a customer's purchases with the form to record one (htmx, no
+reload), the company-wide list scoped per user, CSRF, escaping, and purchases on the
+customer timeline."""
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from tendero.conftest import login
+from tendero.contracts import services
+from tendero.contracts.models import Purchase
+from tendero.contracts.templatetags.purchases import format_money
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def customer(make_customer, sales):
+    return make_customer(display_name="Ana Ruiz", account_executive=sales)
+
+
+@pytest.fixture
+def theirs(make_customer, other_sales):
+    return make_customer(display_name="Carlos Vega", account_executive=other_sales)
+
+
+def _url(customer) -> str:
+    return reverse("contracts:customer_purchases", args=[customer.pk])
+
+
+def test_the_customer_page_lists_purchases_and_offers_the_form(client, sales, customer):
+    services.record_purchase(sales, customer, {"amount": "1234.5", "description": "Caldera"})
+    html = login(client, sales).get(_url(customer)).text
+    assert "Caldera" in html and "€1,234.50" in html
+    assert 'name="amount"' in html and "csrfmiddlewaretoken" in html
+
+
+def test_recording_with_htmx_answers_the_section_with_a_fresh_form(client, sales, customer):
+    response = login(client, sales).post(
+        _url(customer),
+        {"amount": "12,50", "currency": "EUR", "description": "Café", "source": "manual"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert 'id="customer-purchases"' in html and "<html" not in html
+    assert "Café" in html and "autofocus" in html
+    assert Purchase.objects.get().amount == Decimal("12.50")
+
+
+def test_recording_without_htmx_redirects_back(client, sales, customer):
+    response = login(client, sales).post(
+        _url(customer), {"amount": "3", "currency": "EUR", "source": "manual"}
+    )
+    assert response.status_code == 302 and response["Location"] == _url(customer)
+    assert Purchase.objects.count() == 1
+
+
+def test_errors_come_back_at_the_field_with_what_was_typed(client, sales, customer):
+    response = login(client, sales).post(
+        _url(customer),
+        {"amount": "doce", "currency": "ZZZ", "description": "Typed text", "source": "manual"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200  # htmx swaps only 2xx answers
+    html = response.text
+    assert "Enter an amount." in html and "ZZZ" in html and "Typed text" in html
+    assert not Purchase.objects.exists()
+    plain = client.post(_url(customer), {"amount": "doce", "currency": "EUR", "source": "manual"})
+    assert plain.status_code == 422
+
+
+def test_posting_needs_the_csrf_token(sales, customer):
+    client = login(Client(enforce_csrf_checks=True), sales)
+    response = client.post(_url(customer), {"amount": "3", "currency": "EUR", "source": "manual"})
+    assert response.status_code == 403
+    assert not Purchase.objects.exists()
+
+
+def test_someone_elses_customer_is_not_found(client, other_sales, customer):
+    login(client, other_sales)
+    assert client.get(_url(customer)).status_code == 404
+    response = client.post(_url(customer), {"amount": "3", "currency": "EUR", "source": "manual"})
+    assert response.status_code == 404
+    assert not Purchase.objects.exists()
+
+
+def test_readers_see_but_get_no_form_and_cannot_post(client, reader, customer):
+    login(client, reader)
+    html = client.get(_url(customer)).text
+    assert 'name="amount"' not in html
+    response = client.post(_url(customer), {"amount": "3", "currency": "EUR", "source": "manual"})
+    assert response.status_code == 403
+    assert not Purchase.objects.exists()
+
+
+def test_people_without_a_role_are_refused(client, outsider, customer):
+    login(client, outsider)
+    assert client.get(_url(customer)).status_code == 403
+    assert client.get(reverse("contracts:list")).status_code == 403
+
+
+def test_anonymous_people_are_sent_to_sign_in(client, customer):
+    response = client.get(reverse("contracts:list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_text_is_escaped(client, sales, customer):
+    services.record_purchase(
+        sales, customer, {"amount": "1", "description": "<script>alert(1)</script>"}
+    )
+    for url in (_url(customer), reverse("contracts:list"), customer.get_absolute_url()):
+        html = login(client, sales).get(url).text
+        assert "<script>alert(1)</script>" not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+def test_the_list_is_scoped_and_filtered(client, manager, sales, customer, theirs):
+    services.record_purchase(sales, customer, {"amount": "1", "description": "Mine"})
+    services.record_purchase(
+        manager, theirs, {"amount": "2", "description": "Theirs", "occurred_at": "2023-01-05"}
+    )
+    url = reverse("contracts:list")
+
+    html = login(client, sales).get(url).text
+    assert "Mine" in html and "Theirs" not in html
+
+    html = login(client, manager).get(url).text
+    assert "Mine" in html and "Theirs" in html
+    fragment = client.get(url, {"until": "2023-12-31"}, headers=HTMX).text
+    assert "Theirs" in fragment and "Mine" not in fragment and "<html" not in fragment
+    assert "Nothing matches" in client.get(url, {"source": "subscription"}).text
+    assert client.get(url, {"since": "not-a-date"}).status_code == 200
+
+
+def test_a_purchase_is_on_the_customer_timeline(client, sales, customer):
+    services.record_purchase(
+        sales, customer, {"amount": "-7.5", "description": "Devuelto", "external_id": "R-7"}
+    )
+    html = login(client, sales).get(customer.get_absolute_url()).text
+    assert "Devuelto" in html and "R-7" in html and "-€7.50" in html
+    fragment = client.get(
+        reverse("customers:timeline", args=[customer.pk]), {"group": "purchases"}, headers=HTMX
+    ).text
+    assert "Devuelto" in fragment
+
+
+def test_money_in_spanish_and_english():
+    with translation.override("es"):
+        assert format_money("12345.5", "EUR") == "12.345,50\xa0€"
+    with translation.override("en"):
+        assert format_money(Decimal("-3"), "USD") == "-$3.00"
+    assert format_money("oops", "EUR") == "oops"

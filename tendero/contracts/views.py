@@ -1,0 +1,131 @@
+"""HTML pages of the purchases ledger: one customer's purchases with a form to record
+one (htmx, no reload), and the company-wide list scoped to what the user may see (a
+sales rep: their portfolio). Every change goes through tendero.contracts.services."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from tendero.contracts import services
+from tendero.contracts.forms import PurchaseFilterForm, PurchaseForm
+from tendero.contracts.models import Purchase, PurchaseQuerySet
+from tendero.customers.errors import CustomerError, NotAllowed
+from tendero.customers.models import Customer
+from tendero.customers.views import (
+    _page_number,
+    _require_perm,
+    _user,
+    _visible_customer,
+    not_allowed,
+)
+from tendero.htmx import htmx_details
+from tendero.pagination import fetch_window
+
+PER_PAGE = 25
+
+
+def _paging(request: HttpRequest, qs: Any, counted: Any) -> dict[str, Any]:
+    page = _page_number(request)
+    offset = (page - 1) * PER_PAGE
+    window = fetch_window(qs, offset, PER_PAGE, counted=counted)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "rows": window.items,
+        "page": page,
+        "has_previous": page > 1,
+        "has_next": window.has_next,
+        "total": window.count,
+        "total_is_capped": not window.count_is_exact,
+        "first_row": offset + 1 if window.items else 0,
+        "last_row": offset + len(window.items),
+        "query_string": params.urlencode(),
+    }
+
+
+def _purchase_form(customer: Customer, data: Any = None) -> PurchaseForm:
+    return PurchaseForm(data, customer=customer, auto_id="id_purchase_%s")
+
+
+def _customer_context(request: HttpRequest, customer: Customer) -> dict[str, Any]:
+    qs = Purchase.objects.filter(customer=customer).order_by("-occurred_at", "-id")
+    return {
+        "customer": customer,
+        "summary": services.customer_summary(customer),
+        **_paging(request, qs.select_related("created_by"), qs),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
+    """A customer's purchases, newest first, and (for whoever may record them) the form
+    to record one. htmx gets the section back: the form ready for the next one and
+    the list with the new purchase."""
+    _require_perm(request, "contracts.view_purchase")
+    customer = _visible_customer(request, pk)
+    user = _user(request)
+    can_record = user.has_perm("contracts.add_purchase")
+    form = _purchase_form(customer) if can_record else None
+    status, saved = 200, None
+    if request.method == "POST":
+        _require_perm(request, "contracts.add_purchase")
+        form = _purchase_form(customer, request.POST)
+        if form.is_valid():
+            try:
+                saved = services.record_purchase(user, customer, form.service_data())
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+        else:
+            status = 400
+        if saved is not None:
+            if not htmx_details(request):
+                messages.success(request, _("Purchase recorded."))
+                return redirect("contracts:customer_purchases", pk=customer.pk)
+            form = _purchase_form(customer)
+            form.fields["amount"].widget.attrs["autofocus"] = True
+    context = {**_customer_context(request, customer), "form": form, "saved": saved}
+    if htmx_details(request):
+        # htmx swaps only 2xx answers: a form with errors comes back as 200 to be shown.
+        return render(request, "contracts/_customer_purchases.html", context)
+    return render(request, "contracts/customer_purchases.html", context, status=status)
+
+
+def filtered_purchases(user: Any, filters: dict[str, Any]) -> PurchaseQuerySet:
+    """The purchases the user may see, narrowed by the list's filters, newest first."""
+    qs = Purchase.objects.visible_to(user)
+    tz = timezone.get_current_timezone()
+    if filters.get("since"):
+        qs = qs.filter(occurred_at__gte=datetime.combine(filters["since"], time.min, tzinfo=tz))
+    if filters.get("until"):
+        end = datetime.combine(filters["until"] + timedelta(days=1), time.min, tzinfo=tz)
+        qs = qs.filter(occurred_at__lt=end)
+    if filters.get("source"):
+        qs = qs.filter(source=filters["source"])
+    return qs.order_by("-occurred_at", "-id")
+
+
+@login_required
+def purchase_list(request: HttpRequest) -> HttpResponse:
+    """Every purchase the user may see (a sales rep: their portfolio's), filtered by
+    date range and source."""
+    _require_perm(request, "contracts.view_purchase")
+    form = PurchaseFilterForm(request.GET)
+    filters = form.values()
+    qs = filtered_purchases(_user(request), filters)
+    shown = qs.select_related("customer", "created_by")
+    context = {"form": form, "filtered": bool(filters), **_paging(request, shown, qs)}
+    template = "contracts/_list_results.html" if htmx_details(request) else "contracts/list.html"
+    return render(request, template, context)

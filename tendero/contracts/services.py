@@ -15,13 +15,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditlog.cid import get_cid
-from auditlog.diff import model_instance_diff
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError
 from django.db.models import Count, F, Max, Min, Sum
@@ -396,32 +394,52 @@ def write_purchases(
     return result
 
 
+# The fields the audit trail follows (audit.py leaves out version and updated_at).
+_AUDITED = {
+    "id": "id", "customer_id": "customer", "occurred_at": "occurred_at", "amount": "amount",
+    "currency": "currency", "source": "source", "external_id": "external_id",
+    "description": "description", "created_by_id": "created_by", "created_at": "created_at",
+}  # fmt: skip
+
+
+def _audit_value(value: Any) -> str:
+    # As django-auditlog writes them: moments naive in UTC, everything else as text.
+    if isinstance(value, datetime):
+        return str(timezone.make_naive(value, UTC))
+    return str(value)
+
+
 def _audit_created(by: User, purchases: Sequence[Purchase], now: datetime) -> None:
-    """The audit entries django-auditlog would write for `purchases` (created with
-    bulk_create, which sends no signals), in one INSERT."""
+    """The audit entries of `purchases` (created with bulk_create, which sends no
+    signals) in one INSERT: each field "None" before, its value after, as the import
+    of customers records them (building them through django-auditlog's diff took a
+    third of an import's time)."""
     content_type = ContentType.objects.get_for_model(Purchase)
     cid = get_cid()
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            content_type=content_type,
-            object_pk=str(purchase.pk),
-            object_id=purchase.pk,
-            object_repr=str(purchase),
-            action=AuditEntry.Action.CREATE,
-            changes=model_instance_diff(
-                None,
-                purchase,
-                use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
-            ),
-            actor=by,
-            actor_email=by.email or "",
-            timestamp=now,
-            additional_data=purchase.get_additional_data(),
-            customer_id=purchase.customer_id,
-            cid=cid,
+    entries = []
+    for purchase in purchases:
+        changes = {}
+        for attname, name in _AUDITED.items():
+            value = getattr(purchase, attname)
+            if value is not None and value != "":
+                changes[name] = ["None", _audit_value(value)]
+        entries.append(
+            AuditEntry(
+                content_type=content_type,
+                object_pk=str(purchase.pk),
+                object_id=purchase.pk,
+                object_repr=str(purchase),
+                action=AuditEntry.Action.CREATE,
+                changes=changes,
+                actor=by,
+                actor_email=by.email or "",
+                timestamp=now,
+                additional_data={"customer_id": purchase.customer_id},
+                customer_id=purchase.customer_id,
+                cid=cid,
+            )
         )
-        for purchase in purchases
-    )
+    AuditEntry.objects.bulk_create(entries)
 
 
 # Correcting and removing

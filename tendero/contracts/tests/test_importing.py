@@ -139,3 +139,26 @@ def test_the_command_imports_purchases(admin_user, customers, spanish_file):
 def test_the_upload_page_offers_purchases(client, admin_user):
     html = login(client, admin_user).get(reverse("imports:new")).text
     assert 'value="purchases"' in html
+
+
+def test_through_the_pages_upload_map_preview_import(
+    client, admin_user, customers, spanish_file, settings, tmp_path
+):
+    settings.UPLOADS_DIR = tmp_path / "uploads"
+    login(client, admin_user)
+    with spanish_file.open("rb") as handle:
+        response = client.post(reverse("imports:new"), {"kind": "purchases", "file": handle})
+    job = ImportJob.objects.latest("id")
+    assert response.status_code == 302 and job.kind == "purchases"
+
+    html = client.get(reverse("imports:map", args=[job.pk])).text
+    assert '<option value="amount" selected>' in html and "Caldera" in html
+    data = {f"column-{i}": job.mapping.get(h, "") for i, h in enumerate(job.headers)}
+    client.post(reverse("imports:map", args=[job.pk]), {**data, "action": "preview"})
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.error_count) == ("previewed", 3, 4)
+    assert not Purchase.objects.exists()
+
+    client.post(reverse("imports:run", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == "done" and Purchase.objects.count() == 3

@@ -232,3 +232,17 @@ def test_summary_per_currency(sales, customer):
     summary = {line["currency"]: line for line in services.customer_summary(customer)}
     assert summary["USD"]["count"] == 2 and Decimal(summary["USD"]["total"]) == Decimal("3")
     assert summary["EUR"]["count"] == 1
+
+
+def test_a_batch_leaves_an_audit_entry_per_purchase(sales, customer):
+    _first, second = services.record_purchase_batch(
+        sales, [(customer, {"amount": "1.5"}), (customer, {"amount": "-2", "external_id": "X"})]
+    )
+
+    entries = AuditEntry.objects.for_customer(customer.pk).filter(content_type__model="purchase")
+    assert entries.count() == 2
+    entry = AuditEntry.objects.get_for_object(second).get()
+    assert (entry.actor, entry.action, entry.customer_id) == (sales, 0, customer.pk)
+    assert entry.changes["amount"] == ["None", "-2.00"]
+    assert entry.changes["external_id"] == ["None", "X"]
+    assert "description" not in entry.changes

@@ -10,15 +10,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.contracts import services
 from tendero.contracts.forms import PurchaseFilterForm, PurchaseForm
 from tendero.contracts.models import Purchase, PurchaseQuerySet
-from tendero.customers.errors import CustomerError, NotAllowed
+from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.views import (
     _page_number,
@@ -60,6 +60,7 @@ def _customer_context(request: HttpRequest, customer: Customer) -> dict[str, Any
     qs = Purchase.objects.filter(customer=customer).order_by("-occurred_at", "-id")
     return {
         "customer": customer,
+        "can_delete": request.user.has_perm("contracts.delete_purchase"),
         "summary": services.customer_summary(customer),
         **_paging(request, qs.select_related("created_by"), qs),
     }
@@ -101,6 +102,45 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
         # htmx swaps only 2xx answers: a form with errors comes back as 200 to be shown.
         return render(request, "contracts/_customer_purchases.html", context)
     return render(request, "contracts/customer_purchases.html", context, status=status)
+
+
+@login_required
+@require_POST
+def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a purchase recorded by mistake (the version read must still be current);
+    htmx gets the customer's purchases back."""
+    _require_perm(request, "contracts.delete_purchase")
+    purchase = get_object_or_404(
+        Purchase.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+    customer = purchase.customer
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = 0
+    error = ""
+    try:
+        services.delete_purchase(_user(request), purchase, version)
+    except NotAllowed as exc:
+        return not_allowed(request, exc)
+    except VersionConflict as exc:
+        error = exc.message
+    if not htmx_details(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("Purchase removed."))
+        return redirect("contracts:customer_purchases", pk=customer.pk)
+    user = _user(request)
+    form = _purchase_form(customer) if user.has_perm("contracts.add_purchase") else None
+    context = {
+        **_customer_context(request, customer),
+        "form": form,
+        "saved": None,
+        "removed": not error,
+        "error": error,
+    }
+    return render(request, "contracts/_customer_purchases.html", context)
 
 
 def filtered_purchases(user: Any, filters: dict[str, Any]) -> PurchaseQuerySet:

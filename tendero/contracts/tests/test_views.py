@@ -154,3 +154,37 @@ def test_money_in_spanish_and_english():
     with translation.override("en"):
         assert format_money(Decimal("-3"), "USD") == "-$3.00"
     assert format_money("oops", "EUR") == "oops"
+
+
+def test_managers_remove_a_purchase_with_the_version_they_saw(client, sales, manager, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "9", "description": "Oops"})
+    url = reverse("contracts:delete", args=[purchase.pk])
+    login(client, manager)
+    assert "Remove" in client.get(_url(customer)).text
+
+    stale = client.post(url, {"version": "2"}, headers=HTMX)
+    assert stale.status_code == 200 and "Someone else changed" in stale.text
+    assert Purchase.objects.exists()
+
+    done = client.post(url, {"version": "1"}, headers=HTMX)
+    assert done.status_code == 200 and "Purchase removed." in done.text
+    assert 'id="customer-purchases"' in done.text and "Oops" not in done.text
+    assert not Purchase.objects.exists()
+
+
+def test_removing_is_for_managers_within_their_scope(client, sales, other_sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "9"})
+    url = reverse("contracts:delete", args=[purchase.pk])
+    assert "Remove" not in login(client, sales).get(_url(customer)).text
+    assert client.post(url, {"version": "1"}).status_code == 403
+    assert login(client, other_sales).post(url, {"version": "1"}).status_code == 403
+    assert client.get(url).status_code in (403, 405)
+    assert Purchase.objects.exists()
+
+
+def test_removing_needs_the_csrf_token(manager, sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "9"})
+    client = login(Client(enforce_csrf_checks=True), manager)
+    url = reverse("contracts:delete", args=[purchase.pk])
+    assert client.post(url, {"version": "1"}).status_code == 403
+    assert Purchase.objects.exists()

@@ -147,6 +147,7 @@ from tendero.customers.search_api import router as search_router  # noqa: E402
 from tendero.customers.timeline_api import router as timeline_router  # noqa: E402
 from tendero.dialogue.api import router as dialogue_router  # noqa: E402
 from tendero.insights.api import router as insights_router  # noqa: E402
+from tendero.insights.retention_api import router as retention_router  # noqa: E402
 from tendero.organization.api import router as organization_router  # noqa: E402
 from tendero.privacy.api import router as privacy_router  # noqa: E402
 
@@ -163,5 +164,6 @@ for router in (
     privacy_router,
     contracts_router,
     insights_router,
+    retention_router,
 ):
     api.add_router("/", router)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("tendero.dialogue.urls")),
     path("", include("tendero.contracts.urls")),
     path("", include("tendero.insights.urls")),
+    path("", include("tendero.insights.retention_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

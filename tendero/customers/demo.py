@@ -141,6 +141,10 @@ def create_demo_data(
         f"({counts['recorded_facts']} recorded through the services), "
         f"{counts['duplicate_pairs']} possible duplicates to review."
     )
+    say(
+        f"{counts['purchases']:,} purchases over three years; lifetime value scored for "
+        f"{counts['scored']:,} customers."
+    )
     return demo_logins()
 
 
@@ -183,7 +187,24 @@ def _life_of_the_customers(
         say("Duplicates not detected: tendero.customers.duplicates is not installed.")
     else:
         counts["duplicate_pairs"] = detect_duplicates()
+    counts |= _purchases_and_value(customers, today, say)
     return counts
+
+
+def _purchases_and_value(
+    customers: list[Customer], today: datetime, say: Callable[[str], None]
+) -> dict[str, int]:
+    """Three years of purchases from a buy-till-you-die process, then every customer's
+    lifetime value scored from them, as the nightly task does."""
+    from tendero.contracts.demo import create_demo_purchases
+    from tendero.insights.pipeline import score_all
+
+    # The demo's own seed: the purchases do not shift when other steps change.
+    purchases = create_demo_purchases(customers, today, random.Random(20_261_123))
+    run = score_all(trigger="command", calibration_end=(today - timedelta(days=1)).date())
+    if run.status != "succeeded":
+        say(f"Lifetime value not scored: {run.message}")
+    return {"purchases": purchases, "scored": run.n_customers}
 
 
 def _set_rhythms_by_hand(

@@ -1,0 +1,440 @@
+"""Retention: what "we lost 50 customers and won 50" really cost.
+
+The product-centric view counts sales per period: revenue, buying customers,
+purchases. Its numbers can look stable while the base turns over. The
+customer-centric view follows each customer from the day they were won to the
+day they were lost, and prices both in lifetime value.
+
+The definitions, in one place:
+
+- A customer is *won* on the day of their first purchase.
+- A customer is *lost* LAPSE_DAYS (a year) after their last purchase, once that
+  day has come: a year without buying.
+- *Active* on a day: won on or before it and not lost by then.
+- A period's *retention rate* is the share of the customers active at its start
+  who are still active at its end; its *churn rate* the share of them lost in it.
+- A customer's *yearly value* is what they spent in their first year (for one won)
+  or in the year up to their last purchase (for one lost).
+- *Lifetime value* of a yearly value m is m * r / (1 + d - r), r being the base's
+  yearly retention over the last year and d the yearly discount rate
+  (DISCOUNT_RATE): the retention multiplier of Gupta & Lehmann (2003), the
+  simplest honest price of a customer walking out.
+
+Reads are scoped to the customers the user may see, and run in the database: one
+aggregation per customer, one per period and one per acquisition cohort.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncQuarter
+from django.utils import timezone
+
+from tendero.accounts.models import User
+from tendero.contracts.models import Purchase
+from tendero.customers.models import Customer
+from tendero.insights.models import CustomerValue, Segment
+from tendero.insights.pipeline import default_currency
+
+LAPSE_DAYS = 365
+DISCOUNT_RATE = 0.10
+UNITS = ("quarter", "month")
+MAX_PERIODS = 24
+MAX_COHORTS = 24
+
+
+class Activity(NamedTuple):
+    """The customers with purchases, one entry each (NumPy arrays, same order)."""
+
+    customer_id: npt.NDArray[np.int64]
+    account_executive_id: npt.NDArray[np.int64]  # 0: nobody
+    first_day: npt.NDArray[np.int64]  # date ordinals
+    lost_day: npt.NDArray[np.int64]  # date ordinal, NEVER while not lost
+    first_year_value: npt.NDArray[np.float64]
+    last_year_value: npt.NDArray[np.float64]
+
+    def active_on(self, day: date) -> npt.NDArray[np.bool_]:
+        ordinal = day.toordinal()
+        return np.asarray((self.first_day <= ordinal) & (self.lost_day > ordinal))
+
+
+NEVER = np.iinfo(np.int64).max
+
+
+@dataclass
+class PeriodFlow:
+    """One period of both views: sales (product-centric) and customers won and lost
+    with their lifetime value (customer-centric)."""
+
+    start: date
+    end: date  # exclusive
+    label: str
+    revenue: Decimal = Decimal(0)
+    buying_customers: int = 0
+    purchases: int = 0
+    active_at_start: int = 0
+    active_at_end: int = 0
+    won: int = 0
+    lost: int = 0
+    retained: int = 0
+    value_won: float = 0.0
+    value_lost: float = 0.0
+
+    @property
+    def retention_rate(self) -> float | None:
+        return self.retained / self.active_at_start if self.active_at_start else None
+
+    @property
+    def churn_rate(self) -> float | None:
+        return (
+            (self.active_at_start - self.retained) / self.active_at_start
+            if self.active_at_start
+            else None
+        )
+
+    @property
+    def net_customers(self) -> int:
+        return self.won - self.lost
+
+    @property
+    def net_value(self) -> float:
+        return self.value_won - self.value_lost
+
+
+@dataclass
+class Cohort:
+    """The customers won in one month, and the share of them buying k months later."""
+
+    month: str  # YYYY-MM
+    size: int
+    retention: list[float | None] = field(default_factory=list)
+
+
+@dataclass
+class ScorecardRow:
+    """An account executive's portfolio on customer metrics (instead of a quota)."""
+
+    user_id: int | None
+    name: str
+    customers: int = 0
+    active: int = 0
+    won: int = 0
+    lost: int = 0
+    active_a_year_ago: int = 0
+    retained: int = 0
+    value_lost: float = 0.0
+    expected_value: float = 0.0
+    at_risk: int = 0
+
+    @property
+    def retention_rate(self) -> float | None:
+        return self.retained / self.active_a_year_ago if self.active_a_year_ago else None
+
+
+@dataclass
+class Retention:
+    today: date
+    currency: str
+    unit: str
+    yearly_retention: float | None
+    lifetime_multiplier: float
+    periods: list[PeriodFlow]
+    cohorts: list[Cohort]
+    scorecard: list[ScorecardRow]
+    customers: int
+    active: int
+
+
+# ------------------------------------------------------------------ the reads
+
+
+def _purchases(user: Any) -> QuerySet[Purchase]:
+    """The purchases of the customers `user` may see, in the company's currency (the
+    one lifetime values are in; amounts in others are not converted)."""
+    visible = Customer.objects.visible_to(user)
+    purchases = Purchase.objects.filter(currency=default_currency())
+    if visible.query.is_empty():
+        return purchases.none()
+    if visible.query.has_filters():
+        purchases = purchases.filter(customer__in=visible.values("pk"))
+    return purchases
+
+
+def _day(value: Any) -> date:
+    """A date from what the database returns for a datetime (aware, naive or text)."""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def customer_activity(user: Any, today: date) -> Activity:
+    """Each visible customer's first purchase day, the day they count as lost (if they
+    do by `today`) and their first-year and last-year value: two queries."""
+    purchases = _purchases(user)
+    spans = list(
+        purchases.order_by()
+        .values_list("customer_id", "customer__account_executive_id")
+        .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
+    )
+    first_year, last_year = _year_values(purchases) if spans else ({}, {})
+    lapse = timedelta(days=LAPSE_DAYS)
+    lost = [_day(last) + lapse for _c, _ae, _f, last in spans]
+    ids = [customer for customer, _ae, _f, _l in spans]
+    return Activity(
+        customer_id=np.array(ids, dtype=np.int64),
+        account_executive_id=np.array([ae or 0 for _c, ae, _f, _l in spans], dtype=np.int64),
+        first_day=np.array(
+            [_day(first).toordinal() for _c, _ae, first, _l in spans], dtype=np.int64
+        ),
+        lost_day=np.array([d.toordinal() if d <= today else NEVER for d in lost], dtype=np.int64),
+        first_year_value=np.array([first_year.get(c, 0.0) for c in ids], dtype=np.float64),
+        last_year_value=np.array([last_year.get(c, 0.0) for c in ids], dtype=np.float64),
+    )
+
+
+def _year_values(purchases: QuerySet[Purchase]) -> tuple[dict[int, float], dict[int, float]]:
+    """Per customer: spend in the year from their first purchase, and in the year up to
+    their last. One query: the purchases joined to their customer's span."""
+    spans_sql, spans_params = (
+        purchases.order_by()
+        .values("customer_id")
+        .annotate(first_at=Min("occurred_at"), last_at=Max("occurred_at"))
+        .query.sql_with_params()
+    )
+    rows = purchases.order_by().values("customer_id", "occurred_at", "amount")
+    rows_sql, rows_params = rows.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        first_end = "s.first_at + interval '365 days'"
+        last_start = "s.last_at - interval '365 days'"
+    else:  # SQLite keeps datetimes as ISO text, which its datetime() shifts
+        first_end = "datetime(s.first_at, '+365 days')"
+        last_start = "datetime(s.last_at, '-365 days')"
+    sql = f"""
+        SELECT p.customer_id,
+               SUM(CASE WHEN p.occurred_at < {first_end} THEN p.amount ELSE 0 END),
+               SUM(CASE WHEN p.occurred_at > {last_start} THEN p.amount ELSE 0 END)
+        FROM ({rows_sql}) p JOIN ({spans_sql}) s ON s.customer_id = p.customer_id
+        GROUP BY p.customer_id
+    """  # noqa: S608 (compiled by the ORM; the values are parameters)
+    first: dict[int, float] = {}
+    last: dict[int, float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*rows_params, *spans_params])
+        for customer_id, first_value, last_value in cursor.fetchall():
+            first[customer_id] = float(first_value or 0)
+            last[customer_id] = float(last_value or 0)
+    return first, last
+
+
+def _period_starts(today: date, unit: str, count: int) -> list[date]:
+    """The first days of the `count` periods ending with the current one, oldest first,
+    and the day after the current one ends."""
+    months = 3 if unit == "quarter" else 1
+    month = ((today.month - 1) // months) * months + 1
+    current = date(today.year, month, 1)
+    starts = []
+    for back in range(count, -1, -1):
+        total = current.year * 12 + current.month - 1 - (back - 1) * months
+        starts.append(date(total // 12, total % 12 + 1, 1))
+    return starts
+
+
+def _label(start: date, unit: str) -> str:
+    if unit == "quarter":
+        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}-{start.month:02d}"
+
+
+def lifetime_multiplier(yearly_retention: float | None) -> float:
+    """r / (1 + d - r): the lifetime value of one currency unit of yearly value."""
+    if yearly_retention is None:
+        return 1.0
+    return yearly_retention / (1 + DISCOUNT_RATE - yearly_retention)
+
+
+def _sales(user: Any, unit: str, since: date) -> dict[date, dict[str, Any]]:
+    """Revenue, buying customers and purchases per period since `since` (one query)."""
+    trunc = TruncQuarter if unit == "quarter" else TruncMonth
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    rows = (
+        _purchases(user)
+        .filter(occurred_at__gte=start)
+        .order_by()
+        .annotate(period=trunc("occurred_at"))
+        .values("period")
+        .annotate(
+            revenue=Sum("amount"),
+            customers=Count("customer_id", distinct=True),
+            purchases=Count("id"),
+        )
+    )
+    return {_day(row["period"]): dict(row) for row in rows}
+
+
+def cohorts(user: Any, today: date, months: int = 12) -> list[Cohort]:
+    """Acquisition cohorts of the last `months` months: each one's size and, for every
+    month since, the share of it that bought in that month. One query."""
+    months = max(1, min(months, MAX_COHORTS))
+    active_months = (
+        _purchases(user)
+        .order_by()
+        .annotate(month=TruncMonth("occurred_at"))
+        .values("customer_id", "month")
+        .distinct()
+    )
+    inner_sql, params = active_months.query.sql_with_params()
+    sql = f"""
+        WITH active AS ({inner_sql}),
+             won AS (SELECT customer_id, MIN(month) AS cohort FROM active GROUP BY customer_id)
+        SELECT won.cohort, active.month, COUNT(*)
+        FROM active JOIN won ON won.customer_id = active.customer_id
+        GROUP BY won.cohort, active.month
+    """  # noqa: S608 (compiled by the ORM; the values are parameters)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for cohort, month, customers in cursor.fetchall():
+            counts[str(cohort)[:7]][str(month)[:7]] = customers
+    found = []
+    for start in _period_starts(today, "month", months)[:-1]:
+        key = f"{start.year}-{start.month:02d}"
+        by_month = counts.get(key, {})
+        size = by_month.get(key, 0)
+        shares: list[float | None] = []
+        for offset in range((today.year - start.year) * 12 + today.month - start.month + 1):
+            total = start.year * 12 + start.month - 1 + offset
+            month = f"{total // 12}-{total % 12 + 1:02d}"
+            shares.append(by_month.get(month, 0) / size if size else None)
+        found.append(Cohort(month=key, size=size, retention=shares))
+    return found
+
+
+def yearly_retention(activity: Activity, today: date) -> float | None:
+    """The share of the customers active a year ago who are still active today."""
+    then = activity.active_on(today - timedelta(days=365))
+    if not then.any():
+        return None
+    return float((then & activity.active_on(today)).sum() / then.sum())
+
+
+def retention(
+    user: Any,
+    *,
+    unit: str = "quarter",
+    periods: int = 8,
+    months: int = 12,
+    today: date | None = None,
+) -> Retention:
+    """Both views of the last `periods` periods (quarters or months), the acquisition
+    cohorts of the last `months` months and the account executives' scorecard, over
+    the customers `user` may see. Raises ValueError for an unknown unit."""
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}")
+    periods = max(1, min(periods, MAX_PERIODS))
+    today = today or timezone.localdate()
+    activity = customer_activity(user, today)
+    rate = yearly_retention(activity, today)
+    multiplier = lifetime_multiplier(rate)
+    starts = _period_starts(today, unit, periods)
+    sales = _sales(user, unit, starts[0])
+    flows = []
+    for start, end in itertools.pairwise(starts):
+        flow = PeriodFlow(start=start, end=end, label=_label(start, unit))
+        row = sales.get(start)
+        if row:
+            flow.revenue = row["revenue"] or Decimal(0)
+            flow.buying_customers = row["customers"]
+            flow.purchases = row["purchases"]
+        won = (activity.first_day >= start.toordinal()) & (activity.first_day < end.toordinal())
+        lost = (activity.lost_day >= start.toordinal()) & (activity.lost_day < end.toordinal())
+        at_start = activity.active_on(start - timedelta(days=1))
+        at_end = activity.active_on(min(end - timedelta(days=1), today))
+        flow.won = int(won.sum())
+        flow.lost = int(lost.sum())
+        flow.value_won = float(activity.first_year_value[won].sum()) * multiplier
+        flow.value_lost = float(activity.last_year_value[lost].sum()) * multiplier
+        flow.active_at_start = int(at_start.sum())
+        flow.active_at_end = int(at_end.sum())
+        flow.retained = int((at_start & at_end).sum())
+        flows.append(flow)
+    return Retention(
+        today=today,
+        currency=default_currency(),
+        unit=unit,
+        yearly_retention=rate,
+        lifetime_multiplier=multiplier,
+        periods=flows,
+        cohorts=cohorts(user, today, months),
+        scorecard=scorecard(user, activity, today, multiplier),
+        customers=len(activity.customer_id),
+        active=int(activity.active_on(today).sum()),
+    )
+
+
+def scorecard(user: Any, activity: Activity, today: date, multiplier: float) -> list[ScorecardRow]:
+    """Per account executive, over the last year: their portfolio's customers with
+    purchases, how many are active, won and lost, the retention of those active a year
+    ago, the lifetime value lost, and what scoring expects of the portfolio (36-month
+    value, customers at risk). One row per executive among the customers `user` sees."""
+    year_ago, now = (today - timedelta(days=365)).toordinal(), today.toordinal()
+    owners, group = np.unique(activity.account_executive_id, return_inverse=True)
+
+    def per_owner(values: Any) -> npt.NDArray[np.float64]:
+        counted = np.bincount(group, np.asarray(values, dtype=np.float64), minlength=len(owners))
+        return np.asarray(counted, dtype=np.float64)
+
+    active_now, active_then = (
+        activity.active_on(today),
+        activity.active_on(today - timedelta(days=365)),
+    )
+    lost = (activity.lost_day > year_ago) & (activity.lost_day <= now)
+    columns = {
+        "customers": per_owner(np.ones(len(group))),
+        "active": per_owner(active_now),
+        "won": per_owner((activity.first_day > year_ago) & (activity.first_day <= now)),
+        "lost": per_owner(lost),
+        "active_a_year_ago": per_owner(active_then),
+        "retained": per_owner(active_then & active_now),
+        "value_lost": per_owner(np.where(lost, activity.last_year_value, 0.0)) * multiplier,
+    }
+    rows = {}
+    for i, owner in enumerate(owners.tolist()):
+        rows[owner] = ScorecardRow(
+            user_id=owner or None,
+            name="",
+            customers=int(columns["customers"][i]),
+            active=int(columns["active"][i]),
+            won=int(columns["won"][i]),
+            lost=int(columns["lost"][i]),
+            active_a_year_ago=int(columns["active_a_year_ago"][i]),
+            retained=int(columns["retained"][i]),
+            value_lost=float(columns["value_lost"][i]),
+        )
+    expected = (
+        CustomerValue.objects.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+        .order_by()
+        .values_list("customer__account_executive_id")
+        .annotate(value=Sum("clv_36m"), at_risk=Count("pk", filter=Q(segment=Segment.AT_RISK)))
+    )
+    for owner, value, at_risk in expected:
+        row = rows.setdefault(owner or 0, ScorecardRow(user_id=owner, name=""))
+        row.expected_value = float(value or 0)
+        row.at_risk = at_risk
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in rows if k])}
+    for owner, row in rows.items():
+        row.name = names.get(owner, "")
+    return sorted(rows.values(), key=lambda r: (r.user_id is None, -r.expected_value, r.name))

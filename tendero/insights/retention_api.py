@@ -1,0 +1,128 @@
+"""/api/v1/insights/retention: the Insights page's figures, for the customers the
+caller may see (definitions in tendero.insights.retention)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from tendero.accounts.api import request_user
+from tendero.customers.errors import NotAllowed
+from tendero.customers.schemas import ErrorOut
+from tendero.insights.retention import (
+    DISCOUNT_RATE,
+    LAPSE_DAYS,
+    MAX_COHORTS,
+    MAX_PERIODS,
+    retention,
+)
+
+router = Router(tags=["Insights"])
+
+
+class RetentionParams(Schema):
+    unit: Literal["quarter", "month"] = Field("quarter", description="Length of a period.")
+    periods: int = Field(8, ge=1, le=MAX_PERIODS, description="How many periods, up to now.")
+    months: int = Field(12, ge=1, le=MAX_COHORTS, description="Monthly cohorts shown.")
+
+
+class PeriodOut(Schema):
+    label: str
+    start: date
+    end: date = Field(description="The day after the period.")
+    revenue: float = Field(description="Sales in the period (product-centric view).")
+    buying_customers: int
+    purchases: int
+    active_at_start: int
+    active_at_end: int
+    won: int
+    lost: int
+    retained: int
+    retention_rate: float | None
+    churn_rate: float | None
+    value_won: float = Field(description="Lifetime value of the customers won.")
+    value_lost: float = Field(description="Lifetime value of the customers lost.")
+
+
+class CohortOut(Schema):
+    month: str
+    size: int
+    retention: list[float | None] = Field(
+        description="Share of the cohort buying in its first month (0), the next (1)..."
+    )
+
+
+class ScorecardOut(Schema):
+    account_executive_id: int | None
+    name: str
+    customers: int
+    active: int
+    won: int
+    lost: int
+    active_a_year_ago: int
+    retained: int
+    retention_rate: float | None
+    value_lost: float
+    expected_value: float = Field(description="Sum of the scored 36-month lifetime values.")
+    at_risk: int
+
+
+class RetentionOut(Schema):
+    today: date
+    currency: str
+    unit: str
+    lapse_days: int = Field(description="Days without a purchase after which one is lost.")
+    discount_rate: float
+    yearly_retention: float | None
+    lifetime_multiplier: float = Field(description="Lifetime value of 1 of yearly value.")
+    customers: int
+    active: int
+    periods: list[PeriodOut]
+    cohorts: list[CohortOut]
+    scorecard: list[ScorecardOut]
+
+
+@router.get(
+    "/insights/retention",
+    response={200: RetentionOut, 403: ErrorOut},
+    summary="Retention, customers won and lost, cohorts and scorecard",
+)
+def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[str, Any]:
+    user = request_user(request)
+    if not user.has_perm("customers.view_customer"):
+        raise NotAllowed(_("You do not have permission to see this."))
+    result = retention(user, unit=params.unit, periods=params.periods, months=params.months)
+    return {
+        "today": result.today,
+        "currency": result.currency,
+        "unit": result.unit,
+        "lapse_days": LAPSE_DAYS,
+        "discount_rate": DISCOUNT_RATE,
+        "yearly_retention": result.yearly_retention,
+        "lifetime_multiplier": result.lifetime_multiplier,
+        "customers": result.customers,
+        "active": result.active,
+        "periods": [
+            {
+                **asdict(flow),
+                "revenue": float(flow.revenue),
+                "retention_rate": flow.retention_rate,
+                "churn_rate": flow.churn_rate,
+            }
+            for flow in result.periods
+        ],
+        "cohorts": [asdict(cohort) for cohort in result.cohorts],
+        "scorecard": [
+            {
+                **asdict(row),
+                "account_executive_id": row.user_id,
+                "retention_rate": row.retention_rate,
+            }
+            for row in result.scorecard
+        ],
+    }

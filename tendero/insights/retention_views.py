@@ -1,0 +1,80 @@
+"""The Insights page: retention and lifetime value beside the sales view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tendero.customers.views import _require_perm
+from tendero.htmx import htmx_details
+from tendero.insights import charts
+from tendero.insights.retention import MAX_COHORTS, MAX_PERIODS, Retention, retention
+
+
+class RetentionForm(forms.Form):
+    unit = forms.ChoiceField(
+        label=gettext_lazy("Periods of"),
+        choices=[("quarter", gettext_lazy("Quarters")), ("month", gettext_lazy("Months"))],
+        required=False,
+    )
+    periods = forms.IntegerField(
+        label=gettext_lazy("How many"), min_value=1, max_value=MAX_PERIODS, required=False
+    )
+    months = forms.IntegerField(
+        label=gettext_lazy("Cohorts (months)"), min_value=1, max_value=MAX_COHORTS, required=False
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """The valid choices, the defaults for the rest."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "unit": data.get("unit") or "quarter",
+            "periods": data.get("periods") or 8,
+            "months": data.get("months") or 12,
+        }
+
+
+def _charts(result: Retention) -> dict[str, Any]:
+    labels = [flow.label for flow in result.periods]
+    return {
+        "flow_chart": charts.bars(
+            _("Customers won and lost"),
+            labels,
+            {
+                _("Won"): [flow.won for flow in result.periods],
+                _("Lost"): [flow.lost for flow in result.periods],
+            },
+        ),
+        "value_chart": charts.lines(
+            _("Sales and lifetime value"),
+            labels,
+            {
+                _("Lifetime value won"): [round(f.value_won) for f in result.periods],
+                _("Lifetime value lost"): [round(f.value_lost) for f in result.periods],
+                _("Revenue"): [float(f.revenue) for f in result.periods],
+            },
+        ),
+    }
+
+
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    """Both views of the customer base over the last periods, cohorts and scorecard,
+    for the customers the user may see."""
+    _require_perm(request, "customers.view_customer")
+    form = RetentionForm(request.GET or None)
+    result = retention(request.user, **form.settings())
+    context = {
+        "form": form,
+        "result": result,
+        "cohort_columns": range(max((len(c.retention) for c in result.cohorts), default=0)),
+        **_charts(result),
+    }
+    template = "insights/_retention.html" if htmx_details(request) else "insights/retention.html"
+    return render(request, template, context)

@@ -15,10 +15,12 @@ The definitions, in one place:
   who are still active at its end; its *churn rate* the share of them lost in it.
 - A customer's *yearly value* is what they spent in their first year (for one won)
   or in the year up to their last purchase (for one lost).
-- *Lifetime value* of a yearly value m is m * r / (1 + d - r), r being the base's
-  yearly retention over the last year and d the yearly discount rate
-  (DISCOUNT_RATE): the retention multiplier of Gupta & Lehmann (2003), the
-  simplest honest price of a customer walking out.
+- *Lifetime value* of a yearly value m is m + m r / (1 + d) + m r^2 / (1 + d)^2 + ...
+  = m (1 + d) / (1 + d - r): this year's value and each later year's, as likely
+  as the customer stays (r, the base's retention over the last year) and
+  discounted (d, DISCOUNT_RATE a year). It is the retention-multiplier formula of
+  Gupta & Lehmann (2003) with the current year counted: the simplest honest price
+  of a customer won or walking out.
 
 Reads are scoped to the customers the user may see, and run in the database: one
 aggregation per customer, one per period and one per acquisition cohort.
@@ -260,10 +262,11 @@ def _label(start: date, unit: str) -> str:
 
 
 def lifetime_multiplier(yearly_retention: float | None) -> float:
-    """r / (1 + d - r): the lifetime value of one currency unit of yearly value."""
+    """(1 + d) / (1 + d - r): the lifetime value of one currency unit of yearly value
+    (one year's worth when the retention is not known yet)."""
     if yearly_retention is None:
         return 1.0
-    return yearly_retention / (1 + DISCOUNT_RATE - yearly_retention)
+    return (1 + DISCOUNT_RATE) / (1 + DISCOUNT_RATE - yearly_retention)
 
 
 def _sales(user: Any, unit: str, since: date) -> dict[date, dict[str, Any]]:

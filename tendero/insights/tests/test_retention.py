@@ -60,7 +60,7 @@ def test_won_lost_and_rates_per_quarter(base: dict[str, Customer], manager: User
     # A year ago (2025-06-15) Ana, Carla and Dani were active; today only Carla is.
     assert result.yearly_retention == pytest.approx(1 / 3)
     multiplier = lifetime_multiplier(1 / 3)
-    assert multiplier == pytest.approx((1 / 3) / (1.1 - 1 / 3))
+    assert multiplier == pytest.approx(1.1 / (1.1 - 1 / 3))
     q1, q2 = result.periods
     assert (q1.label, q1.start, q1.end) == ("2026 Q1", date(2026, 1, 1), date(2026, 4, 1))
     assert (q1.won, q1.lost, q1.active_at_start, q1.active_at_end, q1.retained) == (1, 2, 3, 2, 1)

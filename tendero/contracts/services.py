@@ -458,8 +458,6 @@ def _insert_created(by: User, purchases: list[Purchase], now: datetime) -> None:
             _audit_entry(by, p, content_type, cid, now) for p in purchases
         )
         return
-    from tendero.customers.importing import _CopyText, _insert
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
@@ -468,6 +466,17 @@ def _insert_created(by: User, purchases: list[Purchase], now: datetime) -> None:
         ids = [row[0] for row in cursor.fetchall()]
     for purchase, pk in zip(purchases, ids, strict=True):
         purchase.pk = pk
+    # COPY goes straight to psycopg: its errors (a reference recorded meanwhile) are
+    # turned into Django's, as the callers expect.
+    with connections[DEFAULT_DB_ALIAS].wrap_database_errors:
+        _copy_created(by, purchases, content_type, cid, now)
+
+
+def _copy_created(
+    by: User, purchases: list[Purchase], content_type: Any, cid: Any, now: datetime
+) -> None:
+    from tendero.customers.importing import _CopyText, _insert
+
     _insert(
         Purchase,
         _PURCHASE_COLUMNS,

@@ -246,3 +246,17 @@ def test_a_batch_leaves_an_audit_entry_per_purchase(sales, customer):
     assert entry.changes["amount"] == ["None", "-2.00"]
     assert entry.changes["external_id"] == ["None", "X"]
     assert "description" not in entry.changes
+
+
+def test_a_reference_recorded_meanwhile_fails_the_whole_write(sales, customer):
+    from django.db import IntegrityError, transaction
+
+    services.record_purchase(sales, customer, {"amount": "1", "external_id": "RACE"})
+    now = timezone.now()
+    rows = [
+        Purchase(customer=customer, amount=Decimal("2"), currency="EUR", external_id="NEW"),
+        Purchase(customer=customer, amount=Decimal("3"), currency="EUR", external_id="RACE"),
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        services._insert_created(sales, rows, now)
+    assert list(Purchase.objects.values_list("external_id", flat=True)) == ["RACE"]

@@ -37,6 +37,15 @@ class PurchaseSource(models.TextChoices):
 class PurchaseQuerySet(models.QuerySet["Purchase"]):
     def visible_to(self, user: User | Any) -> PurchaseQuerySet:
         """The purchases of the customers `user` may see."""
+        if (
+            user
+            and user.is_authenticated
+            and user.is_active
+            and user.has_perm("customers.view_all_customers")
+        ):
+            # No semi-join with every customer: the newest purchases come straight
+            # from their index.
+            return self.all()
         return self.filter(customer__in=Customer.objects.visible_to(user))
 
 

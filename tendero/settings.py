@@ -194,6 +194,8 @@ USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True
 LANGUAGE_COOKIE_NAME = "tendero_language"
+# The company's currency: purchases without one, lifetime values and insights.
+TENDERO_DEFAULT_CURRENCY = env_str("TENDERO_DEFAULT_CURRENCY", "EUR").upper()
 
 STATIC_URL = "/static/"
 # The project's own assets (the stylesheet, the keyboard shortcut script).

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from tendero.customers.views import _require_perm
 from tendero.htmx import htmx_details
@@ -47,8 +47,8 @@ def _charts(result: Retention) -> dict[str, Any]:
             _("Customers won and lost"),
             labels,
             {
-                _("Won"): [flow.won for flow in result.periods],
-                _("Lost"): [flow.lost for flow in result.periods],
+                pgettext("customers", "Won"): [flow.won for flow in result.periods],
+                pgettext("customers", "Lost"): [flow.lost for flow in result.periods],
             },
         ),
         "value_chart": charts.lines(

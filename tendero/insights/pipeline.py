@@ -70,38 +70,41 @@ def summary_sql(vendor: str) -> str:
     the local calendar day), the first moment after the calibration end, the
     currency. Columns: customer_id, frequency, recency_days, age_days,
     monetary_value.
+
+    Days are numbered from 1970-01-01 and a day's amount is in whole cents, so
+    that the first day's amount (which is not a repeat purchase) is found without
+    a window or a sort: it is MIN(day * 10^13 + cents) modulo 10^13 (%% in the SQL), the
+    smallest day winning. (A day's purchases must add up to less than 10^11 in
+    the currency: they do.) Amounts add up as doubles, rounded to cents per day.
     """
     if vendor == "postgresql":
-        day = "(occurred_at AT TIME ZONE %s)::date"
-        days_between = "({later} - {earlier})"
-        end = "CAST(%s AS date)"
-        as_float = "CAST({} AS double precision)"
+        day = "CAST((occurred_at AT TIME ZONE %s)::date - DATE '1970-01-01' AS bigint)"
+        end = "(CAST(%s AS date) - DATE '1970-01-01')"
+        real = "double precision"
     else:
         # Django's own SQLite function: the local date of a stored UTC datetime.
-        day = f"django_datetime_cast_date(occurred_at, %s, '{connection.timezone_name}')"
-        days_between = "CAST(julianday({later}) - julianday({earlier}) AS integer)"
-        end = "%s"
-        as_float = "CAST({} AS real)"
-    # Only our own constants are interpolated; the values are parameters.
+        local_date = f"django_datetime_cast_date(occurred_at, %s, '{connection.timezone_name}')"
+        day = f"CAST(julianday({local_date}) - 2440587.5 AS integer)"
+        end = "CAST(julianday(%s) - 2440587.5 AS integer)"
+        real = "real"
+    shift = "10000000000000"
     return f"""
         SELECT customer_id,
                COUNT(*) - 1 AS frequency,
-               {days_between.format(later="MAX(day)", earlier="MIN(day)")} AS recency_days,
-               {days_between.format(later=end, earlier="MIN(day)")} AS age_days,
+               MAX(day) - MIN(day) AS recency_days,
+               {end} - MIN(day) AS age_days,
                CASE WHEN COUNT(*) > 1
-                    THEN {as_float.format("SUM(CASE WHEN day > first_day THEN amount END)")}
-                         / (COUNT(*) - 1)
+                    THEN (SUM(CAST(cents AS {real}))
+                          - CAST(MIN(day * {shift} + cents) %% {shift} AS {real}))
+                         / (100.0 * (COUNT(*) - 1))
                     ELSE 0 END AS monetary_value
         FROM (
-            SELECT customer_id, day, amount,
-                   MIN(day) OVER (PARTITION BY customer_id) AS first_day
-            FROM (
-                SELECT customer_id, {day} AS day, SUM(amount) AS amount
-                FROM contracts_purchase
-                WHERE occurred_at < %s AND currency = %s
-                GROUP BY 1, 2
-                HAVING SUM(amount) > 0
-            ) purchase_days
+            SELECT customer_id, {day} AS day,
+                   CAST(ROUND(SUM(CAST(amount AS {real})) * 100) AS bigint) AS cents
+            FROM contracts_purchase
+            WHERE occurred_at < %s AND currency = %s
+            GROUP BY 1, 2
+            HAVING ROUND(SUM(CAST(amount AS {real})) * 100) > 0
         ) purchase_days
         GROUP BY customer_id
     """  # noqa: S608

@@ -18,6 +18,7 @@ from tendero.insights.scoring import (
     high_value_cutoff,
     score,
     segment_of,
+    significant_digits,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -71,6 +72,11 @@ def test_distinct_rows_map_back_to_every_row() -> None:
     assert counts.sum() == 5
     np.testing.assert_array_equal(da[inverse], a)
     np.testing.assert_array_equal(db[inverse], b)
+
+
+def test_spend_is_fitted_on_three_significant_digits() -> None:
+    values = np.array([0.012345, 1.0, 12.345, 98765.0])
+    assert significant_digits(values, 3).tolist() == [0.0123, 1.0, 12.3, 98800.0]
 
 
 def test_the_segment_rule() -> None:

@@ -47,6 +47,7 @@ FETCH_CHUNK = 100_000
 SQLITE_WRITE_CHUNK = 2_000
 PERIODS = ("week", "day")
 SCORING_MODELS = ("bg-nbd", "pareto-nbd")
+WRITE_LOCK = 7_310_004  # the advisory lock key of the scores' write
 SEGMENT_CODES = {segment.value: code for code, segment in enumerate(Segment)}
 
 
@@ -299,6 +300,11 @@ def write_scores(run: ModelRun, histories: Histories, scores: Scores | None) -> 
 
     scored_at = timezone.now()
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Two runs at once (the command during the nightly task) write one after the
+            # other, so the last one's rows are all there is.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
         if scores is not None and len(histories):
             columns = _load_columns(histories, scores, DAYS_PER_PERIOD[run.period])
             if connection.vendor == "postgresql":

@@ -296,12 +296,15 @@ class Command(BaseCommand):
     def _score(self, options: dict[str, Any]) -> None:
         from tendero.insights.pipeline import score_all
 
-        run = score_all(
-            trigger="command",
-            calibration_end=options["calibration_end"],
-            period=options["period"],
-            model=options["model"],
-        )
+        try:
+            run = score_all(
+                trigger="command",
+                calibration_end=options["calibration_end"],
+                period=options["period"],
+                model=options["model"],
+            )
+        except Exception as exc:  # recorded on the run and logged with its traceback
+            raise CommandError(f"Scoring failed: {type(exc).__name__}: {exc}") from exc
         if run.status != run.Status.SUCCEEDED:
             raise CommandError(f"Scoring failed: {run.message}")
         self.stdout.write(run.timings_line())

@@ -54,7 +54,7 @@ def with_briefing_fields(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     ).values("started_at")[:1]
     first_email = CustomerEmail.objects.filter(customer_id=OuterRef("pk")).values("address")[:1]
     first_phone = CustomerPhone.objects.filter(customer_id=OuterRef("pk")).values("number")[:1]
-    return queryset.select_related("account_executive").annotate(
+    return queryset.select_related("account_executive", "value").annotate(
         assigned_since=Subquery(current_assignment),
         first_email=Subquery(first_email),
         first_phone=Subquery(first_phone),

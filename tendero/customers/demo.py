@@ -201,7 +201,7 @@ def _purchases_and_value(
 
     # The demo's own seed: the purchases do not shift when other steps change.
     purchases = create_demo_purchases(customers, today, random.Random(20_261_123))
-    run = score_all(trigger="command", calibration_end=(today - timedelta(days=1)).date())
+    run = score_all(trigger="demo", calibration_end=(today - timedelta(days=1)).date())
     if run.status != "succeeded":
         say(f"Lifetime value not scored: {run.message}")
     return {"purchases": purchases, "scored": run.n_customers}

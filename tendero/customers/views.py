@@ -95,7 +95,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = _page_number(request)
     offset = (page - 1) * PER_PAGE
     window = fetch_window(
-        qs.select_related("account_executive").prefetch_related("tags", "emails", "phones"),
+        qs.select_related("account_executive", "value").prefetch_related(
+            "tags", "emails", "phones"
+        ),
         offset,
         PER_PAGE,
         counted=qs,

@@ -103,3 +103,15 @@ def seed_purchases(url: str, end: datetime | None = None) -> dict[str, Any]:
             written += len(customers)
         conn.commit()
     return {"rows": written, "seconds": time.perf_counter() - started}
+
+
+def main() -> None:
+    """`python -m bench.purchases URL`: seed, then print the JSON of `seed_purchases`."""
+    import json
+    import sys
+
+    json.dump(seed_purchases(sys.argv[1]), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

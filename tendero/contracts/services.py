@@ -12,7 +12,6 @@ refused (InvalidCustomerData), never silently changed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.bulk import AuditRow, copy_audit_entries, insert_rows
 from tendero.contracts.models import DEFAULT_CURRENCY, Purchase, PurchaseSource
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
@@ -475,37 +475,25 @@ def _insert_created(by: User, purchases: list[Purchase], now: datetime) -> None:
 def _copy_created(
     by: User, purchases: list[Purchase], content_type: Any, cid: Any, now: datetime
 ) -> None:
-    from tendero.customers.importing import _CopyText, _insert
-
-    _insert(
+    insert_rows(
         Purchase,
         _PURCHASE_COLUMNS,
         [tuple(getattr(p, column) for column in _PURCHASE_COLUMNS) for p in purchases],
     )
-    # The audit entries as plain COPY rows: the common columns prepared once from an
-    # example entry, the per-purchase ones set by hand.
-    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    real = connections[DEFAULT_DB_ALIAS]
     template = _audit_entry(by, Purchase(pk=0, customer_id=0), content_type, cid, now)
-    defaults = [f.get_db_prep_save(getattr(template, f.attname), real) for f in fields]
-    at = {f.attname: i for i, f in enumerate(fields)}
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column or f.attname) for f in fields)
-    sql = f"COPY {quote(AuditEntry._meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor:
-        text = _CopyText(cursor.cursor)
-        common = [text(value) for value in defaults]
-        lines = []
-        for purchase in purchases:
-            values = list(common)
-            values[at["object_pk"]] = values[at["object_id"]] = str(purchase.pk)
-            values[at["customer_id"]] = str(purchase.customer_id)
-            values[at["object_repr"]] = text(str(purchase))
-            values[at["changes"]] = text(json.dumps(_audit_changes(purchase), ensure_ascii=False))
-            values[at["additional_data"]] = text(json.dumps({"customer_id": purchase.customer_id}))
-            lines.append("\t".join(values))
-        with cursor.cursor.copy(sql) as copy:
-            copy.write("\n".join(lines) + "\n")
+    copy_audit_entries(
+        template,
+        (
+            AuditRow(
+                object_id=purchase.pk,
+                customer_id=purchase.customer_id,
+                object_repr=str(purchase),
+                changes=_audit_changes(purchase),
+                additional_data={"customer_id": purchase.customer_id},
+            )
+            for purchase in purchases
+        ),
+    )
 
 
 # Correcting and removing

@@ -26,7 +26,6 @@ import codecs
 import csv
 import functools
 import itertools
-import json
 import logging
 import multiprocessing
 import os
@@ -49,6 +48,7 @@ from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from tendero.accounts.models import User
+from tendero.bulk import AuditRow, CopyText, copy_audit_entries, insert_rows
 from tendero.customers import services
 from tendero.customers.errors import CustomerError, InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
@@ -1359,9 +1359,9 @@ def _write_customers(
         if replaced[name]:
             doomed = model.objects.filter(customer_id__in=replaced[name])
             doomed._raw_delete(doomed.db)
-    _insert(CustomerEmail, ["customer_id", "address", "position"], emails)
-    _insert(CustomerPhone, ["customer_id", "number", "position"], phones)
-    _insert(through, ["customer_id", "tag_id"], tag_links)
+    insert_rows(CustomerEmail, ["customer_id", "address", "position"], emails)
+    insert_rows(CustomerPhone, ["customer_id", "number", "position"], phones)
+    insert_rows(through, ["customer_id", "tag_id"], tag_links)
     if executive is not None:
         AccountExecutiveAssignment.objects.bulk_create(
             [
@@ -1387,7 +1387,7 @@ def _write_customers(
     _insert_audit_entries(entries, run)
     # New customers are indexed for search here, in the batch's transaction (they have
     # no tokens and no contacts yet); changed ones are re-indexed after the batch.
-    _insert(
+    insert_rows(
         SearchToken,
         ["customer_id", "token"],
         [(row.pk, token) for row in new for token in row.tokens],
@@ -1431,7 +1431,7 @@ def _insert_customers(new: list[_NewCustomer], executive: User | None, now: date
         )
         for row, (pk,) in zip(new, cursor.fetchall(), strict=True):
             row.pk = pk
-        text = _CopyText(cursor.cursor)
+        text = CopyText(cursor.cursor)
         common = [text(value) for value in defaults]
         lines = []
         for row in new:
@@ -1455,107 +1455,14 @@ def _insert_audit_entries(entries: list[tuple[int, str, int, dict[str, Any]]], r
     if not entries:
         return
     content_type = ContentType.objects.get_for_model(Customer)
-    if connection.vendor != "postgresql":
-        AuditEntry.objects.bulk_create(
-            [
-                _audit_entry(content_type, pk, name, action, changes, run)
-                for pk, name, action, changes in entries
-            ]
-        )
-        return
-    # COPY of plain rows: the common columns prepared once from an example entry, the
-    # JSON ones per row by their field.
-    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    real = connections[DEFAULT_DB_ALIAS]
-    template = _audit_entry(content_type, 0, "", 0, {}, run)
-    defaults = [f.get_db_prep_save(getattr(template, f.attname), real) for f in fields]
-    at = {f.attname: i for i, f in enumerate(fields)}
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column or f.attname) for f in fields)
-    sql = f"COPY {quote(AuditEntry._meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor:
-        text = _CopyText(cursor.cursor)
-        common = [text(value) for value in defaults]
-        lines = []
-        for pk, name, action, changes in entries:
-            values = list(common)
-            values[at["object_pk"]] = values[at["object_id"]] = str(pk)
-            values[at["customer_id"]] = str(pk)
-            values[at["object_repr"]] = text(name[:500])
-            values[at["action"]] = str(action)
-            # The JSON columns (no encoder of their own) as json.dumps writes them, but
-            # with accents as they are: fewer characters to send and nothing to escape.
-            values[at["changes"]] = text(json.dumps(changes, ensure_ascii=False))
-            values[at["additional_data"]] = text(
-                json.dumps({"customer_id": pk, "import_job": run.job.pk})
-            )
-            lines.append("\t".join(values))
-        with cursor.cursor.copy(sql) as copy:
-            copy.write("\n".join(lines) + "\n")
-
-
-def _insert(model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """Insert plain rows (no defaults to fill, no signals): COPY on PostgreSQL, which
-    spares building a model object per row; bulk_create elsewhere."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        quote = connection.ops.quote_name
-        fields = {f.attname: f.column for f in model._meta.concrete_fields}
-        names = ", ".join(quote(fields[c]) for c in columns)
-        sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
-        with connection.cursor() as cursor:
-            text = _CopyText(cursor.cursor)
-            data = "".join("\t".join(map(text, row)) + "\n" for row in rows)
-            with cursor.cursor.copy(sql) as copy:
-                copy.write(data)
-        return
-    model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
-
-
-# What psycopg escapes in COPY's text format, backslash first. Replacing each in turn
-# is some 30 times faster than str.translate on a JSON text full of \u escapes.
-_COPY_ESCAPES = (
-    ("\\", "\\\\"),
-    ("\t", "\\t"),
-    ("\n", "\\n"),
-    ("\r", "\\r"),
-    ("\b", "\\b"),
-    ("\v", "\\v"),
-    ("\f", "\\f"),
-)
-_COPY_SPECIAL = frozenset("\\\t\n\r\b\v\f")
-
-
-def _copy_escape(value: str) -> str:
-    for special, escaped in _COPY_ESCAPES:
-        if special in value:
-            value = value.replace(special, escaped)
-    return value
-
-
-class _CopyText:
-    """A value in COPY's text format, as psycopg's `write_row` sends it (by the
-    cursor's own dumpers), but whole numbers and text without their cost per value:
-    rows are then written as a whole."""
-
-    def __init__(self, cursor: Any) -> None:
-        from psycopg.adapt import PyFormat  # PostgreSQL only
-
-        self.text_format = PyFormat.TEXT
-        self.adapters = cursor.adapters
-        self.encoding = cursor.connection.info.encoding
-
-    def __call__(self, value: Any) -> str:
-        kind = type(value)
-        if kind is str:
-            return value if _COPY_SPECIAL.isdisjoint(value) else _copy_escape(value)
-        if kind is int:
-            return str(value)
-        if value is None:
-            return "\\N"
-        dumper = self.adapters.get_dumper(kind, self.text_format)(kind)
-        return _copy_escape(bytes(dumper.dump(value)).decode(self.encoding))
+    template = _audit_entry(content_type, 0, "", AuditEntry.Action.CREATE, {}, run)
+    copy_audit_entries(
+        template,
+        (
+            AuditRow(pk, pk, name, changes, {"customer_id": pk, "import_job": run.job.pk}, action)
+            for pk, name, action, changes in entries
+        ),
+    )
 
 
 def _audit_entry(

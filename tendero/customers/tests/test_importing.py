@@ -440,7 +440,7 @@ def test_plain_rows_are_written_as_they_are(make_customer) -> None:
     tricky = ["a\\b@x.es", "tab\there@x.es", "line\nbreak@x.es", "cr\rx@x.es", "\\N", "ñ€@x.es"]
     rows = [(customer.pk, text, i) for i, text in enumerate(tricky)]
 
-    importing._insert(CustomerEmail, ["customer_id", "address", "position"], rows)
+    importing.insert_rows(CustomerEmail, ["customer_id", "address", "position"], rows)
 
     stored = CustomerEmail.objects.filter(customer=customer).order_by("position")
     assert [e.address for e in stored] == tricky

@@ -4,14 +4,12 @@ sales rep: their portfolio). Every change goes through tendero.contracts.service
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -21,35 +19,15 @@ from tendero.contracts.models import Purchase, PurchaseQuerySet
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.views import (
-    _page_number,
     _require_perm,
     _user,
     _visible_customer,
     not_allowed,
 )
 from tendero.htmx import htmx_details
-from tendero.pagination import fetch_window
+from tendero.pagination import between_days, page_context
 
 PER_PAGE = 25
-
-
-def _paging(request: HttpRequest, qs: Any, counted: Any) -> dict[str, Any]:
-    page = _page_number(request)
-    offset = (page - 1) * PER_PAGE
-    window = fetch_window(qs, offset, PER_PAGE, counted=counted)
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {
-        "rows": window.items,
-        "page": page,
-        "has_previous": page > 1,
-        "has_next": window.has_next,
-        "total": window.count,
-        "total_is_capped": not window.count_is_exact,
-        "first_row": offset + 1 if window.items else 0,
-        "last_row": offset + len(window.items),
-        "query_string": params.urlencode(),
-    }
 
 
 def _purchase_form(customer: Customer, data: Any = None) -> PurchaseForm:
@@ -62,7 +40,7 @@ def _customer_context(request: HttpRequest, customer: Customer) -> dict[str, Any
         "customer": customer,
         "can_delete": request.user.has_perm("contracts.delete_purchase"),
         "summary": services.customer_summary(customer),
-        **_paging(request, qs.select_related("created_by"), qs),
+        **page_context(request, qs.select_related("created_by"), qs, PER_PAGE),
     }
 
 
@@ -145,13 +123,9 @@ def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
 
 def filtered_purchases(user: Any, filters: dict[str, Any]) -> PurchaseQuerySet:
     """The purchases the user may see, narrowed by the list's filters, newest first."""
-    qs = Purchase.objects.visible_to(user)
-    tz = timezone.get_current_timezone()
-    if filters.get("since"):
-        qs = qs.filter(occurred_at__gte=datetime.combine(filters["since"], time.min, tzinfo=tz))
-    if filters.get("until"):
-        end = datetime.combine(filters["until"] + timedelta(days=1), time.min, tzinfo=tz)
-        qs = qs.filter(occurred_at__lt=end)
+    qs = between_days(
+        Purchase.objects.visible_to(user), "occurred_at", filters.get("since"), filters.get("until")
+    )
     if filters.get("source"):
         qs = qs.filter(source=filters["source"])
     return qs.order_by("-occurred_at", "-id")
@@ -166,6 +140,10 @@ def purchase_list(request: HttpRequest) -> HttpResponse:
     filters = form.values()
     qs = filtered_purchases(_user(request), filters)
     shown = qs.select_related("customer", "created_by")
-    context = {"form": form, "filtered": bool(filters), **_paging(request, shown, qs)}
+    context = {
+        "form": form,
+        "filtered": bool(filters),
+        **page_context(request, shown, qs, PER_PAGE),
+    }
     template = "contracts/_list_results.html" if htmx_details(request) else "contracts/list.html"
     return render(request, template, context)

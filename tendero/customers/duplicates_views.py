@@ -22,10 +22,10 @@ from tendero.customers.duplicates import (
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, PersonalFact
-from tendero.customers.views import _page_number, _user, _visible_customer, not_allowed
+from tendero.customers.views import _user, _visible_customer, not_allowed
 from tendero.dialogue.models import Interaction
 from tendero.htmx import htmx_details
-from tendero.pagination import fetch_window
+from tendero.pagination import fetch_window, page_number
 
 PER_PAGE = 20
 
@@ -43,7 +43,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
     """The open pairs the user may see, strongest first, paginated without COUNT(*)."""
     _require_perm(request, "customers.view_duplicatepair")
     user = _user(request)
-    page = _page_number(request)
+    page = page_number(request)
     offset = (page - 1) * PER_PAGE
     window = fetch_window(
         open_pairs_for(user),

@@ -36,7 +36,7 @@ from tendero.customers.timeline_display import describe_entries
 from tendero.customers.validation import format_phone
 from tendero.htmx import htmx_details
 from tendero.organization.models import Department
-from tendero.pagination import fetch_window
+from tendero.pagination import fetch_window, page_number
 from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25
@@ -77,13 +77,6 @@ def tenure_label(days: int) -> str:
 # ---------------------------------------------------------------- list
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", "1")), 100_000))
-    except ValueError:
-        return 1
-
-
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     """The customers the user may see, filtered, sorted and paginated without COUNT(*)."""
@@ -92,7 +85,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         request.GET, show_account_executive=user.has_perm("customers.view_all_customers")
     )
     qs = form.filter(Customer.objects.visible_to(user))
-    page = _page_number(request)
+    page = page_number(request)
     offset = (page - 1) * PER_PAGE
     window = fetch_window(
         qs.select_related("account_executive", "value").prefetch_related(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.views import (
-    _page_number,
     _require_perm,
     _user,
     _visible_customer,
@@ -37,7 +35,7 @@ from tendero.dialogue.forms import (
 )
 from tendero.dialogue.models import Interaction
 from tendero.htmx import htmx_details
-from tendero.pagination import fetch_window
+from tendero.pagination import between_days, page_context
 
 PER_PAGE = 25
 TIMELINE_CHANGED = json.dumps({"timeline-changed": True})
@@ -232,32 +230,8 @@ def voice_interactions(user: Any, filters: dict[str, Any]) -> Any:
         qs = qs.filter(department_id=filters["department"])
     if filters.get("sentiment"):
         qs = qs.filter(sentiment=filters["sentiment"])
-    tz = timezone.get_current_timezone()
-    if filters.get("since"):
-        qs = qs.filter(occurred_at__gte=datetime.combine(filters["since"], time.min, tzinfo=tz))
-    if filters.get("until"):
-        end = datetime.combine(filters["until"] + timedelta(days=1), time.min, tzinfo=tz)
-        qs = qs.filter(occurred_at__lt=end)
+    qs = between_days(qs, "occurred_at", filters.get("since"), filters.get("until"))
     return qs.order_by("-occurred_at", "-id")
-
-
-def _paging(request: HttpRequest, qs: Any, counted: Any) -> dict[str, Any]:
-    page = _page_number(request)
-    offset = (page - 1) * PER_PAGE
-    window = fetch_window(qs, offset, PER_PAGE, counted=counted)
-    params = request.GET.copy()
-    params.pop("page", None)
-    return {
-        "rows": window.items,
-        "page": page,
-        "has_previous": page > 1,
-        "has_next": window.has_next,
-        "total": window.count,
-        "total_is_capped": not window.count_is_exact,
-        "first_row": offset + 1 if window.items else 0,
-        "last_row": offset + len(window.items),
-        "query_string": params.urlencode(),
-    }
 
 
 @login_required
@@ -268,7 +242,11 @@ def voice(request: HttpRequest) -> HttpResponse:
     filters = form.values()
     qs = voice_interactions(_user(request), filters)
     shown = qs.select_related("customer", "department", "handled_by", "contact")
-    context = {"form": form, "filtered": bool(filters), **_paging(request, shown, qs)}
+    context = {
+        "form": form,
+        "filtered": bool(filters),
+        **page_context(request, shown, qs, PER_PAGE),
+    }
     template = "dialogue/_voice_results.html" if htmx_details(request) else "dialogue/voice.html"
     return render(request, template, context)
 
@@ -302,7 +280,7 @@ def going_quiet(request: HttpRequest) -> HttpResponse:
         "form": form,
         "today": today,
         "can_set_rhythm": user.has_perm("customers.change_customer"),
-        **_paging(request, qs.select_related("account_executive"), counted),
+        **page_context(request, qs.select_related("account_executive"), counted, PER_PAGE),
     }
     for customer in context["rows"]:
         customer.days_overdue = (today - customer.next_contact_due).days

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tendero.contracts.models import DEFAULT_CURRENCY, Purchase, PurchaseSource
+from tendero.contracts.models import Purchase, PurchaseSource, default_currency
 from tendero.customers.models import Customer
 
 
@@ -106,7 +106,7 @@ def create_demo_purchases(
     for customer in customers:
         joined = customer.created_at.date() if customer.created_at else earliest
         start = max(earliest, min(joined, end))
-        currency = customer.currency or DEFAULT_CURRENCY
+        currency = customer.currency or default_currency()
         spend_scale = rng.gammavariate(habits.q, 1 / habits.gamma)  # nu
         ticket_scale = 1 / spend_scale
         for n, day in enumerate(purchase_days(rng, start, end, habits), start=1):

@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tendero.contracts.models import DEFAULT_CURRENCY, PurchaseSource
+from tendero.contracts.models import PurchaseSource, default_currency
 from tendero.customers.forms import ServiceErrorsMixin
 from tendero.customers.models import Customer
 
@@ -58,7 +58,7 @@ class PurchaseForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args: Any, customer: Customer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("currency", customer.currency or DEFAULT_CURRENCY)
+            self.initial.setdefault("currency", customer.currency or default_currency())
             self.initial.setdefault(
                 "occurred_at", timezone.localtime().replace(second=0, microsecond=0)
             )

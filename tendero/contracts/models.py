@@ -19,8 +19,11 @@ from tendero.customers.models import Customer
 if TYPE_CHECKING:
     from tendero.accounts.models import User
 
-# The currency of a purchase whose customer has none set.
-DEFAULT_CURRENCY: str = getattr(settings, "TENDERO_DEFAULT_CURRENCY", "EUR")
+
+def default_currency() -> str:
+    """The company's currency (TENDERO_DEFAULT_CURRENCY): a purchase's when its customer
+    has none set, and the one lifetime values and insights are in."""
+    return str(settings.TENDERO_DEFAULT_CURRENCY).upper()
 
 
 class PurchaseSource(models.TextChoices):

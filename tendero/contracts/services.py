@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.bulk import AuditRow, copy_audit_entries, insert_rows
-from tendero.contracts.models import DEFAULT_CURRENCY, Purchase, PurchaseSource
+from tendero.contracts.models import Purchase, PurchaseSource, default_currency
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.services import _audited, _clean_text, _Errors, _require
@@ -189,7 +189,7 @@ def clean_purchase_data(
 ) -> dict[str, Any]:
     """Validate and normalise purchase fields for `customer`: a new purchase when
     `current` is None (amount required; currency defaults to the customer's or
-    DEFAULT_CURRENCY, source to manual; the moment, left out, is now when written),
+    the company's currency, source to manual; the moment, left out, is now when written),
     otherwise only the fields in `data` change.
 
     Pure validation, no permission check, no query. Raises InvalidCustomerData with
@@ -211,7 +211,7 @@ def clean_purchase_data(
     elif "currency" in data and current is not None:
         errors.add("currency", _("This field is required."))
     elif current is None:
-        clean["currency"] = customer.currency or DEFAULT_CURRENCY
+        clean["currency"] = customer.currency or default_currency()
     if data.get("source") not in (None, ""):
         if str(data["source"]) not in _SOURCES:
             errors.add(

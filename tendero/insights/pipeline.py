@@ -33,10 +33,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tendero.contracts.models import default_currency
 from tendero.customers.models import Customer
 from tendero.insights.models import CustomerValue, ModelRun, Segment
 from tendero.insights.scoring import Histories, Scores, score
@@ -49,11 +49,6 @@ PERIODS = ("week", "day")
 SCORING_MODELS = ("bg-nbd", "pareto-nbd")
 WRITE_LOCK = 7_310_004  # the advisory lock key of the scores' write
 SEGMENT_CODES = {segment.value: code for code, segment in enumerate(Segment)}
-
-
-def default_currency() -> str:
-    """The currency lifetime values are in: the company's default."""
-    return str(getattr(settings, "TENDERO_DEFAULT_CURRENCY", "EUR")).upper()
 
 
 # ---------------------------------------------------------------- 1. aggregate

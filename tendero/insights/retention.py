@@ -43,10 +43,9 @@ from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils import timezone
 
 from tendero.accounts.models import User
-from tendero.contracts.models import Purchase
+from tendero.contracts.models import Purchase, default_currency
 from tendero.customers.models import Customer
 from tendero.insights.models import CustomerValue, Segment
-from tendero.insights.pipeline import default_currency
 
 LAPSE_DAYS = 365
 DISCOUNT_RATE = 0.10

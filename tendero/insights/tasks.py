@@ -3,11 +3,13 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from tendero.insights.pipeline import score_all
-
 
 @db_periodic_task(crontab(hour="3", minute="30"))
 def score_customer_value() -> int:
     """Every night at 03:30: lifetime-value scores of every customer with purchases
     (idempotent: a second run updates the same rows). Returns the scoring run's id."""
+    # Imported here: huey imports every tasks module at start-up, and the scoring
+    # brings NumPy and SciPy, which web processes otherwise never need.
+    from tendero.insights.pipeline import score_all
+
     return score_all(trigger="task").pk

@@ -29,8 +29,15 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from .estimation import ArrayLike, FloatArray, LikelihoodModel, as_float_array, weighted_sum
-from .histories import as_histories, compress
+from .estimation import (
+    ArrayLike,
+    FloatArray,
+    LikelihoodModel,
+    as_float_array,
+    distinct_and_ranks,
+    weighted_sum,
+)
+from .histories import as_histories, coarsened, compress
 
 BoolArray = npt.NDArray[np.bool_]
 IndexArray = npt.NDArray[np.intp]
@@ -51,9 +58,9 @@ class FittingHistories(NamedTuple):
 
     @classmethod
     def from_columns(cls, x: FloatArray, t_x: FloatArray, age: FloatArray) -> FittingHistories:
-        x_values, x_index = np.unique(x, return_inverse=True)
-        t_x_values, t_x_index = np.unique(t_x, return_inverse=True)
-        age_values, age_index = np.unique(age, return_inverse=True)
+        x_values, x_index = distinct_and_ranks(x)
+        t_x_values, t_x_index = distinct_and_ranks(t_x)
+        age_values, age_index = distinct_and_ranks(age)
         return cls(x, t_x, age, x_values, x_index, t_x_values, t_x_index, age_values, age_index)
 
 
@@ -83,7 +90,18 @@ class BetaGeoFitter(LikelihoodModel[FittingHistories]):
         # Start where the mean purchase rate r / alpha matches the data's.
         mean_rate = weighted_sum(w, x) / weighted_sum(w, np.maximum(age, 1e-12))
         start = np.array([1.0, 1.0 / max(mean_rate, 1e-8), 1.0, 1.0])
-        self._fit_rows(FittingHistories.from_columns(x, t_x, age), w, start)
+        coarse = coarsened(histories)
+        self._fit_rows(
+            FittingHistories.from_columns(x, t_x, age),
+            w,
+            start,
+            coarse=None
+            if coarse is None
+            else (
+                FittingHistories.from_columns(coarse.frequency, coarse.recency, coarse.T),
+                coarse.weights,
+            ),
+        )
         return self
 
     # Likelihood ----------------------------------------------------------------

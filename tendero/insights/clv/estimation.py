@@ -15,7 +15,7 @@ customers or a million.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar
 
 import numpy as np
@@ -55,6 +55,31 @@ def as_float_array(values: ArrayLike, name: str) -> FloatArray:
 
 
 _INT64_LIMIT = 2**62
+# A column whose distinct values sit on a regular grid of at most this many slots is
+# ranked by arithmetic (`distinct_and_ranks`).
+_GRID_SLOT_LIMIT = 1 << 22
+
+
+def distinct_and_ranks(column: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """`np.unique(column, return_inverse=True)`, several times faster on gridded values.
+
+    Summaries have integer frequencies and recencies and ages in whole days (or
+    days over 7): a few hundred distinct values on a regular grid. Each value's
+    rank is then read from a table indexed by its grid slot, instead of coming
+    from an argsort of the whole column, which costs ten times a sort. The
+    result is checked exactly; values off any grid take np.unique's way.
+    """
+    values = np.unique(column)
+    if len(values) > 1:
+        step = float(np.min(np.diff(values)))
+        slots = np.rint((values - values[0]) / step)
+        if slots[-1] < _GRID_SLOT_LIMIT and np.all(np.diff(slots) > 0):
+            lookup = np.zeros(int(slots[-1]) + 1, dtype=np.intp)
+            lookup[slots.astype(np.intp)] = np.arange(len(values))
+            ranks = lookup[np.rint((column - values[0]) / step).astype(np.intp)]
+            if np.array_equal(values[ranks], column):
+                return values, ranks
+    return np.unique(column, return_inverse=True)
 
 
 def unique_rows(
@@ -71,9 +96,7 @@ def unique_rows(
     # integer key per row (mixed radix), and the keys grouped: sorting one integer
     # column is several times faster than sorting rows of floats (lexsort). The rows
     # come out in the lexicographic order of the columns, as a lexsort gives them.
-    values, ranks = zip(
-        *(np.unique(column, return_inverse=True) for column in columns), strict=True
-    )
+    values, ranks = zip(*(distinct_and_ranks(column) for column in columns), strict=True)
     sizes = [len(distinct) for distinct in values]
     if math.prod(sizes) >= _INT64_LIMIT:
         return _unique_rows_by_lexsort(columns, weights)
@@ -255,9 +278,19 @@ class LikelihoodModel(Generic[Data]):
 
     # Fitting -----------------------------------------------------------------
 
-    def _fit_rows(self, data: Data, weights: FloatArray, start: FloatArray) -> None:
-        """Fit the parameters to weighted distinct rows; store the result on self."""
-        result = maximise_likelihood(self, data, weights, start)
+    def _fit_rows(
+        self,
+        data: Data,
+        weights: FloatArray,
+        start: FloatArray,
+        coarse: tuple[Data, FloatArray] | None = None,
+    ) -> None:
+        """Fit the parameters to weighted distinct rows; store the result on self.
+
+        `coarse`: a smaller approximation of the same data with its weights, fitted
+        first to find a starting point and curvature (see `maximise_likelihood`).
+        """
+        result = maximise_likelihood(self, data, weights, start, coarse)
         self._params = result.params
         self._covariance = None
         self._fitted_on = (data, weights)
@@ -269,13 +302,44 @@ class LikelihoodModel(Generic[Data]):
         self.n_histories = len(weights)
 
 
+# How a fit's message starts when it was refined from a coarse fit.
+COARSE_START_MESSAGE = "refined from a fit to coarsened histories"
+
+
 def maximise_likelihood(
     model: LikelihoodModel[Data],
     data: Data,
     weights: FloatArray,
     start: FloatArray,
+    coarse: tuple[Data, FloatArray] | None = None,
 ) -> FitResult:
-    """Maximise the penalised likelihood over log-parameters with L-BFGS-B."""
+    """Maximise the penalised likelihood over log-parameters.
+
+    Without `coarse`, L-BFGS-B from `start`. With `coarse` (the same customers'
+    histories on a coarser time grid, many times fewer rows), the coarse data are
+    fitted first; the full data are then fitted by BFGS from the coarse optimum,
+    starting from the coarse objective's inverse Hessian instead of the identity.
+    Both objectives are per-customer means, so their curvatures are alike, and the
+    full data need 4-7 likelihood evaluations instead of about 20. Whenever a step
+    of that fails (coarse fit not converged, curvature not positive definite, the
+    refinement leaving the search box), the plain L-BFGS-B fit runs instead.
+    """
+    if coarse is not None:
+        coarse_data, coarse_weights = coarse
+        first = _fit_by_lbfgsb(model, coarse_data, coarse_weights, start)
+        if first.converged:
+            inverse = _inverse_log_hessian(model, first.params, coarse_data, coarse_weights)
+            if inverse is not None:
+                refined = _refine_by_bfgs(model, data, weights, first, inverse)
+                if refined.converged:
+                    return refined
+    return _fit_by_lbfgsb(model, data, weights, start)
+
+
+def _objective(
+    model: LikelihoodModel[Data], data: Data, weights: FloatArray
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Mean penalised negative log-likelihood and its gradient, in log-parameters."""
     total_weight = float(weights.sum())
     penalizer = model.penalizer_coef
 
@@ -290,25 +354,66 @@ def maximise_likelihood(
             return math.inf, np.zeros_like(log_params)
         return value, gradient * params
 
+    return objective
+
+
+def _fit_by_lbfgsb(
+    model: LikelihoodModel[Data], data: Data, weights: FloatArray, start: FloatArray
+) -> FitResult:
     bounds = [(-_LOG_PARAMETER_BOUND, _LOG_PARAMETER_BOUND)] * len(start)
     log_start = np.clip(np.log(start), -_LOG_PARAMETER_BOUND, _LOG_PARAMETER_BOUND)
     solution = optimize.minimize(
-        objective,
+        _objective(model, data, weights),
         log_start,
         jac=True,
         method="L-BFGS-B",
         bounds=bounds,
         options={"maxiter": 5000, "maxfun": 20000, "ftol": 1e-13, "gtol": 1e-8},
     )
+    return _fit_result(model, data, weights, solution, iterations=int(solution.nit))
+
+
+def _refine_by_bfgs(
+    model: LikelihoodModel[Data],
+    data: Data,
+    weights: FloatArray,
+    coarse: FitResult,
+    inverse_hessian: FloatArray,
+) -> FitResult:
+    solution = optimize.minimize(
+        _objective(model, data, weights),
+        np.log(coarse.params),
+        jac=True,
+        method="BFGS",
+        options={"gtol": 1e-8, "maxiter": 200, "hess_inv0": inverse_hessian},
+    )
+    result = _fit_result(
+        model, data, weights, solution, iterations=coarse.iterations + int(solution.nit)
+    )
+    return result._replace(message=f"{COARSE_START_MESSAGE}: {result.message}")
+
+
+def _fit_result(
+    model: LikelihoodModel[Data],
+    data: Data,
+    weights: FloatArray,
+    solution: optimize.OptimizeResult,
+    iterations: int,
+) -> FitResult:
+    """The fit an optimiser ended at, judged by its gradient and the search box."""
+    total_weight = float(weights.sum())
+    penalizer = model.penalizer_coef
     log_params = np.asarray(solution.x, dtype=np.float64)
     params = np.exp(log_params)
-    log_likelihood, gradient = model._log_likelihood_and_gradient(params, data, weights)
+    with np.errstate(all="ignore"):
+        log_likelihood, gradient = model._log_likelihood_and_gradient(params, data, weights)
     # The optimiser stops on "no further decrease possible" as often as on a
     # small gradient; what matters is that the gradient is ~0 at the end.
     final_gradient = (-gradient / total_weight + 2 * penalizer * params) * params
     at_bound = np.abs(log_params) >= _LOG_PARAMETER_BOUND * (1 - 1e-9)
     converged = bool(
         math.isfinite(log_likelihood)
+        and np.all(np.isfinite(final_gradient))
         and np.all(np.abs(final_gradient) < 1e-5)
         and not at_bound.any()
     )
@@ -318,11 +423,42 @@ def maximise_likelihood(
         message = f"parameters at the edge of the search box ({', '.join(names)}): {message}"
     return FitResult(
         params=params,
-        log_likelihood=log_likelihood,
+        log_likelihood=float(log_likelihood),
         converged=converged,
-        iterations=int(solution.nit),
+        iterations=iterations,
         message=message,
     )
+
+
+def _inverse_log_hessian(
+    model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
+) -> FloatArray | None:
+    """Inverse Hessian of the objective in log-parameters, or None if not positive definite.
+
+    Central differences of the objective's gradient: 2 evaluations per parameter.
+    """
+    objective = _objective(model, data, weights)
+    log_params = np.log(params)
+    size = len(params)
+    step = 1e-4
+    hessian = np.empty((size, size))
+    for index in range(size):
+        shift = np.zeros(size)
+        shift[index] = step
+        upper_value, upper = objective(log_params + shift)
+        lower_value, lower = objective(log_params - shift)
+        if not (math.isfinite(upper_value) and math.isfinite(lower_value)):
+            return None
+        hessian[:, index] = (upper - lower) / (2 * step)
+    hessian = (hessian + hessian.T) / 2
+    if not np.all(np.isfinite(hessian)):
+        return None
+    try:
+        np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    inverse = np.linalg.inv(hessian)
+    return np.asarray((inverse + inverse.T) / 2, dtype=np.float64)
 
 
 def _inverse_hessian(

@@ -16,6 +16,7 @@ its parameters have no convenient closed form.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Self
 
 import numpy as np
@@ -29,7 +30,7 @@ from .estimation import (
     as_float_array,
     weighted_sum,
 )
-from .histories import as_histories, compress
+from .histories import as_histories, coarsened, compress
 
 
 class ParetoNBDFitter(LikelihoodModel[Columns]):
@@ -57,7 +58,15 @@ class ParetoNBDFitter(LikelihoodModel[Columns]):
         mean_rate = weighted_sum(w, x) / weighted_sum(w, np.maximum(age, 1e-12))
         mean_age = weighted_sum(w, age) / float(w.sum())
         start = np.array([1.0, 1.0 / max(mean_rate, 1e-8), 1.0, max(mean_age, 1e-8)])
-        self._fit_rows((x, t_x, age), w, start)
+        coarse = coarsened(histories)
+        self._fit_rows(
+            (x, t_x, age),
+            w,
+            start,
+            coarse=None
+            if coarse is None
+            else ((coarse.frequency, coarse.recency, coarse.T), coarse.weights),
+        )
         return self
 
     # Likelihood ----------------------------------------------------------------
@@ -178,33 +187,48 @@ def _log_a0(params: FloatArray, x: FloatArray, t_x: FloatArray, age: FloatArray)
 def _hyp2f1_unit(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
     """2F1(1, b; c; z) for 0 < b < c and 0 <= z < 1, a value between 1 and 1/(1-z).
 
-    scipy's hyp2f1 is accurate here to ~1e-8, but returns NaN for many z
-    near 1 when c - b is a whole number (e.g. 2F1(1, 2; 108; 0.99), which a
-    customer with x = 105 and s = 1 needs). Those are retried with c moved by
-    one part in 1e9 (the result moves by less than 1e-7 relative), and what
-    still fails is summed as a power series where that converges quickly
-    (z <= 0.98). Rounding is clipped to the bounds.
+    scipy's hyp2f1 is accurate here where it gives a finite value, but gives
+    infinity or NaN for many z near 1 when c is large (its connection formulas
+    overflow Gamma(c) from c = 171 on, e.g. 2F1(1, 171; 172.5; 0.997), which a
+    customer with 151 repeat purchases and beta much smaller than alpha needs)
+    or c - b is a whole number (e.g. 2F1(1, 2; 108; 0.99)). Those values come
+    from Gauss's continued fraction instead. Rounding is clipped to the bounds.
     """
     b, c, z = np.broadcast_arrays(b, c, z)
     value = np.asarray(hyp2f1(1.0, b, c, z), dtype=np.float64)
     failed = ~np.isfinite(value)
     if failed.any():
-        value[failed] = hyp2f1(1.0, b[failed], c[failed] * (1 + 1e-9), z[failed])
-        failed = ~np.isfinite(value) & (z <= 0.98)
-        if failed.any():
-            value[failed] = _hyp2f1_unit_series(b[failed], c[failed], z[failed])
+        value[failed] = _hyp2f1_unit_fraction(b[failed], c[failed], z[failed])
     return np.clip(value, 1.0, 1 / (1 - z))
 
 
-def _hyp2f1_unit_series(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
-    """sum over n of (b)_n / (c)_n z^n: positive terms shrinking at least as fast as z^n,
-    so 2,000 terms leave a relative tail below 1e-17 up to z = 0.98."""
-    total = np.ones_like(z)
-    term = np.ones_like(z)
-    for n in range(2_000):
-        term = term * (b + n) / (c + n) * z
-        total += term
-    return total
+# Depth of the continued fraction: enough for 1e-10 relative accuracy up to
+# z = 1 - 1e-6 (checked against mpmath on 1,500 random (b, c, z)); closer to 1 it
+# is cut off there, and the value's bounds still hold.
+_FRACTION_MAX_DEPTH = 20_000
+
+
+def _hyp2f1_unit_fraction(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
+    """2F1(1, b; c; z) by Gauss's continued fraction for 2F1(a+1, b; c'+1; z) / 2F1(a, b; c'; z)
+    with a = 0 and c' = c - 1:
+
+        1 / (1 + k1 z / (1 + k2 z / (1 + ...))),
+        k(2m+1) = -(c'+m)(b+m) / ((c'+2m)(c'+2m+1)),  k(2m) = (b-c'-m) m / ((c'+2m-1)(c'+2m)),
+
+    evaluated from the bottom up. It converges everywhere on [0, 1), in about
+    16 / sqrt(1-z) terms: far fewer than the power series' 20 / (1-z).
+    """
+    shifted = c - 1
+    depth = min(_FRACTION_MAX_DEPTH, math.ceil(16 / math.sqrt(1 - float(z.max()))) + 100)
+    value = np.ones_like(z)
+    for n in range(depth, 0, -1):
+        m = n // 2
+        if n % 2:
+            k = -(shifted + m) * (b + m) / ((shifted + 2 * m) * (shifted + 2 * m + 1))
+        else:
+            k = (b - shifted - m) * m / ((shifted + 2 * m - 1) * (shifted + 2 * m))
+        value = 1 + k * z / value
+    return np.asarray(1 / value, dtype=np.float64)
 
 
 def _one_minus_power(exponent: float, log_ratio: FloatArray) -> FloatArray:

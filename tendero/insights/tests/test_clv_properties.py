@@ -21,8 +21,14 @@ from tendero.insights.clv import (
     simulate_pareto_nbd,
 )
 from tendero.insights.clv.bg_nbd import FittingHistories
-from tendero.insights.clv.estimation import LikelihoodModel
-from tendero.insights.clv.pareto_nbd import _hyp2f1_unit, _hyp2f1_unit_series
+from tendero.insights.clv.estimation import (
+    COARSE_START_MESSAGE,
+    LikelihoodModel,
+    distinct_and_ranks,
+    maximise_likelihood,
+)
+from tendero.insights.clv.histories import COARSE_FIT_MIN_HISTORIES, coarsened
+from tendero.insights.clv.pareto_nbd import _hyp2f1_unit, _hyp2f1_unit_fraction
 
 DATA = Path(__file__).parent / "data"
 
@@ -217,6 +223,16 @@ def test_pareto_nbd_likelihood_equals_its_defining_integral(
     assert actual == pytest.approx(expected, rel=1e-7, abs=1e-7)
 
 
+def _hyp2f1_unit_series(b: float, c: float, z: float) -> float:
+    """sum over n of (b)_n / (c)_n z^n: positive terms shrinking at least as fast as z^n,
+    so 2,000 terms leave a relative tail below 1e-17 up to z = 0.98."""
+    total = term = 1.0
+    for n in range(2_000):
+        term *= (b + n) / (c + n) * z
+        total += term
+    return total
+
+
 @FAST
 @given(
     b=st.floats(min_value=0.01, max_value=1e4),
@@ -224,11 +240,37 @@ def test_pareto_nbd_likelihood_equals_its_defining_integral(
     z=st.floats(min_value=0, max_value=0.98),
 )
 def test_pareto_nbd_hypergeometric_agrees_with_its_series(b: float, gap: float, z: float) -> None:
-    # Whole-number gaps included: scipy alone returns NaN for many of them.
+    # Whole-number gaps included: scipy alone returns NaN for many of them. The
+    # continued fraction, which takes over where scipy fails, is checked on its own too.
     b_, c_, z_ = np.array([b]), np.array([b + gap], dtype=float), np.array([z])
+    series = _hyp2f1_unit_series(b, b + gap, z)
     value = _hyp2f1_unit(b_, c_, z_)[0]
     assert 1 <= value <= 1 / (1 - z) * (1 + 1e-12)
-    assert value == pytest.approx(_hyp2f1_unit_series(b_, c_, z_)[0], rel=1e-5)
+    assert value == pytest.approx(series, rel=1e-5)
+    assert _hyp2f1_unit_fraction(b_, c_, z_)[0] == pytest.approx(series, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("b", "c", "z", "expected"),
+    [
+        # Values from mpmath.hyp2f1 at 30 digits; scipy gives infinity or NaN for each.
+        (171.0, 172.5, 0.99712, 119.084232295169128696),
+        (1000.0, 1002.0, 0.9999, 799.368155737123403620),
+        (5000.0, 5002.7, 0.99999, 2776.79850476957),
+        (1e4, 10001.5, 0.999999, 16823.0270747621),
+    ],
+)
+def test_pareto_nbd_hypergeometric_near_one(b: float, c: float, z: float, expected: float) -> None:
+    value = _hyp2f1_unit(np.array([b]), np.array([c]), np.array([z]))[0]
+    assert value == pytest.approx(expected, rel=1e-9)
+
+
+def test_pareto_nbd_likelihood_of_a_heavy_buyer_when_beta_is_much_smaller_than_alpha() -> None:
+    """Found by hypothesis: scipy's 2F1 overflows here and the bound it was clipped to
+    was 3 times the true value. Expected from mpmath at 40 digits (the defining integral)."""
+    model = ParetoNBDFitter().set_params(r=20.0, alpha=19.0, s=0.5, beta=0.0546875)
+    actual = model.log_likelihood_of(151.0, 0.0, 1.0)[0]
+    assert actual == pytest.approx(221.56535636622059538, rel=1e-9)
 
 
 # Compression and gradients ---------------------------------------------------------------
@@ -314,3 +356,52 @@ def test_penalizer_shrinks_the_parameters(rng: np.random.Generator) -> None:
     penalised = BetaGeoFitter(penalizer_coef=0.1).fit(*simulated)
     assert sum(penalised.params.values()) < sum(plain.params.values())
     assert penalised.log_likelihood < plain.log_likelihood
+
+
+@FAST
+@given(
+    values=st.lists(
+        st.integers(min_value=0, max_value=600).map(lambda day: day / 7)
+        | st.floats(min_value=0, max_value=1e6, allow_nan=False),
+        min_size=0,
+        max_size=200,
+    ),
+)
+def test_distinct_and_ranks_is_numpys_unique(values: list[float]) -> None:
+    column = np.array(values, dtype=np.float64)
+    distinct, ranks = distinct_and_ranks(column)
+    expected_distinct, expected_ranks = np.unique(column, return_inverse=True)
+    assert np.array_equal(distinct, expected_distinct)
+    assert np.array_equal(ranks, expected_ranks)
+
+
+def test_distinct_and_ranks_of_days_over_seven() -> None:
+    column = np.array([3 / 7, 0.0, 10 / 7, 3 / 7, 1.0, 0.0])
+    distinct, ranks = distinct_and_ranks(column)
+    assert distinct.tolist() == [0.0, 3 / 7, 1.0, 10 / 7]
+    assert ranks.tolist() == [1, 0, 3, 1, 2, 0]
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoFitter, ParetoNBDFitter])
+def test_a_fit_started_from_coarsened_histories_ends_where_a_plain_fit_does(
+    model_class: type[BetaGeoFitter] | type[ParetoNBDFitter], rng: np.random.Generator
+) -> None:
+    ages = rng.integers(7, 78 * 7 + 1, 120_000) / 7
+    frequency, recency, age = simulate_bg_nbd(120_000, ages, BG_NBD, rng, granularity=1 / 7)
+    histories = compress(frequency, recency, age)
+    coarse = coarsened(histories)
+    assert len(histories.weights) >= COARSE_FIT_MIN_HISTORIES
+    assert coarse is not None and len(coarse.weights) < len(histories.weights) / 4
+    assert coarse.weights.sum() == histories.weights.sum()
+    assert np.all(coarse.recency <= coarse.T)
+
+    model = model_class().fit(frequency, recency, age)
+    assert model.converged
+    assert model.message.startswith(COARSE_START_MESSAGE)
+    plain = model_class()
+    data, weights = model._fitted_on  # type: ignore[misc]
+    result = maximise_likelihood(plain, data, weights, np.ones(4))
+    assert result.converged
+    assert model.log_likelihood == pytest.approx(result.log_likelihood, rel=1e-9)
+    for name, value in zip(model.parameter_names, result.params, strict=True):
+        assert model.params[name] == pytest.approx(value, rel=1e-4)

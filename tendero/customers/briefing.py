@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from tendero.customers.knowledge import UpcomingDate, recent_and_upcoming
@@ -23,6 +23,9 @@ from tendero.dialogue.models import Interaction
 
 RECENT_FACTS = 5
 RECENT_INTERACTIONS = 3
+# The open follow-ups shown, soonest due first; the rest are counted and listed on
+# their own page, so the page costs the same for a customer with thousands of them.
+OPEN_FOLLOW_UPS_SHOWN = 5
 DATES_AHEAD_DAYS = 30
 
 
@@ -36,6 +39,7 @@ class Briefing:
     recent_facts: list[PersonalFact]
     recent_interactions: list[Interaction]
     open_follow_ups: list[Interaction]
+    open_follow_ups_total: int
     days_since_last_contact: int | None
     overdue_days: int | None
     tenure_days: int | None
@@ -61,29 +65,29 @@ def with_briefing_fields(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
-def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interaction]]:
-    """The latest interactions and every open follow-up, in one query."""
-    latest = (
-        Interaction.objects.filter(customer_id=customer.pk)
-        .order_by("-occurred_at", "-id")
-        .values("id")[:RECENT_INTERACTIONS]
-    )
+def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interaction], int]:
+    """The latest interactions, the open follow-ups due soonest and how many follow-ups
+    are open in all, in one query whatever the length of the history."""
+    mine = Interaction.objects.filter(customer_id=customer.pk)
+    latest = mine.order_by("-occurred_at", "-id").values("id")[:RECENT_INTERACTIONS]
+    open_ones = mine.follow_ups_open()
+    soonest = open_ones.order_by("follow_up_on", "id").values("id")[:OPEN_FOLLOW_UPS_SHOWN]
+    # The count is a subquery that does not depend on the row: computed once.
+    open_total = open_ones.values("customer_id").annotate(total=Count("id")).values("total")
     rows = list(
-        Interaction.objects.filter(customer_id=customer.pk)
-        .filter(
-            Q(pk__in=Subquery(latest))
-            | Q(follow_up_on__isnull=False, follow_up_done_at__isnull=True)
-        )
+        mine.filter(Q(pk__in=Subquery(latest)) | Q(pk__in=Subquery(soonest)))
+        .annotate(open_total=Subquery(open_total))
         .select_related("handled_by", "contact", "department")
         .order_by("-occurred_at", "-id")
     )
     # Any row newer than the third latest interaction is one of the latest three.
     recent = rows[:RECENT_INTERACTIONS]
-    open_ones = sorted(
+    due = sorted(
         (row for row in rows if row.is_follow_up_open),
         key=lambda row: (row.follow_up_on or date.max, row.pk),
-    )
-    return recent, open_ones
+    )[:OPEN_FOLLOW_UPS_SHOWN]
+    total = (rows[0].open_total or 0) if rows else 0
+    return recent, due, total
 
 
 def build(customer: Customer, contacts: list[Contact], today: date | None = None) -> Briefing:
@@ -91,7 +95,7 @@ def build(customer: Customer, contacts: list[Contact], today: date | None = None
     and scoped to the reader); `contacts` are its contacts, already fetched."""
     now = timezone.now()
     today = today or timezone.localdate()
-    recent, open_ones = _interactions(customer)
+    recent, open_ones, open_total = _interactions(customer)
     facts, dates = recent_and_upcoming(customer, today, limit=RECENT_FACTS, days=DATES_AHEAD_DAYS)
     primary = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
     last: datetime | None = customer.last_interaction_at
@@ -108,6 +112,7 @@ def build(customer: Customer, contacts: list[Contact], today: date | None = None
         recent_facts=facts,
         recent_interactions=recent,
         open_follow_ups=open_ones,
+        open_follow_ups_total=open_total,
         days_since_last_contact=(now - last).days if last else None,
         overdue_days=overdue,
         tenure_days=max((now - assigned_since).days, 0) if assigned_since else None,

@@ -145,7 +145,11 @@ class BriefingOut(Schema):
     upcoming_dates: list[UpcomingDateOut]
     recent_facts: list[FactBriefOut]
     recent_interactions: list[InteractionBriefOut]
-    open_follow_ups: list[InteractionBriefOut]
+    open_follow_ups: list[InteractionBriefOut] = Field(
+        description="The open follow-ups due soonest (at most 5); "
+        "GET /customers/{id}/interactions?follow_up_open=true lists them all."
+    )
+    open_follow_ups_total: int = Field(description="How many follow-ups are open in all.")
     last_interaction_at: datetime | None
     next_contact_due: date | None
     overdue_days: int | None
@@ -206,6 +210,7 @@ def customer_briefing(request: HttpRequest, customer_id: int) -> dict[str, Any]:
         ],
         "recent_interactions": [interaction(row) for row in brief.recent_interactions],
         "open_follow_ups": [interaction(row) for row in brief.open_follow_ups],
+        "open_follow_ups_total": brief.open_follow_ups_total,
         "last_interaction_at": customer.last_interaction_at,
         "next_contact_due": customer.next_contact_due,
         "overdue_days": brief.overdue_days,

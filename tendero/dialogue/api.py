@@ -70,7 +70,8 @@ def _visible_interaction(request: HttpRequest, interaction_id: int) -> Interacti
     "/customers/{customer_id}/interactions",
     response={200: InteractionPage, **READ_ERRORS},
     summary="List a customer's interactions",
-    description="Newest first. " + PAGINATION_DESCRIPTION,
+    description="Newest first (with `follow_up_open`, soonest due first). "
+    + PAGINATION_DESCRIPTION,
 )
 def list_interactions(
     request: HttpRequest, customer_id: int, params: Query[InteractionListParams]
@@ -92,7 +93,10 @@ def list_interactions(
         qs = qs.filter(occurred_at__gte=params.since)
     if params.until:
         qs = qs.filter(occurred_at__lt=params.until)
-    qs = qs.order_by("-occurred_at", "-id")
+    if params.follow_up_open:
+        qs = qs.follow_ups_open().order_by("follow_up_on", "id")
+    else:
+        qs = qs.order_by("-occurred_at", "-id")
     return paginate(request, qs.select_related(*DISPLAY), params, counted=qs)
 
 

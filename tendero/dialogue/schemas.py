@@ -116,6 +116,9 @@ class InteractionListParams(PageParams):
     department_id: ObjectId | None = None
     voice: Voice | None = None
     voice_only: bool = Field(False, description="Only feedback, complaints, ideas, suggestions.")
+    follow_up_open: bool = Field(
+        False, description="Only interactions whose follow-up is still open, soonest due first."
+    )
     since: Moment | None = None
     until: Moment | None = None
 

@@ -6,6 +6,7 @@ app_name = "dialogue"
 urlpatterns = [
     path("customers/<int:pk>/interactions/new/", views.log_interaction, name="log"),
     path("customers/<int:pk>/rhythm/", views.set_rhythm, name="rhythm"),
+    path("customers/<int:pk>/follow-ups/", views.open_follow_ups, name="follow_ups"),
     path("interactions/<int:pk>/edit/", views.edit_interaction, name="edit"),
     path("interactions/<int:pk>/delete/", views.delete_interaction, name="delete"),
     path(

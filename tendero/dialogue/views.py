@@ -216,6 +216,25 @@ def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return _timeline_changed(render(request, "dialogue/_done.html", {"message": message}))
 
 
+@login_required
+def open_follow_ups(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every open follow-up of one customer, soonest due first (the 360 page shows
+    the first few)."""
+    _require_perm(request, "dialogue.view_interaction")
+    customer = _visible_customer(request, pk)
+    qs = (
+        Interaction.objects.filter(customer=customer)
+        .follow_ups_open()
+        .order_by("follow_up_on", "id")
+    )
+    context = {
+        "customer": customer,
+        "today": timezone.localdate(),
+        **page_context(request, qs.select_related("handled_by", "contact"), qs, PER_PAGE),
+    }
+    return render(request, "dialogue/follow_ups.html", context)
+
+
 # ---------------------------------------------------------------- the customer's voice
 
 

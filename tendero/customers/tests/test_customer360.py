@@ -224,6 +224,68 @@ def test_the_page_costs_the_same_whatever_the_history(
         response = client.get(url)
     assert response.status_code == 200
     assert response.text.count('class="feed-entry') == timeline.PAGE_SIZE
+    # 8 follow-ups are open: the 5 due soonest are shown, the rest counted.
+    assert response.text.count('class="open-item') == 5
+    assert "See all 8 open follow-ups" in response.text
+
+
+def test_only_the_open_follow_ups_due_soonest_are_on_the_page(
+    client: Client, customer: Customer, sales: User
+) -> None:
+    """However many follow-ups were left open, the page shows the five due soonest,
+    counts the rest and links to all of them."""
+    today = timezone.localdate()
+    for n in range(8):
+        _interaction(
+            customer,
+            days_ago=n,
+            subject=f"Promise {n}",
+            follow_up_on=today + timedelta(days=8 - n),
+        )
+    _interaction(
+        customer, subject="Done already", follow_up_on=today, follow_up_done_at=timezone.now()
+    )
+    html = login(client, sales).get(reverse("customers:detail", args=[customer.pk])).text
+    shown = [n for n in range(8) if f"Follow up: Promise {n}</strong>" in html]
+    assert shown == [3, 4, 5, 6, 7]  # due in 1 to 5 days
+    assert "See all 8 open follow-ups" in html
+    assert reverse("dialogue:follow_ups", args=[customer.pk]) in html
+
+    page = client.get(reverse("dialogue:follow_ups", args=[customer.pk])).text
+    assert all(f"Promise {n}" in page for n in range(8))
+    assert "Done already" not in page
+    assert page.index("Promise 7") < page.index("Promise 0")  # soonest due first
+
+    body = client.get(f"/api/v1/customers/{customer.pk}/briefing").json()
+    assert [row["subject"] for row in body["open_follow_ups"]] == [
+        f"Promise {n}" for n in (7, 6, 5, 4, 3)
+    ]
+    assert body["open_follow_ups_total"] == 8
+    listed = client.get(
+        f"/api/v1/customers/{customer.pk}/interactions?follow_up_open=true&limit=3"
+    ).json()
+    assert [row["subject"] for row in listed["items"]] == ["Promise 7", "Promise 6", "Promise 5"]
+    assert listed["count"] == 8
+
+
+def test_the_open_follow_ups_page_is_for_the_customers_people_only(
+    client: Client, customer: Customer, other_sales: User
+) -> None:
+    _interaction(customer, subject="<b>Call back</b>", follow_up_on=timezone.localdate())
+    url = reverse("dialogue:follow_ups", args=[customer.pk])
+    assert client.get(url).status_code == 302  # to sign in
+    assert login(client, other_sales).get(url).status_code == 404
+
+
+def test_the_open_follow_ups_page_escapes_and_pages(
+    client: Client, customer: Customer, sales: User
+) -> None:
+    _interaction(customer, subject="<b>Call back</b>", follow_up_on=timezone.localdate())
+    url = reverse("dialogue:follow_ups", args=[customer.pk])
+    html = login(client, sales).get(url).text
+    assert "&lt;b&gt;Call back&lt;/b&gt;" in html and "<b>Call back" not in html
+    assert "No follow-up is open" in client.get(url + "?page=2").text
+    assert client.get(url + "?page=nonsense").status_code == 200
 
 
 def test_an_organisation_page_stays_within_budget(

@@ -74,7 +74,7 @@ def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interacti
     soonest = open_ones.order_by("follow_up_on", "id").values("id")[:OPEN_FOLLOW_UPS_SHOWN]
     # The count is a subquery that does not depend on the row: computed once.
     open_total = open_ones.values("customer_id").annotate(total=Count("id")).values("total")
-    rows = list(
+    rows: list[Interaction] = list(
         mine.filter(Q(pk__in=Subquery(latest)) | Q(pk__in=Subquery(soonest)))
         .annotate(open_total=Subquery(open_total))
         .select_related("handled_by", "contact", "department")
@@ -86,7 +86,7 @@ def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interacti
         (row for row in rows if row.is_follow_up_open),
         key=lambda row: (row.follow_up_on or date.max, row.pk),
     )[:OPEN_FOLLOW_UPS_SHOWN]
-    total = (rows[0].open_total or 0) if rows else 0
+    total = int(getattr(rows[0], "open_total", 0) or 0) if rows else 0
     return recent, due, total
 
 

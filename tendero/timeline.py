@@ -161,8 +161,6 @@ class Entry:
     actor: str
     extra: str
     template: str
-    # Words for the raw codes above, in the reader's language (filled by the page).
-    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def anchor(self) -> str:

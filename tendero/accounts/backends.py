@@ -28,4 +28,4 @@ class PermissionsInOneQueryBackend(ModelBackend):
                 from_groups = unordered.filter(group__user=user_obj).values_list(*columns)
                 rows = own.union(from_groups)
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
-        return user_obj._perm_cache  # type: ignore[no-any-return]
+        return user_obj._perm_cache

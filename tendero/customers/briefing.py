@@ -77,7 +77,8 @@ def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interacti
     rows: list[Interaction] = list(
         mine.filter(Q(pk__in=Subquery(latest)) | Q(pk__in=Subquery(soonest)))
         .annotate(open_total=Subquery(open_total))
-        .select_related("handled_by", "contact", "department")
+        # Who handled it is all the briefing shows of the related rows.
+        .select_related("handled_by")
         .order_by("-occurred_at", "-id")
     )
     # Any row newer than the third latest interaction is one of the latest three.

@@ -497,7 +497,9 @@ def recent_and_upcoming(
         PersonalFact.objects.filter(customer=customer)
         .current()
         .filter(Q(pk__in=Subquery(newest)) | _dates_between(today, today + timedelta(days=days)))
-        .select_related("contact", "learned_by", "related_contact", "source_interaction")
+        # The briefing names the contact a fact is about; nothing else it shows needs
+        # a join (each join costs the query its compilation and its columns).
+        .select_related("contact")
         .order_by("-learned_at", "-id")
     )
     return facts[:limit], _upcoming(facts, today, days)

@@ -8,9 +8,12 @@ class PurchaseAdmin(admin.ModelAdmin):
     """Read-mostly: purchases are recorded from the customer's page, imports and the API,
     which validate them and keep references unique."""
 
-    list_display = ["occurred_at", "customer", "amount", "currency", "source", "external_id"]
+    list_display = [
+        "occurred_at", "customer", "product", "quantity", "amount", "currency", "source",
+        "external_id",
+    ]  # fmt: skip
     list_filter = ["source", "currency"]
-    search_fields = ["external_id", "description", "customer__display_name"]
+    search_fields = ["external_id", "product", "description", "customer__display_name"]
     raw_id_fields = ["customer", "created_by"]
     date_hierarchy = "occurred_at"
     list_select_related = ["customer"]

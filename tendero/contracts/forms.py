@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tendero.contracts.models import PurchaseSource, default_currency
+from tendero.contracts.models import PRODUCT_MAX_LENGTH, PurchaseSource, default_currency
 from tendero.customers.forms import ServiceErrorsMixin
 from tendero.customers.models import Customer
 
@@ -21,9 +21,23 @@ HAND_SOURCES = [PurchaseSource.MANUAL, PurchaseSource.ORDER]
 
 
 class PurchaseForm(ServiceErrorsMixin, forms.Form):
-    """Record one purchase; field names are the service's. The amount stays text so
-    that "12,50" (Spanish) and "12.50" both work: the service reads it."""
+    """Record one purchase; field names are the service's. The amount and the quantity
+    stay text so that "12,50" (Spanish) and "12.50" both work: the service reads them."""
 
+    product = forms.CharField(
+        label=_("Product"),
+        max_length=PRODUCT_MAX_LENGTH,
+        required=False,
+        help_text=_("Its name or code, as the till, shop or invoice names it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    quantity = forms.CharField(
+        label=_("Quantity"),
+        max_length=30,
+        required=False,
+        help_text=_("Units. Empty: one (a refund: one back, -1); 0 for a refund of money only."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 6}),
+    )
     amount = forms.CharField(
         label=_("Amount"),
         max_length=30,
@@ -65,9 +79,10 @@ class PurchaseForm(ServiceErrorsMixin, forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.fields}
-        if not data["occurred_at"]:
-            data.pop("occurred_at")
-        for name in ("description", "external_id"):
+        for name in ("occurred_at", "quantity"):
+            if not data[name]:
+                data.pop(name)
+        for name in ("description", "external_id", "product"):
             data[name] = data[name] or ""
         return data
 

@@ -3,10 +3,18 @@
 A refund is a purchase with a negative amount (a credit note against an earlier
 sale): the ledger stays append-only in spirit, a customer's spend is the plain sum
 of their rows, and the lifetime-value models see refunds where they happened.
+
+What was bought is the `product` (as the selling system names it, until a catalog
+links it) and how many units the `quantity`. A quantity has the sign of its amount:
+a sale's is positive, a refund's is the units that came back as a negative number
+(0 when money came back and nothing else), so that the units sold are the plain sum
+of the quantities, as the revenue is the sum of the amounts, and the unit price
+(amount / quantity) is positive for sales and returns alike.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -18,6 +26,9 @@ from tendero.customers.models import Customer
 
 if TYPE_CHECKING:
     from tendero.accounts.models import User
+
+
+PRODUCT_MAX_LENGTH = 120
 
 
 def default_currency() -> str:
@@ -68,6 +79,26 @@ class Purchase(models.Model):
         help_text=_("Negative for a refund."),
     )
     currency = models.CharField(_("currency"), max_length=3)
+    # Plain text until the catalog app links purchases to its products. The database
+    # defaults (also for quantity) keep writers that name columns themselves (COPY)
+    # working without them.
+    product = models.CharField(
+        _("product"),
+        max_length=PRODUCT_MAX_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Its name or code, as the till, shop or invoice names it."),
+    )
+    # Decimal: a CRM sells kilos, litres, metres and hours as well as pieces.
+    quantity = models.DecimalField(
+        _("quantity"),
+        max_digits=12,
+        decimal_places=3,
+        default=Decimal(1),
+        db_default=Decimal(1),
+        help_text=_("Units; negative for units returned with a refund."),
+    )
     source = models.CharField(
         _("source"), max_length=12, choices=PurchaseSource.choices, default=PurchaseSource.MANUAL
     )

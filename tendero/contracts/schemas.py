@@ -10,7 +10,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
-from tendero.contracts.models import PurchaseSource
+from tendero.contracts.models import PRODUCT_MAX_LENGTH, PurchaseSource
 from tendero.contracts.services import MAX_BATCH
 from tendero.customers.schemas import (
     BodyId,
@@ -44,6 +44,22 @@ Reference = Annotated[
     ),
 ]
 Description = Annotated[Text, Field(max_length=200)]
+Product = Annotated[
+    Text,
+    Field(
+        max_length=PRODUCT_MAX_LENGTH,
+        description="What was bought: its name or code as the selling system names it.",
+    ),
+]
+Quantity = Annotated[
+    Decimal,
+    Field(
+        allow_inf_nan=False,
+        description="Units, at most three decimals (kilos, hours...), with the amount's "
+        "sign: above 0 for a sale; for a refund the units that came back, negative (0 if "
+        "none). Left out: 1, or -1 for a refund.",
+    ),
+]
 
 
 class CustomerRef(Schema):
@@ -57,6 +73,10 @@ class PurchaseOut(Schema):
     occurred_at: datetime
     amount: Decimal = Field(description="Negative for a refund (a string in JSON, exact).")
     currency: str
+    product: str = Field(description='What was bought ("" when not known).')
+    quantity: Decimal = Field(
+        description="Units, with the amount's sign (a string in JSON, exact)."
+    )
     source: PurchaseSource
     external_id: str
     description: str
@@ -72,11 +92,14 @@ class PurchasePage(Page):
 
 class PurchaseIn(InputSchema):
     """A purchase (negative amount: a refund). `occurred_at` defaults to now (at most
-    5 minutes ahead), `currency` to the customer's (or EUR), `source` to api."""
+    5 minutes ahead), `currency` to the customer's (or the company's), `source` to api,
+    `quantity` to one unit (-1 for a refund)."""
 
     amount: Amount
     occurred_at: Moment | None = None
     currency: CurrencyCode = ""
+    product: Product = ""
+    quantity: Quantity | None = None
     source: PurchaseSource = PurchaseSource.API
     external_id: Reference = ""
     description: Description = ""
@@ -103,6 +126,12 @@ class PurchasePatch(PatchSchema):
     amount: Amount | None = Field(None)
     occurred_at: Moment | None = Field(None)
     currency: CurrencyCode | None = Field(None)
+    product: Product | None = Field(None)
+    quantity: Quantity | None = Field(
+        None,
+        description="Left out while the amount changes sign (a sale corrected into a "
+        "refund), the units keep their number and take the amount's sign.",
+    )
     source: PurchaseSource | None = Field(None)
     external_id: Reference | None = Field(None)
     description: Description | None = Field(None)

@@ -7,7 +7,13 @@ user and the customer, so a purchase shows in the customer's history).
 Recording is idempotent by `external_id` (the sale's reference in the system it
 came from): recording the same reference again with the same customer, moment,
 amount and currency returns the purchase already there; with different ones it is
-refused (InvalidCustomerData), never silently changed.
+refused (InvalidCustomerData), never silently changed. Product, quantity and
+description describe a purchase without making a repeat another one: a repeat that
+names them differently returns the purchase as it was (correct it to change them).
+
+A quantity has the sign of its amount (see tendero.contracts.models): a sale sells
+more than nothing, a refund takes units back (negative) or none (0). Left out, it is
+one unit: 1 for a sale, -1 for a refund.
 """
 
 from __future__ import annotations
@@ -29,7 +35,12 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.bulk import AuditRow, copy_audit_entries, insert_rows
-from tendero.contracts.models import Purchase, PurchaseSource, default_currency
+from tendero.contracts.models import (
+    PRODUCT_MAX_LENGTH,
+    Purchase,
+    PurchaseSource,
+    default_currency,
+)
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.services import _audited, _clean_text, _Errors, _require
@@ -41,10 +52,18 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_YEAR = 1900
 # What DecimalField(max_digits=14, decimal_places=2) can hold.
 MAX_AMOUNT = Decimal("999999999999.99")
+# What DecimalField(max_digits=12, decimal_places=3) can hold.
+MAX_QUANTITY = Decimal("999999999.999")
 MAX_BATCH = 1_000
 _SOURCES = frozenset(PurchaseSource.values)
-PURCHASE_TEXT_FIELDS: dict[str, int] = {"external_id": 100, "description": 200}
-PURCHASE_FIELDS = frozenset([*PURCHASE_TEXT_FIELDS, "occurred_at", "amount", "currency", "source"])
+PURCHASE_TEXT_FIELDS: dict[str, int] = {
+    "external_id": 100,
+    "description": 200,
+    "product": PRODUCT_MAX_LENGTH,
+}
+PURCHASE_FIELDS = frozenset(
+    [*PURCHASE_TEXT_FIELDS, "occurred_at", "amount", "currency", "source", "quantity"]
+)
 
 
 # Validation
@@ -53,23 +72,12 @@ PURCHASE_FIELDS = frozenset([*PURCHASE_TEXT_FIELDS, "occurred_at", "amount", "cu
 _CURRENCY_MARK = re.compile(r"^\s*(?:[A-Za-z]{3}|[€$£¥])\s*|\s*(?:[A-Za-z]{3}|[€$£¥])\s*$")
 
 
-def parse_amount(text: str) -> Decimal | None:
-    """An amount as people write it: "1234.5", "1.234,56", "1,234.56", "-12,50 €",
-    "(12.50)" for a negative one. With both separators the last one is the decimal
-    point; a lone comma is a decimal comma (Spanish "12,50"); several of one kind
-    group thousands. None if it is not an amount."""
-    value = text.strip()
-    negative = value.startswith("(") and value.endswith(")")
-    if negative:
-        value = value[1:-1]
-    # A currency code or symbol before or after the number, spaces and apostrophes
-    # grouping thousands ("1 234", "1'234").
-    value = _CURRENCY_MARK.sub("", value)
-    value = re.sub(r"[\s\u00a0\u202f'\u2019]", "", value)
-    if value.startswith("-"):
-        negative = not negative
-        value = value[1:]
-    elif value.startswith("+"):
+def _parse_number(text: str) -> Decimal | None:
+    """A number with an optional sign, spaces or apostrophes grouping thousands, and
+    "," or "." for decimals and thousands (see parse_amount). None if it is not one."""
+    value = re.sub(r"[\s\u00a0\u202f'\u2019]", "", text)
+    negative = value.startswith("-")
+    if value.startswith(("-", "+")):
         value = value[1:]
     if not value or not re.fullmatch(r"[0-9.,]+", value):
         return None
@@ -83,10 +91,44 @@ def parse_amount(text: str) -> Decimal | None:
     elif dots > 1:
         value = value.replace(".", "")
     try:
-        amount = Decimal(value)
+        number = Decimal(value)
     except InvalidOperation:
         return None
+    return -number if negative else number
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount as people write it: "1234.5", "1.234,56", "1,234.56", "-12,50 €",
+    "(12.50)" for a negative one. With both separators the last one is the decimal
+    point; a lone comma is a decimal comma (Spanish "12,50"); several of one kind
+    group thousands. None if it is not an amount."""
+    value = text.strip()
+    negative = value.startswith("(") and value.endswith(")")
+    if negative:
+        value = value[1:-1]
+    # A currency code or symbol before or after the number.
+    amount = _parse_number(_CURRENCY_MARK.sub("", value))
+    if amount is None:
+        return None
     return -amount if negative else amount
+
+
+# One separator followed by exactly three digits: "1.000" is one unit in English and a
+# thousand in Spanish, "1,500" fifteen hundred in English and one and a half in Spanish.
+# Quantities have up to three decimals, so neither reading can be ruled out.
+_AMBIGUOUS_QUANTITY = re.compile(r"^[-+]?[1-9][0-9]{0,2}[.,][0-9]{3}$")
+
+
+def is_ambiguous_quantity(text: str) -> bool:
+    """Whether `text` reads as two different quantities ("1.500": 1.5 or 1500)."""
+    return bool(_AMBIGUOUS_QUANTITY.match(text.strip()))
+
+
+def parse_quantity(text: str) -> Decimal | None:
+    """A quantity as people write it: "3", "-1", "1,5" or "1.5", "12.000,5",
+    "1 000". None if it is not a number (see is_ambiguous_quantity for the ones that
+    are two)."""
+    return _parse_number(text.strip())
 
 
 def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
@@ -121,6 +163,80 @@ def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
         errors.add("amount", _("A purchase of nothing is not a purchase: enter its amount."))
         return None
     return amount
+
+
+def _clean_quantity(errors: _Errors, value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        errors.add("quantity", _("Enter a quantity (a number of units)."))
+        return None
+    quantity: Decimal | None
+    if isinstance(value, Decimal):
+        quantity = value
+    elif isinstance(value, int):
+        quantity = Decimal(value)
+    elif isinstance(value, float):
+        quantity = Decimal(repr(value))
+    elif isinstance(value, str):
+        if is_ambiguous_quantity(value):
+            errors.add(
+                "quantity",
+                _(
+                    "“%(value)s” can be read two ways (one and a half, or fifteen hundred): "
+                    "write the units without a thousands separator (1500) or with one or "
+                    "two decimals (1.5)."
+                )
+                % {"value": value.strip()},
+            )
+            return None
+        quantity = parse_quantity(value)
+    else:
+        quantity = None
+    if quantity is None or not quantity.is_finite():
+        errors.add("quantity", _("Enter a quantity (a number of units)."))
+        return None
+    if quantity != quantity.quantize(Decimal("0.001")):
+        errors.add("quantity", _("At most three decimals."))
+        return None
+    if abs(quantity) > MAX_QUANTITY:
+        errors.add("quantity", _("The quantity is too large."))
+        return None
+    return quantity.quantize(Decimal("0.001"))
+
+
+def _quantity_agrees(quantity: Decimal, amount: Decimal) -> bool:
+    """A sale sells more than nothing; a refund takes units back, or none."""
+    return quantity > 0 if amount > 0 else quantity <= 0
+
+
+def _quantity_sign_error(amount: Decimal) -> str:
+    if amount > 0:
+        return _(
+            "A sale sells something: enter a quantity above 0 (a refund has a negative amount)."
+        )
+    return _(
+        "A refund takes units back: enter them as a negative quantity (-1 for one unit), "
+        "or 0 if nothing came back."
+    )
+
+
+def _settle_quantity(
+    errors: _Errors, data: Mapping[str, Any], clean: dict[str, Any], current: Purchase | None
+) -> None:
+    """Check the quantity against the amount, or choose it when none was given: one
+    unit for a new purchase (-1 for a refund); in a correction that turns a sale into
+    a refund (or back), the units it had, with the amount's sign."""
+    amount = clean.get("amount") if "amount" in clean else getattr(current, "amount", None)
+    if amount is None:
+        return  # the amount is wrong: its own error says so
+    given = data.get("quantity") not in (None, "")
+    if given:
+        quantity = clean.get("quantity")
+        if quantity is not None and not _quantity_agrees(quantity, amount):
+            errors.add("quantity", _quantity_sign_error(amount))
+    elif current is None:
+        clean["quantity"] = Decimal("1.000") if amount > 0 else Decimal("-1.000")
+    elif not _quantity_agrees(current.quantity, amount):
+        clean["quantity"] = -current.quantity if current.quantity else Decimal("1.000")
 
 
 _DAY_FIRST = re.compile(
@@ -189,8 +305,9 @@ def clean_purchase_data(
 ) -> dict[str, Any]:
     """Validate and normalise purchase fields for `customer`: a new purchase when
     `current` is None (amount required; currency defaults to the customer's or
-    the company's currency, source to manual; the moment, left out, is now when written),
-    otherwise only the fields in `data` change.
+    the company's currency, source to manual, quantity to one unit with the amount's
+    sign; the moment, left out, is now when written), otherwise only the fields in
+    `data` change (and the quantity's sign, when the amount's changes).
 
     Pure validation, no permission check, no query. Raises InvalidCustomerData with
     every field error at once.
@@ -204,6 +321,11 @@ def clean_purchase_data(
             clean[name] = _clean_text(errors, name, data[name], max_length)
     if current is None or "amount" in data:
         clean["amount"] = _clean_amount(errors, data.get("amount"))
+    if data.get("quantity") not in (None, ""):
+        clean["quantity"] = _clean_quantity(errors, data["quantity"])
+    elif "quantity" in data and current is not None:
+        errors.add("quantity", _("This field is required."))
+    _settle_quantity(errors, data, clean, current)
     if data.get("occurred_at") not in (None, ""):
         clean["occurred_at"] = _clean_moment(errors, data["occurred_at"])
     if data.get("currency") not in (None, ""):
@@ -399,7 +521,8 @@ def write_purchases(
 _AUDITED = {
     "id": "id", "customer_id": "customer", "occurred_at": "occurred_at", "amount": "amount",
     "currency": "currency", "source": "source", "external_id": "external_id",
-    "description": "description", "created_by_id": "created_by", "created_at": "created_at",
+    "description": "description", "product": "product", "quantity": "quantity",
+    "created_by_id": "created_by", "created_at": "created_at",
 }  # fmt: skip
 
 
@@ -442,7 +565,8 @@ def _audit_entry(by: User, purchase: Purchase, content_type: Any, cid: Any, now:
 
 _PURCHASE_COLUMNS = [
     "id", "customer_id", "occurred_at", "amount", "currency", "source", "external_id",
-    "description", "created_by_id", "version", "created_at", "updated_at",
+    "description", "product", "quantity", "created_by_id", "version", "created_at",
+    "updated_at",
 ]  # fmt: skip
 
 

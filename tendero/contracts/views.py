@@ -74,7 +74,7 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Purchase recorded."))
                 return redirect("contracts:customer_purchases", pk=customer.pk)
             form = _purchase_form(customer)
-            form.fields["amount"].widget.attrs["autofocus"] = True
+            form.fields["product"].widget.attrs["autofocus"] = True
     context = {**_customer_context(request, customer), "form": form, "saved": saved}
     if htmx_details(request):
         # htmx swaps only 2xx answers: a form with errors comes back as 200 to be shown.

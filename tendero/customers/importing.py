@@ -17,7 +17,8 @@ leaves the field as it is. Rows without an external id are created every time.
 Contacts are matched within their customer by email (else by name); facts by
 kind, text, related name and date; purchases by their reference (`external_id`:
 the same reference with the same customer, moment, amount and currency is left
-as it is, with different ones the row is rejected).
+as it is, product and quantity included; with a different customer, moment,
+amount or currency the row is rejected).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,8 @@ FIELD_LABELS: dict[str, dict[str, Any]] = {
         "currency": gettext_lazy("Currency"),
         "external_id": gettext_lazy("Reference (ticket, invoice, order)"),
         "description": gettext_lazy("Description"),
+        "product": gettext_lazy("Product (name or code)"),
+        "quantity": gettext_lazy("Quantity (units; negative for units returned)"),
     },
 }
 # Other names accepted for a field in --map and in mappings sent to the API.
@@ -273,8 +277,9 @@ _PURCHASE_HEADERS = _synonyms(
             "date time", "datetime", "timestamp", "occurred at",
         ),
         "amount": (
-            "amount", "importe", "total", "importe total", "monto", "valor", "precio",
-            "price", "value", "total amount", "importe eur", "cantidad", "suma",
+            "amount", "importe", "total", "importe total", "monto", "total amount",
+            "importe eur", "suma", "total price", "precio total", "line total", "total línea",
+            "total linea", "net amount", "importe neto",
         ),
         "currency": ("currency", "moneda", "divisa", "currency code"),
         "external_id": (
@@ -284,11 +289,31 @@ _PURCHASE_HEADERS = _synonyms(
             "numero pedido", "transaction id", "id transacción", "id transaccion",
         ),
         "description": (
-            "description", "descripción", "descripcion", "concepto", "detalle", "producto",
-            "product", "item", "artículo", "articulo", "what", "qué", "notes", "notas",
+            "description", "descripción", "descripcion", "concepto", "detalle", "what",
+            "qué", "notes", "notas", "observaciones",
+        ),
+        "product": (
+            "product", "producto", "item", "artículo", "articulo", "sku", "product code",
+            "product name", "product id", "código producto", "codigo producto",
+            "código de producto", "código artículo", "codigo articulo", "cod producto",
+            "cod articulo", "ref producto", "referencia producto", "nombre producto",
+            "nombre del producto", "modelo", "model", "servicio", "service", "tarifa",
+            "plan", "ean",
+        ),
+        "quantity": (
+            "quantity", "qty", "cantidad", "units", "unidades", "uds", "ud", "unid",
+            "cant", "nº unidades", "numero de unidades", "número de unidades", "pieces",
+            "piezas", "units sold", "unidades vendidas", "cantidad vendida",
         ),
     }
 )  # fmt: skip
+# Headers that name a field only when no other column does: "Precio" is a purchase's
+# amount in a file of tickets, but a unit price beside "Importe" and "Cantidad".
+_FALLBACK_HEADERS: dict[str, dict[str, str]] = {
+    ImportKind.PURCHASES: _synonyms(
+        {"amount": ("price", "precio", "value", "valor", "pvp", "precio venta")}
+    ),
+}
 HEADER_SYNONYMS: dict[str, dict[str, str]] = {
     ImportKind.CUSTOMERS: _CUSTOMER_HEADERS,
     ImportKind.CONTACTS: _CONTACT_HEADERS,
@@ -458,6 +483,12 @@ def recognise_headers(headers: list[str], kind: str) -> dict[str, str]:
             taken.add(target)
         else:
             mapping[header] = ""
+    fallbacks = _FALLBACK_HEADERS.get(kind, {})
+    for header, norm in zip(headers, normalised, strict=True):
+        target = fallbacks.get(norm, "")
+        if target and not mapping[header] and target not in taken:
+            mapping[header] = target
+            taken.add(target)
     return mapping
 
 
@@ -1645,7 +1676,22 @@ def _fact_key(
 
 # Purchases
 
-_PURCHASE_INPUT = ("occurred_at", "amount", "currency", "external_id", "description")
+_PURCHASE_INPUT = (
+    "occurred_at", "amount", "currency", "external_id", "description", "product", "quantity",
+)  # fmt: skip
+
+
+def _sheet_number(text: str) -> Any:
+    """A spreadsheet's number cell comes as Python writes a float ("1.125": a decimal
+    point, no grouping, no trailing zero), never "one thousand one hundred twenty-five"
+    as the same text typed in a Spanish file would be: as a Decimal, which the ledger
+    does not second-guess. Text Python would not write ("1.000", "1,5") was typed
+    and is left for the ledger to read."""
+    try:
+        written_by_python = str(float(text)) == text
+    except ValueError:
+        return text
+    return Decimal(text) if written_by_python else text
 
 
 def _purchase_batch(
@@ -1660,6 +1706,7 @@ def _purchase_batch(
 
     parsed = [(number, cells, _row_fields(run.columns, cells)) for number, cells in batch]
     by_key, by_id = _customers_for([f for _n, _c, f in parsed], run.by)
+    from_sheet = run.job.file_format == "xlsx"
     cleaned: list[tuple[int, list[str], ledger.NewPurchase]] = []
     for number, cells, fields in parsed:
         customer = _customer_of(fields, by_key, by_id)
@@ -1668,6 +1715,8 @@ def _purchase_batch(
             continue
         data: dict[str, Any] = {k: fields[k] for k in _PURCHASE_INPUT if k in fields}
         data["source"] = PurchaseSource.IMPORT
+        if from_sheet and "quantity" in data:
+            data["quantity"] = _sheet_number(data["quantity"])
         try:
             values = ledger.clean_purchase_data(data, customer)
         except InvalidCustomerData as exc:

@@ -232,3 +232,95 @@ def test_the_endpoints_are_in_the_openapi_schema(admin_user):
         "/api/v1/customers/{customer_id}/purchases",
     ):
         assert path in paths
+
+
+# Products and quantities
+
+
+def test_product_and_quantity_are_recorded_read_and_listed(sales, customer):
+    client = api_client(sales)
+    body = {"amount": "59.80", "product": "Router Wi-Fi 6", "quantity": 2, "occurred_at": MOMENT}
+
+    created = send(client, "post", f"{API}/customers/{customer.pk}/purchases", body)
+    refund = send(client, "post", f"{API}/customers/{customer.pk}/purchases", {"amount": "-1"})
+
+    assert created.status_code == 201, created.json()
+    data = created.json()
+    assert (data["product"], data["quantity"]) == ("Router Wi-Fi 6", "2.000")
+    assert refund.json()["quantity"] == "-1.000" and refund.json()["product"] == ""
+    shown = send(client, "get", f"{API}/purchases/{data['id']}").json()
+    assert (shown["product"], shown["quantity"]) == ("Router Wi-Fi 6", "2.000")
+    listed = send(client, "get", f"{API}/customers/{customer.pk}/purchases").json()["items"]
+    assert {(p["product"], p["quantity"]) for p in listed} == {
+        ("Router Wi-Fi 6", "2.000"), ("", "-1.000"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": 1, "quantity": "many"},
+        {"amount": 1, "quantity": "1.2345"},
+        {"amount": 1, "quantity": 0},
+        {"amount": 1, "quantity": -1},
+        {"amount": -1, "quantity": 1},
+        {"amount": 1, "quantity": 1e10},
+        {"amount": 1, "quantity": "NaN"},
+        {"amount": 1, "quantity": [1]},
+        {"amount": 1, "product": "x" * 121},
+        {"amount": 1, "product": 7},
+        {"amount": 1, "product": "a\x00b"},
+    ],
+)
+def test_a_bad_product_or_quantity_is_422_with_the_field(sales, customer, body):
+    response = send(api_client(sales), "post", f"{API}/customers/{customer.pk}/purchases", body)
+    assert response.status_code == 422, response.content
+    field = "quantity" if "quantity" in body else "product"
+    assert any(field in name for name in response.json()["errors"]), response.json()
+    assert not Purchase.objects.exists()
+
+
+def test_correcting_product_and_quantity_is_versioned(sales, purchase):
+    client = api_client(sales)
+    url = f"{API}/purchases/{purchase.pk}"
+
+    ok = send(client, "patch", url, {"version": 1, "product": "Caldera", "quantity": "3"})
+    stale = send(client, "patch", url, {"version": 1, "quantity": "4"})
+    bad = send(client, "patch", url, {"version": 2, "quantity": "-4"})
+    null = send(client, "patch", url, {"version": 2, "quantity": None})
+    refund = send(client, "patch", url, {"version": 2, "amount": "-19.90"})
+
+    assert ok.status_code == 200 and (ok.json()["product"], ok.json()["quantity"]) == (
+        "Caldera", "3.000",
+    )  # fmt: skip
+    assert stale.status_code == 409
+    assert bad.status_code == 422 and "quantity" in bad.json()["errors"]
+    assert null.status_code == 422
+    assert refund.status_code == 200 and refund.json()["quantity"] == "-3.000"
+
+
+def test_a_batch_carries_product_and_quantity_and_reports_bad_ones(sales, customer):
+    items = [
+        {"customer_id": customer.pk, "amount": "30", "product": "Fibra", "quantity": "1.5"},
+        {"customer_id": customer.pk, "amount": "5", "quantity": "0"},
+    ]
+    client = api_client(sales)
+
+    bad = send(client, "post", f"{API}/purchases/batch", {"items": items})
+    assert bad.status_code == 422 and set(bad.json()["errors"]) == {"items.1.quantity"}
+    assert not Purchase.objects.exists()
+
+    items[1]["quantity"] = 5
+    good = send(client, "post", f"{API}/purchases/batch", {"items": items})
+    assert good.status_code == 200, good.json()
+    assert [(p["product"], p["quantity"]) for p in good.json()["items"]] == [
+        ("Fibra", "1.500"), ("", "5.000"),
+    ]  # fmt: skip
+
+
+def test_product_and_quantity_are_in_the_openapi_schema(admin_user):
+    schemas = api_client(admin_user).get(f"{API}/openapi.json").json()["components"]["schemas"]
+    for name in ("PurchaseIn", "PurchaseOut", "PurchasePatch", "PurchaseBatchItem"):
+        assert {"product", "quantity"} <= set(schemas[name]["properties"]), name
+    assert "maxLength" in str(schemas["PurchaseIn"]["properties"]["product"])
+    assert "sign" in str(schemas["PurchaseIn"]["properties"]["quantity"])

@@ -162,3 +162,107 @@ def test_through_the_pages_upload_map_preview_import(
     client.post(reverse("imports:run", args=[job.pk]))
     job.refresh_from_db()
     assert job.status == "done" and Purchase.objects.count() == 3
+
+
+# Products and quantities
+
+WITH_PRODUCTS = (
+    "Nº factura;Cliente;Fecha;Artículo;Unidades;Precio;Importe\n"
+    "P-1;C1;2024-03-05;Router Wi-Fi 6;2;29,90;59,80\n"
+    "P-2;C1;2024-03-06;Fibra 600;1,5;35,00;52,50\n"
+    "P-3;C1;2024-03-07;Bono 5 GB;;5,00;5,00\n"
+    "P-4;C1;2024-03-08;Router Wi-Fi 6;-1;29,90;-29,90\n"
+    "P-5;C1;2024-03-09;;;;12,00\n"
+    "P-6;C1;2024-03-10;Funda;muchas;9,95;19,90\n"
+    "P-7;C1;2024-03-10;Funda;1.000;9,95;9,95\n"
+    "P-8;C1;2024-03-10;Funda;-2;9,95;19,90\n"
+    "P-9;C1;2024-03-10;Funda;3;9,95;-29,85\n"
+)
+
+
+@pytest.fixture
+def products_file(tmp_path: Path) -> Path:
+    path = tmp_path / "ventas.csv"
+    path.write_text(WITH_PRODUCTS, encoding="utf-8")
+    return path
+
+
+def test_product_and_quantity_headers_in_spanish_and_english() -> None:
+    spanish = ["Nº factura", "Cliente", "Fecha", "Artículo", "Unidades", "Precio", "Importe"]
+    assert importing.recognise_headers(spanish, "purchases") == {
+        "Nº factura": "external_id", "Cliente": "customer_external_id", "Fecha": "occurred_at",
+        "Artículo": "product", "Unidades": "quantity",
+        "Precio": "",  # a unit price beside the amount: not the amount
+        "Importe": "amount",
+    }  # fmt: skip
+    other = ["Cliente", "Fecha", "Producto", "Cantidad", "Total"]
+    assert importing.recognise_headers(other, "purchases")["Producto"] == "product"
+    assert importing.recognise_headers(other, "purchases")["Cantidad"] == "quantity"
+    english = ["Customer", "Date", "SKU", "Qty", "Price"]
+    assert importing.recognise_headers(english, "purchases") == {
+        "Customer": "customer_external_id", "Date": "occurred_at", "SKU": "product",
+        "Qty": "quantity", "Price": "amount",  # the only money column: the amount
+    }  # fmt: skip
+    assert importing.recognise_headers(["Product", "Units", "Amount"], "purchases") == {
+        "Product": "product", "Units": "quantity", "Amount": "amount",
+    }  # fmt: skip
+
+
+def test_products_and_units_are_imported_and_bad_quantities_rejected_with_reasons(
+    admin_user, customers, products_file
+):
+    job = _run(admin_user, products_file)
+
+    assert (job.status, job.created_count, job.error_count) == ("done", 5, 4)
+    rows = {
+        p.external_id: (p.product, p.quantity, p.amount)
+        for p in Purchase.objects.filter(customer=customers[0])
+    }
+    assert rows == {
+        "P-1": ("Router Wi-Fi 6", Decimal("2"), Decimal("59.80")),
+        "P-2": ("Fibra 600", Decimal("1.5"), Decimal("52.50")),
+        "P-3": ("Bono 5 GB", Decimal("1"), Decimal("5.00")),  # no quantity: one unit
+        "P-4": ("Router Wi-Fi 6", Decimal("-1"), Decimal("-29.90")),  # a unit returned
+        "P-5": ("", Decimal("1"), Decimal("12.00")),
+    }
+    errors = {e.row_number: e.errors for e in ImportRowError.objects.filter(job=job)}
+    assert set(errors) == {7, 8, 9, 10}
+    assert all(set(found) == {"quantity"} for found in errors.values())
+    assert "Enter a quantity" in errors[7]["quantity"][0]
+    assert "can be read two ways" in errors[8]["quantity"][0]
+    assert "A sale sells something" in errors[9]["quantity"][0]
+    assert "A refund takes units back" in errors[10]["quantity"][0]
+    entry = AuditEntry.objects.get_for_object(Purchase.objects.get(external_id="P-2")).get()
+    assert entry.changes["product"] == ["None", "Fibra 600"]
+    assert entry.changes["quantity"] == ["None", "1.500"]
+
+
+def test_importing_products_again_changes_nothing(admin_user, customers, products_file):
+    _run(admin_user, products_file)
+    before = list(Purchase.objects.order_by("pk").values())
+    audit = AuditEntry.objects.count()
+
+    again = _run(admin_user, products_file)
+
+    assert (again.created_count, again.unchanged_count, again.error_count) == (0, 5, 4)
+    assert list(Purchase.objects.order_by("pk").values()) == before
+    assert AuditEntry.objects.count() == audit
+
+
+def test_a_spreadsheets_number_cells_are_read_as_numbers(admin_user, customers, tmp_path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Customer", "Date", "Product", "Quantity", "Amount", "Reference"])
+    sheet.append(["C1", "2024-03-05", "Cable (m)", 1.125, 9.0, "X-1"])  # not 1125 metres
+    sheet.append(["C1", "2024-03-05", "Cable (m)", "1.000", 9.0, "X-2"])  # typed text
+    path = tmp_path / "ventas.xlsx"
+    workbook.save(path)
+
+    job = _run(admin_user, path)
+
+    assert (job.created_count, job.error_count) == (1, 1)
+    assert Purchase.objects.get(external_id="X-1").quantity == Decimal("1.125")
+    (error,) = ImportRowError.objects.filter(job=job)
+    assert error.row_number == 3 and "quantity" in error.errors

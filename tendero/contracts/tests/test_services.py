@@ -260,3 +260,141 @@ def test_a_reference_recorded_meanwhile_fails_the_whole_write(sales, customer):
     with pytest.raises(IntegrityError), transaction.atomic():
         services._insert_created(sales, rows, now)
     assert list(Purchase.objects.values_list("external_id", flat=True)) == ["RACE"]
+
+
+# Products and quantities
+
+
+def test_product_and_quantity_are_recorded_and_one_unit_is_the_default(sales, customer):
+    boiler = services.record_purchase(
+        sales, customer, {"amount": "90", "product": "  Caldera C-30 ", "quantity": "2"}
+    )
+    plain = services.record_purchase(sales, customer, {"amount": "5"})
+    refund = services.record_purchase(sales, customer, {"amount": "-5"})
+
+    boiler.refresh_from_db()
+    assert (boiler.product, boiler.quantity) == ("Caldera C-30", Decimal("2.000"))
+    assert (plain.product, plain.quantity) == ("", Decimal("1"))
+    assert refund.quantity == Decimal("-1")  # one unit back
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3", "3"), ("1,5", "1.5"), ("1.5", "1.5"), ("0,125", "0.125"), ("1500", "1500"),
+        ("12.345,5", "12345.5"), ("1,234.5", "1234.5"), ("1.234.567", "1234567"),
+        ("1 000", "1000"), ("-2", "-2"),
+    ],
+)  # fmt: skip
+def test_quantities_as_people_write_them(sales, customer, text, expected):
+    amount = "-1" if text.startswith("-") else "10"
+    purchase = services.record_purchase(sales, customer, {"amount": amount, "quantity": text})
+    assert purchase.quantity == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("amount", "quantity", "says"),
+    [
+        ("10", "abc", "Enter a quantity"),
+        ("10", "1.000", "can be read two ways"),  # one, or a thousand?
+        ("10", "2,500", "can be read two ways"),
+        ("10", "1.2345", "At most three decimals"),
+        ("10", "nan", "Enter a quantity"),
+        ("10", True, "Enter a quantity"),
+        ("10", [], "Enter a quantity"),
+        ("10", 10**10, "too large"),
+        ("10", "0", "A sale sells something"),
+        ("10", "-1", "A sale sells something"),
+        ("-10", "2", "A refund takes units back"),
+    ],
+)
+def test_bad_quantities_are_refused_with_a_reason(sales, customer, amount, quantity, says):
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase(sales, customer, {"amount": amount, "quantity": quantity})
+    assert says in " ".join(error.value.field_errors["quantity"])
+    assert not Purchase.objects.exists()
+
+
+def test_a_refund_of_money_only_returns_no_units(sales, customer):
+    refund = services.record_purchase(sales, customer, {"amount": "-3", "quantity": 0})
+    assert refund.quantity == 0 and refund.is_refund
+
+
+def test_a_product_name_is_text_of_at_most_120_characters(sales, customer):
+    for product in ("x" * 121, "a\x00b", 42):
+        with pytest.raises(InvalidCustomerData) as error:
+            services.record_purchase(sales, customer, {"amount": "1", "product": product})
+        assert "product" in error.value.field_errors
+    assert not Purchase.objects.exists()
+
+
+def test_correcting_product_and_quantity_is_versioned_and_audited(sales, customer):
+    purchase = services.record_purchase(
+        sales, customer, {"amount": "30", "product": "Router", "quantity": 1}
+    )
+
+    services.correct_purchase(sales, purchase, {"product": "Router Wi-Fi 6", "quantity": "2"}, 1)
+    purchase.refresh_from_db()
+    assert (purchase.product, purchase.quantity, purchase.version) == (
+        "Router Wi-Fi 6", Decimal("2"), 2,
+    )  # fmt: skip
+    with pytest.raises(VersionConflict):
+        services.correct_purchase(sales, purchase, {"quantity": "5"}, 1)
+    with pytest.raises(InvalidCustomerData) as error:
+        services.correct_purchase(sales, purchase, {"quantity": ""}, 2)
+    assert "quantity" in error.value.field_errors
+    purchase.refresh_from_db()
+    assert (purchase.quantity, purchase.version) == (Decimal("2"), 2)
+
+    created, corrected = AuditEntry.objects.get_for_object(purchase).order_by("timestamp", "pk")
+    assert created.changes["product"][1] == "Router"
+    assert corrected.changes["product"] == ["Router", "Router Wi-Fi 6"]
+    assert [Decimal(v) for v in corrected.changes["quantity"]] == [1, 2]
+
+
+def test_a_sale_corrected_into_a_refund_takes_its_units_back(sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "30", "quantity": "3"})
+
+    services.correct_purchase(sales, purchase, {"amount": "-30"}, 1)
+    assert purchase.quantity == Decimal("-3")
+    with pytest.raises(InvalidCustomerData) as error:
+        services.correct_purchase(sales, purchase, {"quantity": "3"}, 2)
+    assert "A refund takes units back" in error.value.field_errors["quantity"][0]
+    services.correct_purchase(sales, purchase, {"quantity": "0"}, 2)
+    services.correct_purchase(sales, purchase, {"amount": "10"}, 3)
+    assert purchase.quantity == 1  # money only came back: the sale is one unit again
+
+
+def test_a_repeated_reference_keeps_the_purchase_as_it_was(sales, customer):
+    data = {"amount": "10", "external_id": "T-1", "occurred_at": "2024-05-01T10:00:00Z"}
+    first = services.record_purchase(sales, customer, {**data, "product": "A", "quantity": 1})
+    again = services.record_purchase(sales, customer, {**data, "product": "B", "quantity": 2})
+    assert again.pk == first.pk and not again.just_created
+    assert (again.product, again.quantity) == ("A", 1)
+
+
+def test_a_batch_writes_and_audits_product_and_quantity(sales, customer):
+    first, second = services.record_purchase_batch(
+        sales,
+        [
+            (customer, {"amount": "45", "product": "Fibra 600", "quantity": "1,5"}),
+            (customer, {"amount": "-2", "external_id": "X"}),
+        ],
+    )
+
+    rows = dict(Purchase.objects.values_list("pk", "quantity"))
+    assert rows == {first.pk: Decimal("1.5"), second.pk: Decimal("-1")}
+    assert Purchase.objects.get(pk=first.pk).product == "Fibra 600"
+    entry = AuditEntry.objects.get_for_object(first).get()
+    assert entry.changes["product"] == ["None", "Fibra 600"]
+    assert entry.changes["quantity"] == ["None", "1.500"]
+    assert AuditEntry.objects.get_for_object(second).get().changes["quantity"] == ["None", "-1.000"]
+
+
+def test_a_batch_reports_bad_quantities_by_index(sales, customer):
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase_batch(
+            sales, [(customer, {"amount": "1"}), (customer, {"amount": "1", "quantity": "-1"})]
+        )
+    assert set(error.value.field_errors) == {"items.1.quantity"}
+    assert not Purchase.objects.exists()

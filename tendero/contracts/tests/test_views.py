@@ -188,3 +188,84 @@ def test_removing_needs_the_csrf_token(manager, sales, customer):
     url = reverse("contracts:delete", args=[purchase.pk])
     assert client.post(url, {"version": "1"}).status_code == 403
     assert Purchase.objects.exists()
+
+
+# Products and quantities
+
+
+def test_the_form_records_product_and_quantity(client, sales, customer):
+    response = login(client, sales).post(
+        _url(customer),
+        {"product": "Fibra 600", "quantity": "1,5", "amount": "52,50", "currency": "EUR",
+         "source": "manual"},
+        headers=HTMX,
+    )  # fmt: skip
+    assert response.status_code == 200
+    purchase = Purchase.objects.get()
+    assert (purchase.product, purchase.quantity) == ("Fibra 600", Decimal("1.5"))
+    html = response.text
+    assert "Recorded: 1.5 \u00d7 Fibra 600, €52.50." in html
+    assert 'name="product"' in html and 'name="quantity"' in html
+
+
+def test_an_empty_quantity_is_one_unit_and_a_bad_one_comes_back_at_its_field(
+    client, sales, customer
+):
+    login(client, sales)
+    client.post(_url(customer), {"amount": "3", "currency": "EUR", "source": "manual"})
+    assert Purchase.objects.get().quantity == 1
+
+    response = client.post(
+        _url(customer),
+        {"product": "Router", "quantity": "1.000", "amount": "3", "currency": "EUR",
+         "source": "manual"},
+        headers=HTMX,
+    )  # fmt: skip
+    html = response.text
+    assert response.status_code == 200 and "can be read two ways" in html
+    assert 'id="id_purchase_quantity_error"' in html and 'value="Router"' in html
+    assert Purchase.objects.count() == 1
+
+
+def test_pages_show_product_and_quantity_and_do_without(client, manager, sales, customer):
+    services.record_purchase(
+        sales, customer, {"amount": "59.80", "product": "Router Wi-Fi 6", "quantity": "2"}
+    )
+    services.record_purchase(sales, customer, {"amount": "-29.90", "description": "Devuelto"})
+
+    for url in (_url(customer), reverse("contracts:list")):
+        html = login(client, manager).get(url).text
+        assert ">Product</th>" in html and ">Quantity</th>" in html, url
+        assert "Router Wi-Fi 6" in html and ">2</td>" in html and ">-1</td>" in html, url
+        assert "<td>—</td>" in html, url  # the refund names no product
+    with translation.override("es"):
+        html = client.get(_url(customer), headers={"Accept-Language": "es"}).text
+    assert "Producto" in html and "Cantidad" in html
+
+
+def test_a_product_name_is_escaped_everywhere(client, sales, customer):
+    services.record_purchase(
+        sales, customer, {"amount": "1", "product": "<script>alert(1)</script>"}
+    )
+    login(client, sales)
+    saved = client.post(
+        _url(customer),
+        {"product": "<script>alert(2)</script>", "amount": "1", "currency": "EUR",
+         "source": "manual"},
+        headers=HTMX,
+    ).text  # fmt: skip
+    assert "<script>alert(2)" not in saved and "&lt;script&gt;alert(2)" in saved
+    for url in (_url(customer), reverse("contracts:list"), customer.get_absolute_url()):
+        html = client.get(url).text
+        assert "<script>alert(1)</script>" not in html, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+def test_the_timeline_names_the_product_and_its_units(client, sales, customer):
+    services.record_purchase(
+        sales, customer, {"amount": "45", "product": "Fibra 600", "quantity": "1,5"}
+    )
+    services.record_purchase(sales, customer, {"amount": "9", "description": "Sin producto"})
+    html = login(client, sales).get(customer.get_absolute_url()).text
+    assert "1.5 \u00d7 Fibra 600" in html
+    assert "Sin producto" in html and html.count('class="feed-product"') == 1

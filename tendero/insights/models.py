@@ -133,3 +133,47 @@ class CustomerValue(models.Model):
     @property
     def p_alive_percent(self) -> int:
         return round(self.p_alive * 100)
+
+
+class ValueSnapshot(models.Model):
+    """A customer's scores as they stood in one month: the month's first scoring run
+    (by calibration end) copies every `CustomerValue`. The scorecard compares today's
+    scores with a year-old snapshot of the same customers: how a portfolio's lifetime
+    value changed, and which customers at risk then are buying again now.
+
+    About a million small rows a month for a million customers; snapshots older
+    than SNAPSHOT_MONTHS are deleted by the run that writes a new one."""
+
+    month = models.DateField(_("month"))  # its first day
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="value_snapshots",
+        # The monthly copy checks no key; deleting a customer deletes theirs (Django's
+        # cascade, through the customer index below).
+        db_constraint=False,
+    )
+    model_run = models.ForeignKey(
+        ModelRun,
+        verbose_name=_("scoring run"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    p_alive = models.FloatField(_("probability still buying"))
+    clv_36m = models.DecimalField(_("expected value, 36 months"), max_digits=14, decimal_places=2)
+    segment = models.CharField(_("segment"), max_length=12, choices=Segment.choices)
+
+    class Meta:
+        verbose_name = _("value snapshot")
+        verbose_name_plural = _("value snapshots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "customer"], name="value_snapshot_month_customer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}: {self.clv_36m}"

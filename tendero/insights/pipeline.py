@@ -19,7 +19,8 @@
    PostgreSQL a binary COPY into a temporary table and one INSERT ... ON
    CONFLICT DO UPDATE; elsewhere bulk upserts in chunks), and the rows of
    customers who no longer have purchases to score are deleted. Customers
-   without purchases have no row: "not scored yet".
+   without purchases have no row: "not scored yet". The first scores of each
+   calibration month are also copied into `ValueSnapshot`s, for the scorecard.
 
 Running it twice updates the rows; it never duplicates them.
 """
@@ -38,7 +39,7 @@ from django.utils import timezone
 
 from tendero.contracts.models import default_currency
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, ModelRun, Segment
+from tendero.insights.models import CustomerValue, ModelRun, Segment, ValueSnapshot
 from tendero.insights.scoring import Histories, Scores, score
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ SQLITE_WRITE_CHUNK = 2_000
 PERIODS = ("week", "day")
 SCORING_MODELS = ("bg-nbd", "pareto-nbd")
 WRITE_LOCK = 7_310_004  # the advisory lock key of the scores' write
+# Monthly snapshots of the scores are kept for this many months, the latest included
+# (the scorecard looks a year back; the Insights page shows up to 24 months).
+SNAPSHOT_MONTHS = 25
 SEGMENT_CODES = {segment.value: code for code, segment in enumerate(Segment)}
 
 
@@ -313,6 +317,36 @@ def write_scores(run: ModelRun, histories: Histories, scores: Scores | None) -> 
                 f"DELETE FROM {CustomerValue._meta.db_table} WHERE model_run_id <> %s",  # noqa: S608
                 [run.pk],
             )
+        take_snapshot(run)
+
+
+def month_start(day: date, months_back: int = 0) -> date:
+    """The first day of `day`'s month, `months_back` months earlier."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def take_snapshot(run: ModelRun) -> bool:
+    """Copy the scores `run` just wrote into its calibration month's snapshot, unless
+    that month has one already (the month's first scores are kept); delete snapshots
+    older than SNAPSHOT_MONTHS. True when a snapshot was taken. Runs inside the
+    write's transaction."""
+    month = month_start(run.calibration_end)
+    if ValueSnapshot.objects.filter(month=month).exists():
+        return False
+    snapshots, values = ValueSnapshot._meta.db_table, CustomerValue._meta.db_table
+    with connection.cursor() as cursor:
+        # Only our own table names are interpolated; the values are parameters.
+        columns = "customer_id, model_run_id, p_alive, clv_36m, segment"
+        cursor.execute(
+            f"INSERT INTO {snapshots} (month, {columns}) SELECT %s, {columns} FROM {values}",  # noqa: S608
+            [month],
+        )
+        cursor.execute(
+            f"DELETE FROM {snapshots} WHERE month < %s",  # noqa: S608
+            [month_start(month, SNAPSHOT_MONTHS - 1)],
+        )
+    return True
 
 
 # ---------------------------------------------------------------- the run

@@ -22,8 +22,8 @@ from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
 from tendero.insights import tasks
 from tendero.insights.clv import summarize_transactions
-from tendero.insights.models import CustomerValue, ModelRun
-from tendero.insights.pipeline import aggregate_histories, score_all
+from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+from tendero.insights.pipeline import SNAPSHOT_MONTHS, aggregate_histories, month_start, score_all
 
 END = date(2025, 6, 30)
 TIMINGS = re.compile(
@@ -182,6 +182,43 @@ def test_a_second_run_updates_and_removes_customers_no_longer_scored(shop: list[
     assert not CustomerValue.objects.filter(model_run=first).exists()
     assert not CustomerValue.objects.filter(customer_id=gone.customer_id).exists()
     assert ModelRun.objects.count() == 2
+
+
+def test_the_first_scores_of_each_month_are_kept_as_its_snapshot(shop: list[Customer]) -> None:
+    first = score_all(calibration_end=END)
+    snapshot = {
+        row.customer_id: (row.month, row.model_run_id, row.p_alive, row.clv_36m, row.segment)
+        for row in ValueSnapshot.objects.all()
+    }
+    assert snapshot == {
+        value.customer_id: (date(2025, 6, 1), first.pk, value.p_alive, value.clv_36m, value.segment)
+        for value in CustomerValue.objects.all()
+    }
+    # Later in the month: the month keeps its first scores.
+    score_all(calibration_end=END, period="day")
+    assert ValueSnapshot.objects.filter(month=date(2025, 6, 1)).count() == len(snapshot)
+    assert set(ValueSnapshot.objects.values_list("model_run_id", flat=True)) == {first.pk}
+    # A later month gets its own; one past SNAPSHOT_MONTHS lets the oldest go.
+    score_all(calibration_end=date(2025, 8, 3))
+    assert sorted(set(ValueSnapshot.objects.values_list("month", flat=True))) == [
+        date(2025, 6, 1),
+        date(2025, 8, 1),
+    ]
+    score_all(calibration_end=month_start(date(2025, 6, 1), -SNAPSHOT_MONTHS))
+    assert sorted(set(ValueSnapshot.objects.values_list("month", flat=True))) == [
+        date(2025, 8, 1),
+        date(2027, 7, 1),
+    ]
+    # A customer's snapshots go with them.
+    shop[0].delete()
+    assert not ValueSnapshot.objects.filter(customer_id=shop[0].pk).exists()
+
+
+def test_month_start_counts_back_across_years() -> None:
+    assert month_start(date(2026, 3, 31)) == date(2026, 3, 1)
+    assert month_start(date(2026, 3, 31), 3) == date(2025, 12, 1)
+    assert month_start(date(2026, 1, 15), 25) == date(2023, 12, 1)
+    assert month_start(date(2026, 1, 15), -12) == date(2027, 1, 1)
 
 
 def test_a_model_that_cannot_be_fitted_is_a_failed_run_that_changes_nothing(

@@ -195,13 +195,18 @@ def _purchases_and_value(
     customers: list[Customer], today: datetime, say: Callable[[str], None]
 ) -> dict[str, int]:
     """Three years of purchases from a buy-till-you-die process, then every customer's
-    lifetime value scored from them, as the nightly task does."""
+    lifetime value scored from them, as the nightly task does: first as it would have
+    been scored a year, six and three months ago (which leaves the monthly snapshots
+    the scorecard compares with), then as of yesterday."""
     from tendero.contracts.demo import create_demo_purchases
     from tendero.insights.pipeline import score_all
 
     # The demo's own seed: the purchases do not shift when other steps change.
     purchases = create_demo_purchases(customers, today, random.Random(20_261_123))
-    run = score_all(trigger="demo", calibration_end=(today - timedelta(days=1)).date())
+    yesterday = (today - timedelta(days=1)).date()
+    for days_back in (365, 182, 91):
+        score_all(trigger="demo", calibration_end=yesterday - timedelta(days=days_back))
+    run = score_all(trigger="demo", calibration_end=yesterday)
     if run.status != "succeeded":
         say(f"Lifetime value not scored: {run.message}")
     return {"purchases": purchases, "scored": run.n_customers}

@@ -119,6 +119,13 @@ def test_demo_data_creates_about_two_thousand_realistic_customers(db: None) -> N
     assert Customer.objects.filter(display_name__endswith=" SL").exists()
     assert Customer.objects.filter(display_name__endswith="S.A. de C.V.").exists()
     assert "2,000 customers" in out.getvalue()
+    # Lifetime value scored as of a year, six and three months ago, then yesterday:
+    # each run's month keeps a snapshot for the scorecard.
+    from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+
+    assert ModelRun.objects.filter(trigger="demo", status="succeeded").count() == 4
+    assert len(set(ValueSnapshot.objects.values_list("month", flat=True))) == 4
+    assert CustomerValue.objects.count() > 500
 
 
 def test_demo_customers_keep_the_invariants_the_services_enforce(

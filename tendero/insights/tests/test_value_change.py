@@ -1,0 +1,128 @@
+"""The scorecard's year-on-year comparison: the same customers then and now."""
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from tendero.accounts.models import User
+from tendero.customers.models import Customer
+from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+from tendero.insights.value_change import compared_month, value_change
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def run(db: None) -> ModelRun:
+    return ModelRun.objects.create(
+        trigger="command",
+        status="succeeded",
+        started_at=timezone.now(),
+        calibration_end=TODAY,
+        period="week",
+        transaction_model="bg-nbd",
+        currency="EUR",
+    )
+
+
+def _value(customer: Customer, run: ModelRun, clv: str, segment: str) -> None:
+    CustomerValue.objects.create(
+        customer=customer,
+        model_run=run,
+        scored_at=timezone.now(),
+        p_alive=0.5,
+        expected_purchases_90d=1.0,
+        clv_12m=Decimal(clv) / 3,
+        clv_36m=Decimal(clv),
+        currency="EUR",
+        frequency=2,
+        recency=10.0,
+        T=20.0,
+        monetary_value=Decimal("10"),
+        segment=segment,
+    )
+
+
+def _then(customer: Customer, run: ModelRun, month: date, clv: str, segment: str) -> None:
+    ValueSnapshot.objects.create(
+        month=month,
+        customer=customer,
+        model_run=run,
+        p_alive=0.5,
+        clv_36m=Decimal(clv),
+        segment=segment,
+    )
+
+
+def test_the_compared_month_is_a_year_back_or_the_oldest_kept(
+    run: ModelRun, make_customer: Callable[..., Customer]
+) -> None:
+    customer = make_customer()
+    assert compared_month(TODAY) is None
+    _then(customer, run, date(2026, 11, 1), "10", "loyal")
+    assert compared_month(TODAY) is None  # only this month's
+    _then(customer, run, date(2026, 5, 1), "10", "loyal")
+    assert compared_month(TODAY) == date(2026, 5, 1)
+    _then(customer, run, date(2025, 11, 1), "10", "loyal")
+    _then(customer, run, date(2025, 8, 1), "10", "loyal")
+    assert compared_month(TODAY) == date(2025, 11, 1)
+
+
+def test_value_then_at_risk_then_and_recovered_per_portfolio(
+    run: ModelRun,
+    make_customer: Callable[..., Customer],
+    sales: User,
+    other_sales: User,
+    manager: User,
+    django_assert_max_num_queries: Any,
+) -> None:
+    month = date(2025, 11, 1)
+    ana = make_customer(display_name="Ana", account_executive=sales)
+    bea = make_customer(display_name="Bea", account_executive=sales)
+    carla = make_customer(display_name="Carla", account_executive=sales)
+    dani = make_customer(display_name="Dani", account_executive=other_sales)
+    eva = make_customer(display_name="Eva")  # nobody's
+    _then(ana, run, month, "100.00", "at_risk")  # at risk then, champion now: recovered
+    _value(ana, run, "300.00", "champion")
+    _then(bea, run, month, "50.00", "at_risk")  # still at risk
+    _value(bea, run, "20.00", "at_risk")
+    _then(carla, run, month, "70.00", "loyal")  # was fine, now hibernating
+    _value(carla, run, "5.00", "hibernating")
+    _then(dani, run, month, "40.00", "at_risk")  # at risk then, loyal now: recovered
+    _value(dani, run, "90.00", "loyal")
+    _value(eva, run, "12.00", "new")  # scored only now
+    _then(ana, run, date(2026, 11, 1), "999", "champion")  # this month's: not compared
+
+    with django_assert_max_num_queries(6):
+        change = value_change(manager, TODAY)
+    assert change.since == month
+    mine = change.by_owner[sales.pk]
+    assert (mine.value, mine.at_risk, mine.recovered) == (220.0, 2, 1)
+    theirs = change.by_owner[other_sales.pk]
+    assert (theirs.value, theirs.at_risk, theirs.recovered) == (40.0, 1, 1)
+    assert None not in change.by_owner  # Eva had no snapshot then
+
+    # A sales rep sees only their own portfolio.
+    assert set(value_change(sales, TODAY).by_owner) == {sales.pk}
+    assert value_change(other_sales, TODAY).by_owner[other_sales.pk].recovered == 1
+
+
+def test_a_customer_handed_over_takes_their_past_value_along(
+    run: ModelRun,
+    make_customer: Callable[..., Customer],
+    sales: User,
+    other_sales: User,
+    manager: User,
+) -> None:
+    month = date(2025, 11, 1)
+    ana = make_customer(display_name="Ana", account_executive=sales)
+    _then(ana, run, month, "100.00", "at_risk")
+    _value(ana, run, "300.00", "champion")
+    Customer.objects.filter(pk=ana.pk).update(account_executive=other_sales)
+    change = value_change(manager, TODAY)
+    assert set(change.by_owner) == {other_sales.pk}
+    assert change.by_owner[other_sales.pk].recovered == 1

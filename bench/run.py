@@ -678,6 +678,9 @@ def render_lifetime_value(result: dict[str, Any]) -> list[str]:
         f"| {score['aggregate_seconds']:.1f} s | {score['fit_seconds']:.2f} s "
         f"| {score['predict_seconds']:.1f} s | {score['write_seconds']:.1f} s "
         f"| {score['total_seconds']:.1f} s | {score['peak_rss_mb']:,.0f} MB |",
+        "",
+        "The run measured is the month's first: its write also copies every score into "
+        f"the month's snapshot ({score.get('snapshot_rows', 0):,} rows) for the scorecard.",
     ]
     return lines
 

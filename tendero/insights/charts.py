@@ -3,6 +3,7 @@ without JavaScript (each chart also comes with its data as a table on the page).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 
@@ -25,11 +26,24 @@ STYLE = Style(
 )
 
 
-def _config(title: str, labels: Sequence[str]) -> pygal.Config:
+# Sales by product: a colour for each best seller, greys for the other products and
+# for the purchases without one.
+PRODUCT_COLOURS = (
+    "#2b6cb0", "#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#b83280", "#2d3748",
+    "#4299e1", "#68d391", "#f6ad55", "#9f7aea", "#f687b3", "#4fd1c5", "#fc8181", "#718096",
+    "#90cdf4", "#9ae6b4", "#fbd38d", "#d6bcfa",
+)  # fmt: skip
+OTHER_COLOUR = "#a0aec0"
+NONE_COLOUR = "#d2d6dc"
+
+
+def _config(
+    title: str, labels: Sequence[str], colours: Sequence[str] | None = None
+) -> pygal.Config:
     config = pygal.Config()
     config.title = title
     config.x_labels = list(labels)
-    config.style = STYLE
+    config.style = STYLE if colours is None else _with_colours(colours)
     config.js = []  # pygal's tooltips load a script from the internet: none here
     config.disable_xml_declaration = True
     config.explicit_size = False
@@ -38,6 +52,12 @@ def _config(title: str, labels: Sequence[str]) -> pygal.Config:
     config.truncate_label = -1
     config.print_values = False
     return config
+
+
+def _with_colours(colours: Sequence[str]) -> Style:
+    style = copy.copy(STYLE)
+    style.colors = tuple(colours)
+    return style
 
 
 # pygal always writes its settings for its (absent) tooltip script into the SVG.
@@ -59,5 +79,18 @@ def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) 
 def lines(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> SafeString:
     chart = pygal.Line(_config(title, labels))
     for name, values in series.items():
+        chart.add(name, list(values))
+    return _render(chart)
+
+
+def stacked_bars(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    colours: Sequence[str] | None = None,
+) -> SafeString:
+    """One bar per label, each series (name, values; names may repeat) a slice of it."""
+    chart = pygal.StackedBar(_config(title, labels, colours))
+    for name, values in series:
         chart.add(name, list(values))
     return _render(chart)

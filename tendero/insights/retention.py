@@ -22,8 +22,13 @@ The definitions, in one place:
   Gupta & Lehmann (2003) with the current year counted: the simplest honest price
   of a customer won or walking out.
 
+The product-centric view also breaks the sales down by product: units and revenue
+of the best-selling products (by revenue over the periods shown) per period, the
+rest summed as "other products" and the purchases that name no product apart.
+
 Reads are scoped to the customers the user may see, and run in the database: one
-aggregation per customer, one per period and one per acquisition cohort.
+aggregation per customer, one per period, one per product and period and one per
+acquisition cohort.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -52,6 +57,10 @@ DISCOUNT_RATE = 0.10
 UNITS = ("quarter", "month")
 MAX_PERIODS = 24
 MAX_COHORTS = 24
+# Products with a line of their own in the product view: a chart of more series than
+# this is no longer read at a glance.
+TOP_PRODUCTS = 8
+MAX_TOP_PRODUCTS = 20
 
 
 class Activity(NamedTuple):
@@ -142,6 +151,40 @@ class ScorecardRow:
         return self.retained / self.active_a_year_ago if self.active_a_year_ago else None
 
 
+class ProductKind:
+    """What a line of the product view stands for."""
+
+    PRODUCT = "product"  # one of the best sellers
+    OTHER = "other"  # the other products together
+    NONE = "none"  # purchases that name no product
+
+
+@dataclass
+class ProductSales:
+    """One line of the product view: a product's units, revenue and purchases per
+    period (in the order of Retention.periods), or the other products' together, or
+    the purchases without a product's."""
+
+    kind: str
+    name: str  # the product as the ledger names it; "" for the other two kinds
+    units: list[Decimal]
+    revenue: list[Decimal]
+    purchases: list[int]
+    products: int = 1  # how many products the line sums
+
+    @property
+    def total_units(self) -> Decimal:
+        return sum(self.units, Decimal(0))
+
+    @property
+    def total_revenue(self) -> Decimal:
+        return sum(self.revenue, Decimal(0))
+
+    @property
+    def total_purchases(self) -> int:
+        return sum(self.purchases)
+
+
 @dataclass
 class Retention:
     today: date
@@ -154,6 +197,12 @@ class Retention:
     scorecard: list[ScorecardRow]
     customers: int
     active: int
+    products: list[ProductSales] = field(default_factory=list)
+
+    @property
+    def revenue(self) -> Decimal:
+        """The sales of every period shown."""
+        return sum((flow.revenue for flow in self.periods), Decimal(0))
 
 
 # ------------------------------------------------------------------ the reads
@@ -287,6 +336,88 @@ def _sales(user: Any, unit: str, since: date) -> dict[date, dict[str, Any]]:
     return {_day(row["period"]): dict(row) for row in rows}
 
 
+def _exact(value: Any, places: str) -> Decimal:
+    # SQLite sums decimals as floats: back to the column's places.
+    return Decimal(str(value or 0)).quantize(Decimal(places))
+
+
+def product_sales(
+    user: Any, unit: str, starts: list[date], top: int = TOP_PRODUCTS
+) -> list[ProductSales]:
+    """Units, revenue and purchases per product in each period from starts[i] to
+    starts[i + 1], for the customers `user` may see: a line for each of the `top`
+    products with the most revenue over all of them (most first), then one for the
+    other products together and one for the purchases that name no product, each
+    when there is something in it. One query: the top products are ranked, and the
+    rest summed, in the database, so the answer's size does not grow with the
+    number of products sold."""
+    purchases = _purchases(user)
+    if purchases.query.is_empty() or len(starts) < 2:
+        return []
+    since, until = (
+        timezone.make_aware(datetime.combine(day, time.min)) for day in (starts[0], starts[-1])
+    )
+    trunc = TruncQuarter if unit == "quarter" else TruncMonth
+    cells = (
+        purchases.filter(occurred_at__gte=since, occurred_at__lt=until)
+        .order_by()
+        .annotate(period=trunc("occurred_at"))
+        .values("product", "period")
+        .annotate(revenue=Sum("amount"), units=Sum("quantity"), purchases=Count("id"))
+    )
+    cells_sql, cells_params = cells.query.sql_with_params()
+    sql = f"""
+        WITH cells AS ({cells_sql}),
+             best AS (
+                 SELECT product, SUM(revenue) AS total FROM cells WHERE product <> ''
+                 GROUP BY product ORDER BY total DESC, product LIMIT %s
+             ),
+             named AS (SELECT COUNT(DISTINCT product) AS n FROM cells WHERE product <> '')
+        SELECT CASE WHEN c.product = '' THEN '{ProductKind.NONE}'
+                    WHEN t.product IS NULL THEN '{ProductKind.OTHER}'
+                    ELSE '{ProductKind.PRODUCT}' END AS kind,
+               COALESCE(t.product, '') AS name, MAX(t.total) AS total, c.period,
+               SUM(c.units), SUM(c.revenue), SUM(c.purchases), MAX(named.n)
+        FROM cells c LEFT JOIN best t ON t.product = c.product CROSS JOIN named
+        GROUP BY 1, 2, c.period
+    """  # noqa: S608 (compiled by the ORM; the values are parameters)
+    index = {start: i for i, start in enumerate(starts[:-1])}
+    lines: dict[tuple[str, str], ProductSales] = {}
+    ranks: dict[tuple[str, str], Decimal] = {}
+    named = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*cells_params, top])
+        for kind, name, total, period, units, revenue, count, named_products in cursor.fetchall():
+            at = index.get(date.fromisoformat(str(period)[:10]))
+            if at is None:
+                continue
+            key = (kind, name)
+            if key not in lines:
+                size = len(index)
+                lines[key] = ProductSales(
+                    kind=kind,
+                    name=name,
+                    units=[Decimal("0.000")] * size,
+                    revenue=[Decimal("0.00")] * size,
+                    purchases=[0] * size,
+                )
+                ranks[key] = _exact(total, "0.01")
+            line = lines[key]
+            line.units[at] = _exact(units, "0.001")
+            line.revenue[at] = _exact(revenue, "0.01")
+            line.purchases[at] = int(count)
+            named = int(named_products or 0)
+    order = {ProductKind.PRODUCT: 0, ProductKind.OTHER: 1, ProductKind.NONE: 2}
+    found = sorted(lines, key=lambda key: (order[key[0]], -ranks[key], key[1]))
+    best = sum(1 for kind, _name in found if kind == ProductKind.PRODUCT)
+    for key in found:
+        if key[0] == ProductKind.OTHER:
+            lines[key].products = named - best
+        elif key[0] == ProductKind.NONE:
+            lines[key].products = 0
+    return [lines[key] for key in found]
+
+
 def cohorts(user: Any, today: date, months: int = 12) -> list[Cohort]:
     """Acquisition cohorts of the last `months` months: each one's size and, for every
     month since, the share of it that bought in that month. One query."""
@@ -340,10 +471,12 @@ def retention(
     periods: int = 8,
     months: int = 12,
     today: date | None = None,
+    top_products: int = TOP_PRODUCTS,
 ) -> Retention:
-    """Both views of the last `periods` periods (quarters or months), the acquisition
-    cohorts of the last `months` months and the account executives' scorecard, over
-    the customers `user` may see. Raises ValueError for an unknown unit."""
+    """Both views of the last `periods` periods (quarters or months), with the sales
+    of the `top_products` best-selling products, the acquisition cohorts of the last
+    `months` months and the account executives' scorecard, over the customers `user`
+    may see. Raises ValueError for an unknown unit."""
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     periods = max(1, min(periods, MAX_PERIODS))
@@ -384,6 +517,7 @@ def retention(
         scorecard=scorecard(user, activity, today, multiplier),
         customers=len(activity.customer_id),
         active=int(activity.active_on(today).sum()),
+        products=product_sales(user, unit, starts, max(1, min(top_products, MAX_TOP_PRODUCTS))),
     )
 
 

@@ -19,6 +19,9 @@ from tendero.insights.retention import (
     LAPSE_DAYS,
     MAX_COHORTS,
     MAX_PERIODS,
+    MAX_TOP_PRODUCTS,
+    TOP_PRODUCTS,
+    ProductSales,
     retention,
 )
 
@@ -29,6 +32,13 @@ class RetentionParams(Schema):
     unit: Literal["quarter", "month"] = Field("quarter", description="Length of a period.")
     periods: int = Field(8, ge=1, le=MAX_PERIODS, description="How many periods, up to now.")
     months: int = Field(12, ge=1, le=MAX_COHORTS, description="Monthly cohorts shown.")
+    top_products: int = Field(
+        TOP_PRODUCTS,
+        ge=1,
+        le=MAX_TOP_PRODUCTS,
+        description="How many of the best-selling products (by revenue over the periods) "
+        "get a line of their own in `products`; the rest are summed as other products.",
+    )
 
 
 class PeriodOut(Schema):
@@ -47,6 +57,23 @@ class PeriodOut(Schema):
     churn_rate: float | None
     value_won: float = Field(description="Lifetime value of the customers won.")
     value_lost: float = Field(description="Lifetime value of the customers lost.")
+
+
+class ProductSalesOut(Schema):
+    kind: Literal["product", "other", "none"] = Field(
+        description="product: one of the best sellers; other: the other products "
+        "together; none: the purchases that name no product."
+    )
+    name: str = Field(description='The product as purchases name it ("" for other and none).')
+    products: int = Field(description="How many products the line sums (0 for none).")
+    units: list[float] = Field(
+        description="Units per period, in the order of `periods` (returns subtracted)."
+    )
+    revenue: list[float] = Field(description="Sales per period (refunds subtracted).")
+    purchases: list[int] = Field(description="Purchases per period.")
+    total_units: float
+    total_revenue: float
+    total_purchases: int
 
 
 class CohortOut(Schema):
@@ -83,6 +110,11 @@ class RetentionOut(Schema):
     customers: int
     active: int
     periods: list[PeriodOut]
+    top_products: int
+    products: list[ProductSalesOut] = Field(
+        description="Units and revenue by product per period (product-centric view): the "
+        "best sellers by revenue, most first, then other products, then no product."
+    )
     cohorts: list[CohortOut]
     scorecard: list[ScorecardOut]
 
@@ -90,13 +122,19 @@ class RetentionOut(Schema):
 @router.get(
     "/insights/retention",
     response={200: RetentionOut, 403: ErrorOut},
-    summary="Retention, customers won and lost, cohorts and scorecard",
+    summary="Retention, customers won and lost, sales by product, cohorts and scorecard",
 )
 def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[str, Any]:
     user = request_user(request)
     if not user.has_perm("customers.view_customer"):
         raise NotAllowed(_("You do not have permission to see this."))
-    result = retention(user, unit=params.unit, periods=params.periods, months=params.months)
+    result = retention(
+        user,
+        unit=params.unit,
+        periods=params.periods,
+        months=params.months,
+        top_products=params.top_products,
+    )
     return {
         "today": result.today,
         "currency": result.currency,
@@ -116,6 +154,8 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[
             }
             for flow in result.periods
         ],
+        "top_products": params.top_products,
+        "products": [_product_line(line) for line in result.products],
         "cohorts": [asdict(cohort) for cohort in result.cohorts],
         "scorecard": [
             {
@@ -125,4 +165,18 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[
             }
             for row in result.scorecard
         ],
+    }
+
+
+def _product_line(line: ProductSales) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "name": line.name,
+        "products": line.products,
+        "units": [float(units) for units in line.units],
+        "revenue": [float(revenue) for revenue in line.revenue],
+        "purchases": line.purchases,
+        "total_units": float(line.total_units),
+        "total_revenue": float(line.total_revenue),
+        "total_purchases": line.total_purchases,
     }

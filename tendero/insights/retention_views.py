@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy, pgettext
 from tendero.customers.views import _require_perm
 from tendero.htmx import htmx_details
 from tendero.insights import charts
-from tendero.insights.retention import MAX_COHORTS, MAX_PERIODS, Retention, retention
+from tendero.insights.retention import (
+    MAX_COHORTS,
+    MAX_PERIODS,
+    ProductKind,
+    ProductSales,
+    Retention,
+    retention,
+)
 
 
 class RetentionForm(forms.Form):
@@ -63,6 +70,43 @@ def _charts(result: Retention) -> dict[str, Any]:
     }
 
 
+def product_label(line: ProductSales) -> str:
+    """How the page names a line of the product view."""
+    if line.kind == ProductKind.OTHER:
+        return _("Other products (%(n)s)") % {"n": line.products}
+    if line.kind == ProductKind.NONE:
+        return _("No product")
+    return line.name
+
+
+def _product_view(result: Retention) -> dict[str, Any]:
+    """The product view's chart (revenue by product, stacked per period) and tables."""
+    lines = result.products
+    if not lines:
+        return {"product_lines": [], "product_chart": ""}
+    labels = [product_label(line) for line in lines]
+    colours = iter(charts.PRODUCT_COLOURS)
+    special = {ProductKind.OTHER: charts.OTHER_COLOUR, ProductKind.NONE: charts.NONE_COLOUR}
+    return {
+        "product_lines": list(zip(labels, lines, strict=True)),
+        "product_range": (result.periods[0].label, result.periods[-1].label),
+        "product_periods": [
+            (flow.label, [(line.units[at], line.revenue[at]) for line in lines])
+            for at, flow in enumerate(result.periods)
+        ],
+        "unnamed_only": all(line.kind == ProductKind.NONE for line in lines),
+        "product_chart": charts.stacked_bars(
+            _("Sales by product"),
+            [flow.label for flow in result.periods],
+            [
+                (label, [float(revenue) for revenue in line.revenue])
+                for label, line in zip(labels, lines, strict=True)
+            ],
+            [special.get(line.kind) or next(colours) for line in lines],
+        ),
+    }
+
+
 @login_required
 def insights(request: HttpRequest) -> HttpResponse:
     """Both views of the customer base over the last periods, cohorts and scorecard,
@@ -75,6 +119,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         "result": result,
         "cohort_columns": range(max((len(c.retention) for c in result.cohorts), default=0)),
         **_charts(result),
+        **_product_view(result),
     }
     template = "insights/_retention.html" if htmx_details(request) else "insights/retention.html"
     return render(request, template, context)

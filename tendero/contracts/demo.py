@@ -10,12 +10,20 @@ years (or after they became a customer, if later).
 How much: Gamma-Gamma (Fader, Hardie and Lee 2005, "RFM and CLV"). Each customer's
 spend scale nu ~ Gamma(q, gamma) and each transaction ~ Gamma(p, nu): with p=6, q=4, gamma=15
 the average ticket is p*gamma/(q-1) = 30 (euros, or the customer's currency), varying
-between customers far more than within one. A few purchases are partly refunded
-(a negative purchase a few days later).
+between customers far more than within one. A few purchases are refunded, wholly or
+in part (a negative purchase a few days later).
+
+What: each ticket is then given one of the demo company's products (a small telecom
+range: three bestselling plans, extras, devices, accessories, services) and the
+quantity that makes amount = quantity x unit price roughly (within a third of the list
+price), from a random stream of its own, so the times and spends are exactly those of
+the process above and the lifetime-value models find what they found before products
+existed. A whole refund returns the units, a partial one returns money only (0 units).
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,11 +54,43 @@ BATCH_SIZE = 5_000
 # Most purchases arrive as orders; a few were typed in or came from a file.
 _SOURCES = [PurchaseSource.ORDER, PurchaseSource.MANUAL, PurchaseSource.IMPORT]
 _SOURCE_WEIGHTS = [80, 12, 8]
+# How it was sold. Twelve, as before products: drawing one takes the same random numbers.
 _DESCRIPTIONS = [
     "Pedido online", "Compra en tienda", "Renovación anual", "Ampliación de servicio",
-    "Accesorios", "Recambios", "Mantenimiento", "Pack de bienvenida", "Suscripción",
-    "Formación", "Instalación", "Material de oficina",
+    "Pedido telefónico", "Alta nueva", "Portabilidad", "Pack de bienvenida", "Suscripción",
+    "Cambio de tarifa", "Pedido de empresa", "Distribuidor",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoProduct:
+    name: str
+    price: Decimal  # list price of one unit
+    weight: int  # how often it sells, against the others
+    max_units: int  # the most one ticket buys
+
+
+# Tendero Telecom's range: the plans sell most.
+PRODUCTS = [
+    DemoProduct("Tarifa Móvil 10 GB", Decimal("15.00"), 30, 4),
+    DemoProduct("Fibra 600 Mb", Decimal("35.00"), 22, 1),
+    DemoProduct("Pack Fibra + Móvil", Decimal("55.00"), 14, 1),
+    DemoProduct("Bono 5 GB extra", Decimal("5.00"), 10, 4),
+    DemoProduct("Funda y protector", Decimal("19.90"), 6, 3),
+    DemoProduct("Seguro de terminal", Decimal("7.50"), 5, 3),
+    DemoProduct("Cargador rápido 30 W", Decimal("24.90"), 5, 3),
+    DemoProduct("Repetidor Wi-Fi", Decimal("39.00"), 4, 2),
+    DemoProduct("Auriculares Bluetooth", Decimal("49.00"), 3, 2),
+    DemoProduct("Router Wi-Fi 6", Decimal("89.00"), 3, 1),
+    DemoProduct("Centralita virtual (puesto)", Decimal("29.00"), 2, 10),
+    DemoProduct("Instalación a domicilio", Decimal("60.00"), 2, 1),
+    DemoProduct("Tablet Nube 10", Decimal("199.00"), 1, 2),
+    DemoProduct("Smartphone Aurora S", Decimal("299.00"), 1, 3),
+]
+# Unit prices within a third of the list price count as that product's (discounts,
+# offers, rounding); a few tickets name no product (adjustments, old systems).
+_PRICE_SLACK = 1.5
+_WITHOUT_PRODUCT = 0.03
 _MAX_PER_CUSTOMER = 400  # a guard against an extreme draw of lambda
 
 
@@ -65,6 +105,30 @@ def _moment(rng: random.Random, day: date) -> datetime:
 def _amount(rng: random.Random, shape: float, scale: float) -> Decimal:
     value = max(rng.gammavariate(shape, scale), 0.5)
     return Decimal(f"{value:.2f}")
+
+
+def product_for(picker: random.Random, amount: Decimal) -> tuple[str, Decimal]:
+    """A product of the range and its quantity for a ticket of `amount`: among those
+    whose unit price would be within a third of their list price, by how often each
+    sells; failing any, the nearest price."""
+    if picker.random() < _WITHOUT_PRODUCT:
+        return "", Decimal(1)
+    fits: list[tuple[DemoProduct, int]] = []
+    nearest: tuple[float, DemoProduct, int] | None = None
+    for product in PRODUCTS:
+        units = min(max(round(amount / product.price), 1), product.max_units)
+        ratio = float(amount / (units * product.price))
+        if 1 / _PRICE_SLACK <= ratio <= _PRICE_SLACK:
+            fits.append((product, units))
+        distance = abs(math.log(ratio))
+        if nearest is None or distance < nearest[0]:
+            nearest = (distance, product, units)
+    if fits:
+        product, units = picker.choices(fits, weights=[p.weight for p, _u in fits])[0]
+    else:
+        assert nearest is not None
+        _distance, product, units = nearest
+    return product.name, Decimal(units)
 
 
 def purchase_days(
@@ -101,6 +165,9 @@ def create_demo_purchases(
     end = (today.date() if isinstance(today, datetime) else today) - timedelta(days=1)
     earliest = end - timedelta(days=365 * habits.years)
     now = datetime(end.year, end.month, end.day, 21, tzinfo=UTC)
+    # Products and quantities from a stream of their own, seeded by `rng` without
+    # drawing from it: the purchase times and spends stay those of `rng` alone.
+    picker = random.Random(repr(rng.getstate()))
     pending: list[Purchase] = []
     total = 0
     for customer in customers:
@@ -113,6 +180,7 @@ def create_demo_purchases(
             amount = _amount(rng, habits.p, ticket_scale)
             occurred_at = _moment(rng, day)
             source = rng.choices(_SOURCES, weights=_SOURCE_WEIGHTS)[0]
+            product, quantity = product_for(picker, amount)
             pending.append(
                 Purchase(
                     customer_id=customer.pk,
@@ -122,6 +190,8 @@ def create_demo_purchases(
                     source=source,
                     external_id=f"D{customer.pk}-{n}",
                     description=rng.choice(_DESCRIPTIONS),
+                    product=product,
+                    quantity=quantity,
                     created_at=min(occurred_at, now),
                     updated_at=min(occurred_at, now),
                 )
@@ -131,6 +201,8 @@ def create_demo_purchases(
                 if refunded_on <= end:
                     share = Decimal(rng.choice(["0.25", "0.5", "1"]))
                     refund = -(amount * share).quantize(Decimal("0.01"))
+                    # Everything back: the units too; part of the money: none.
+                    returned = -quantity if share == 1 else Decimal(0)
                     when = _moment(rng, refunded_on)
                     pending.append(
                         Purchase(
@@ -141,6 +213,8 @@ def create_demo_purchases(
                             source=PurchaseSource.MANUAL,
                             external_id=f"D{customer.pk}-{n}-R",
                             description="Devolución",
+                            product=product,
+                            quantity=returned,
                             created_at=min(when, now),
                             updated_at=min(when, now),
                         )

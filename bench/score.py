@@ -24,8 +24,8 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from tendero.insights.models import ValueSnapshot
-    from tendero.insights.pipeline import month_start, score_all
+    from tendero.insights.models import ValueSnapshot, month_start
+    from tendero.insights.pipeline import score_all
 
     month = month_start(timezone.localdate())
     with connection.cursor() as cursor:

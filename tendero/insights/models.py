@@ -7,6 +7,8 @@ the audit trail; the `ModelRun` rows say how each set of scores was made.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -133,6 +135,12 @@ class CustomerValue(models.Model):
     @property
     def p_alive_percent(self) -> int:
         return round(self.p_alive * 100)
+
+
+def month_start(day: date, months_back: int = 0) -> date:
+    """The first day of `day`'s month, `months_back` months earlier."""
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
 
 
 class ValueSnapshot(models.Model):

@@ -39,7 +39,13 @@ from django.utils import timezone
 
 from tendero.contracts.models import default_currency
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, ModelRun, Segment, ValueSnapshot
+from tendero.insights.models import (
+    CustomerValue,
+    ModelRun,
+    Segment,
+    ValueSnapshot,
+    month_start,
+)
 from tendero.insights.scoring import Histories, Scores, score
 
 logger = logging.getLogger(__name__)
@@ -318,12 +324,6 @@ def write_scores(run: ModelRun, histories: Histories, scores: Scores | None) -> 
                 [run.pk],
             )
         take_snapshot(run)
-
-
-def month_start(day: date, months_back: int = 0) -> date:
-    """The first day of `day`'s month, `months_back` months earlier."""
-    index = day.year * 12 + day.month - 1 - months_back
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def take_snapshot(run: ModelRun) -> bool:

@@ -51,6 +51,7 @@ from tendero.accounts.models import User
 from tendero.contracts.models import Purchase, default_currency
 from tendero.customers.models import Customer
 from tendero.insights.models import CustomerValue, Segment
+from tendero.insights.value_change import value_change
 
 LAPSE_DAYS = 365
 DISCOUNT_RATE = 0.10
@@ -145,10 +146,20 @@ class ScorecardRow:
     value_lost: float = 0.0
     expected_value: float = 0.0
     at_risk: int = 0
+    # The same customers as scored in the compared month (`Retention.value_since`):
+    # their 36-month value then (None: no month to compare with), how many were at
+    # risk then and how many of those are champions or loyal now.
+    value_then: float | None = None
+    at_risk_then: int = 0
+    recovered: int = 0
 
     @property
     def retention_rate(self) -> float | None:
         return self.retained / self.active_a_year_ago if self.active_a_year_ago else None
+
+    @property
+    def value_change(self) -> float | None:
+        return None if self.value_then is None else self.expected_value - self.value_then
 
 
 class ProductKind:
@@ -197,6 +208,8 @@ class Retention:
     scorecard: list[ScorecardRow]
     customers: int
     active: int
+    # The month of the scores the scorecard compares today's with (None: none yet).
+    value_since: date | None = None
     products: list[ProductSales] = field(default_factory=list)
 
     @property
@@ -506,6 +519,7 @@ def retention(
         flow.active_at_end = int(at_end.sum())
         flow.retained = int((at_start & at_end).sum())
         flows.append(flow)
+    board, since = scorecard(user, activity, today, multiplier)
     return Retention(
         today=today,
         currency=default_currency(),
@@ -514,18 +528,23 @@ def retention(
         lifetime_multiplier=multiplier,
         periods=flows,
         cohorts=cohorts(user, today, months),
-        scorecard=scorecard(user, activity, today, multiplier),
+        scorecard=board,
         customers=len(activity.customer_id),
         active=int(activity.active_on(today).sum()),
+        value_since=since,
         products=product_sales(user, unit, starts, max(1, min(top_products, MAX_TOP_PRODUCTS))),
     )
 
 
-def scorecard(user: Any, activity: Activity, today: date, multiplier: float) -> list[ScorecardRow]:
+def scorecard(
+    user: Any, activity: Activity, today: date, multiplier: float
+) -> tuple[list[ScorecardRow], date | None]:
     """Per account executive, over the last year: their portfolio's customers with
     purchases, how many are active, won and lost, the retention of those active a year
-    ago, the lifetime value lost, and what scoring expects of the portfolio (36-month
-    value, customers at risk). One row per executive among the customers `user` sees."""
+    ago, the lifetime value lost, what scoring expects of the portfolio (36-month
+    value, customers at risk), and how that expected value and the customers at risk
+    moved since the scores of about a year ago (`value_change`). One row per executive
+    among the customers `user` sees; with the month compared with."""
     year_ago, now = (today - timedelta(days=365)).toordinal(), today.toordinal()
     owners, group = np.unique(activity.account_executive_id, return_inverse=True)
 
@@ -570,7 +589,17 @@ def scorecard(user: Any, activity: Activity, today: date, multiplier: float) -> 
         row = rows.setdefault(owner or 0, ScorecardRow(user_id=owner, name=""))
         row.expected_value = float(value or 0)
         row.at_risk = at_risk
+    change = value_change(user, today)
+    if change.since is not None:
+        for row in rows.values():
+            row.value_then = 0.0
+        for owner, then in change.by_owner.items():
+            row = rows.setdefault(owner or 0, ScorecardRow(user_id=owner, name=""))
+            row.value_then = then.value
+            row.at_risk_then = then.at_risk
+            row.recovered = then.recovered
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in rows if k])}
     for owner, row in rows.items():
         row.name = names.get(owner, "")
-    return sorted(rows.values(), key=lambda r: (r.user_id is None, -r.expected_value, r.name))
+    board = sorted(rows.values(), key=lambda r: (r.user_id is None, -r.expected_value, r.name))
+    return board, change.since

@@ -97,6 +97,15 @@ class ScorecardOut(Schema):
     value_lost: float
     expected_value: float = Field(description="Sum of the scored 36-month lifetime values.")
     at_risk: int
+    value_then: float | None = Field(
+        description="The same customers' 36-month value as scored in `value_since`'s month "
+        "(null when there is no earlier month to compare with)."
+    )
+    value_change: float | None = Field(description="expected_value - value_then.")
+    at_risk_then: int = Field(description="Of these customers, how many were at risk then.")
+    recovered: int = Field(
+        description="Of those at risk then, how many are champions or loyal now."
+    )
 
 
 class RetentionOut(Schema):
@@ -116,6 +125,10 @@ class RetentionOut(Schema):
         "best sellers by revenue, most first, then other products, then no product."
     )
     cohorts: list[CohortOut]
+    value_since: date | None = Field(
+        description="The month (its first day) of the scores the scorecard compares with: "
+        "a year back, or the oldest kept."
+    )
     scorecard: list[ScorecardOut]
 
 
@@ -157,11 +170,13 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[
         "top_products": params.top_products,
         "products": [_product_line(line) for line in result.products],
         "cohorts": [asdict(cohort) for cohort in result.cohorts],
+        "value_since": result.value_since,
         "scorecard": [
             {
                 **asdict(row),
                 "account_executive_id": row.user_id,
                 "retention_rate": row.retention_rate,
+                "value_change": row.value_change,
             }
             for row in result.scorecard
         ],

@@ -19,8 +19,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, Segment, ValueSnapshot
-from tendero.insights.pipeline import month_start
+from tendero.insights.models import CustomerValue, Segment, ValueSnapshot, month_start
 
 # Where a customer at risk has come back to.
 RECOVERED_SEGMENTS = (Segment.CHAMPION, Segment.LOYAL)

@@ -22,8 +22,8 @@ from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
 from tendero.insights import tasks
 from tendero.insights.clv import summarize_transactions
-from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
-from tendero.insights.pipeline import SNAPSHOT_MONTHS, aggregate_histories, month_start, score_all
+from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot, month_start
+from tendero.insights.pipeline import SNAPSHOT_MONTHS, aggregate_histories, score_all
 
 END = date(2025, 6, 30)
 TIMINGS = re.compile(

@@ -157,3 +157,55 @@ def test_api_refuses_bad_parameters_and_outsiders(client: Client, outsider: User
     assert client.get("/api/v1/insights/retention").status_code == 403
     assert client.get("/api/v1/insights/retention?unit=week").status_code == 422
     assert client.get("/api/v1/insights/retention?periods=0").status_code == 422
+
+
+def test_the_scorecard_compares_the_same_customers_with_a_year_ago(
+    client: Client, base: dict[str, Customer], sales: User
+) -> None:
+    """Ana was at risk in June 2025 and is a champion now: recovered. Bea was not scored
+    then. The page and the API say so, with the month compared."""
+    from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+
+    run = ModelRun.objects.create(
+        trigger="command",
+        status="succeeded",
+        started_at=timezone.now(),
+        calibration_end=TODAY,
+        period="week",
+        transaction_model="bg-nbd",
+        currency="EUR",
+    )
+    for customer, now, segment in ((base["ana"], "300", "champion"), (base["bea"], "50", "new")):
+        CustomerValue.objects.create(
+            customer=customer, model_run=run, scored_at=timezone.now(), p_alive=0.9,
+            expected_purchases_90d=1, clv_12m=Decimal(now) / 3, clv_36m=Decimal(now),
+            currency="EUR", frequency=3, recency=10, T=20, monetary_value=Decimal(40),
+            segment=segment,
+        )  # fmt: skip
+    ValueSnapshot.objects.create(
+        month=date(2025, 6, 1), customer=base["ana"], model_run=run, p_alive=0.2,
+        clv_36m=Decimal("120"), segment="at_risk",
+    )  # fmt: skip
+
+    result = retention(sales, unit="quarter", periods=1, today=TODAY)
+    assert result.value_since == date(2025, 6, 1)
+    row = result.scorecard[0]
+    assert (row.expected_value, row.value_then, row.value_change) == (350.0, 120.0, 230.0)
+    assert (row.at_risk_then, row.recovered) == (1, 1)
+
+    # Today for the page is the real today: a year back from it, June 2025 is still
+    # the latest month on or before.
+    page = login(client, sales).get("/insights/").content.decode()
+    body = client.get("/api/v1/insights/retention").json()
+    assert "June 2025" in page and "1 → 1" in page
+    assert body["value_since"] == "2025-06-01"
+    assert body["scorecard"][0]["value_change"] == 230.0
+    assert body["scorecard"][0]["recovered"] == 1
+
+
+def test_without_an_earlier_month_there_is_no_change_to_show(
+    base: dict[str, Customer], sales: User
+) -> None:
+    result = retention(sales, unit="quarter", periods=1, today=TODAY)
+    assert result.value_since is None
+    assert result.scorecard[0].value_change is None

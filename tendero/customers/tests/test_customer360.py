@@ -204,7 +204,7 @@ def test_the_page_costs_the_same_whatever_the_history(
 ) -> None:
     login(client, sales)
     url = reverse("customers:detail", args=[customer.pk])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         assert client.get(url).status_code == 200
     Interaction.objects.bulk_create(
         Interaction(
@@ -220,7 +220,7 @@ def test_the_page_costs_the_same_whatever_the_history(
     PersonalFact.objects.bulk_create(
         PersonalFact(customer=customer, kind="note", text=f"Note {n}") for n in range(100)
     )
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         response = client.get(url)
     assert response.status_code == 200
     assert response.text.count('class="feed-entry') == timeline.PAGE_SIZE
@@ -301,7 +301,7 @@ def test_an_organisation_page_stays_within_budget(
         manager, organisation, {"first_name": "Ana", "is_primary": True, "preferred_name": "Anita"}
     )
     login(client, manager)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         html = client.get(reverse("customers:detail", args=[organisation.pk])).text
     assert "Anita" in html
 

@@ -391,7 +391,7 @@ def test_a_fit_started_from_coarsened_histories_ends_where_a_plain_fit_does(
     histories = compress(frequency, recency, age)
     coarse = coarsened(histories)
     assert len(histories.weights) >= COARSE_FIT_MIN_HISTORIES
-    assert coarse is not None and len(coarse.weights) < len(histories.weights) / 4
+    assert coarse is not None and len(coarse.weights) < len(histories.weights) / 3
     assert coarse.weights.sum() == histories.weights.sum()
     assert np.all(coarse.recency <= coarse.T)
 

@@ -124,6 +124,14 @@ def is_ambiguous_quantity(text: str) -> bool:
     return bool(_AMBIGUOUS_QUANTITY.match(text.strip()))
 
 
+def is_ambiguous_amount(text: str) -> bool:
+    """Whether `text` is an amount with one separator and three digits after it
+    ("1.000", "1,000 €"): a thousand to one reader, one (with three decimals) to
+    another; parse_amount would take the second."""
+    value = _CURRENCY_MARK.sub("", text.strip().removeprefix("(").removesuffix(")"))
+    return is_ambiguous_quantity(value)
+
+
 def parse_quantity(text: str) -> Decimal | None:
     """A quantity as people write it: "3", "-1", "1,5" or "1.5", "12.000,5",
     "1 000". None if it is not a number (see is_ambiguous_quantity for the ones that
@@ -146,6 +154,17 @@ def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
     elif isinstance(value, float):
         amount = Decimal(repr(value))
     elif isinstance(value, str):
+        if is_ambiguous_amount(value):
+            errors.add(
+                "amount",
+                _(
+                    "“%(value)s” can be read two ways (with three decimals, or in "
+                    "thousands): write the amount without a thousands separator (1000) or "
+                    "with its cents (1.000,00 or 1,000.00)."
+                )
+                % {"value": value.strip()},
+            )
+            return None
         amount = parse_amount(value)
     else:
         amount = None

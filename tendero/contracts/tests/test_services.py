@@ -61,6 +61,17 @@ def test_what_is_not_an_amount(text):
     assert services.parse_amount(text) is None
 
 
+@pytest.mark.parametrize("text", ["1.000", "1,000", "-2.500 €", "(12,345)", "EUR 999.000"])
+def test_an_amount_that_reads_two_ways_is_refused_not_guessed(sales, customer, text):
+    """A Spanish thousand ("1.000") or an English one ("1,000") would otherwise be
+    recorded as one euro."""
+    with pytest.raises(InvalidCustomerData) as error:
+        services.record_purchase(sales, customer, {"amount": text})
+    assert "two ways" in error.value.field_errors["amount"][0]
+    for clear in ("1000", "1.000,00", "1,000.00", "0,500", "12,50"):
+        assert not services.is_ambiguous_amount(clear)
+
+
 def test_every_problem_is_reported_at_once_and_nothing_written(sales, customer):
     with pytest.raises(InvalidCustomerData) as error:
         services.record_purchase(

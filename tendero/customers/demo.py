@@ -197,9 +197,11 @@ def _purchases_and_value(
     """Three years of purchases from a buy-till-you-die process, then every customer's
     lifetime value scored from them, as the nightly task does: first as it would have
     been scored a year, six and three months ago (which leaves the monthly snapshots
-    the scorecard compares with), then as of yesterday."""
+    the scorecard compares with), then as of yesterday; and the Insights figures
+    worked out, as the nightly refresh does."""
     from tendero.contracts.demo import create_demo_purchases
     from tendero.insights.pipeline import score_all
+    from tendero.insights.refresh import refresh_retention
 
     # The demo's own seed: the purchases do not shift when other steps change.
     purchases = create_demo_purchases(customers, today, random.Random(20_261_123))
@@ -209,6 +211,8 @@ def _purchases_and_value(
     run = score_all(trigger="demo", calibration_end=yesterday)
     if run.status != "succeeded":
         say(f"Lifetime value not scored: {run.message}")
+    # The Insights page reads figures refreshed nightly: work them out now.
+    refresh_retention(trigger="demo")
     return {"purchases": purchases, "scored": run.n_customers}
 
 

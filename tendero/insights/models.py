@@ -185,3 +185,14 @@ class ValueSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.month:%Y-%m}: {self.clv_36m}"
+
+
+# The Insights page's materialised figures: a module of their own, registered here.
+from tendero.insights.retention_models import (  # noqa: E402, F401
+    ActivityDay,
+    CohortMonth,
+    CustomerActivity,
+    PeriodSales,
+    ProductPeriodSales,
+    RetentionRefresh,
+)

@@ -26,9 +26,21 @@ The product-centric view also breaks the sales down by product: units and revenu
 of the best-selling products (by revenue over the periods shown) per period, the
 rest summed as "other products" and the purchases that name no product apart.
 
-Reads are scoped to the customers the user may see, and run in the database: one
-aggregation per customer, one per period, one per product and period and one per
-acquisition cohort.
+The figures are read from tables that `tendero.insights.refresh` works out from
+the purchases ledger every night at 03:15 (and on `tendero insights refresh`), not
+from the ledger itself: a page over a million customers and ten million purchases
+reads a few thousand small rows. So they are as of the last refresh
+(`Retention.as_of`; None before the first, when every figure is empty): purchases
+recorded since count from the next one. The refresh keeps one row per customer
+(first and last purchase, first-year and last-year value) and, per account
+executive, the first and last purchases per day, the cohorts per month and the
+sales per period and per product. Reads are scoped to the customers the user may
+see by summing the rows of the account executives whose portfolios they see (a
+manager: all; a sales rep: their own), so the per-portfolio figures follow the
+portfolios as they were at the refresh: a customer moved to another account
+executive counts in the new portfolio from the next refresh on. Only the
+scorecard's expected values and their change (`CustomerValue`, `value_change`) are
+read live.
 """
 
 from __future__ import annotations
@@ -36,24 +48,29 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncQuarter
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tendero.accounts.models import User
-from tendero.contracts.models import Purchase, default_currency
+from tendero.contracts.models import default_currency
 from tendero.customers.models import Customer
 from tendero.insights.models import CustomerValue, Segment
+from tendero.insights.refresh import LAPSE_DAYS
+from tendero.insights.retention_models import (
+    ActivityDay,
+    CohortMonth,
+    PeriodSales,
+    ProductPeriodSales,
+    RetentionRefresh,
+)
 from tendero.insights.value_change import value_change
 
-LAPSE_DAYS = 365
 DISCOUNT_RATE = 0.10
 UNITS = ("quarter", "month")
 MAX_PERIODS = 24
@@ -64,22 +81,49 @@ TOP_PRODUCTS = 8
 MAX_TOP_PRODUCTS = 20
 
 
-class Activity(NamedTuple):
-    """The customers with purchases, one entry each (NumPy arrays, same order)."""
+class CustomerCounts:
+    """How many customers (and what value) made their first purchase, and their last,
+    on or before any day: cumulative sums over the refreshed days (`ActivityDay`) of
+    the account executives a user may see. Every count of customers won, lost and
+    active follows from these two because a customer's first purchase comes before
+    their last (see `customer_flows`)."""
 
-    customer_id: npt.NDArray[np.int64]
-    account_executive_id: npt.NDArray[np.int64]  # 0: nobody
-    first_day: npt.NDArray[np.int64]  # date ordinals
-    lost_day: npt.NDArray[np.int64]  # date ordinal, NEVER while not lost
-    first_year_value: npt.NDArray[np.float64]
-    last_year_value: npt.NDArray[np.float64]
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        # rows: (day, first_buyers, first_year_value, last_buyers, last_year_value)
+        self.days = np.array([_day(row[0]).toordinal() for row in rows], dtype=np.int64)
+        columns = [np.array([float(row[i] or 0) for row in rows]) for i in range(1, 5)]
+        self._cumulative = [np.concatenate(([0.0], np.cumsum(column))) for column in columns]
 
-    def active_on(self, day: date) -> npt.NDArray[np.bool_]:
-        ordinal = day.toordinal()
-        return np.asarray((self.first_day <= ordinal) & (self.lost_day > ordinal))
+    def _upto(self, column: int, day: date) -> float:
+        at = int(np.searchsorted(self.days, day.toordinal(), side="right"))
+        return float(self._cumulative[column][at])
+
+    def first(self, day: date) -> int:
+        """Customers whose first purchase was on or before `day`."""
+        return round(self._upto(0, day))
+
+    def first_value(self, day: date) -> float:
+        return self._upto(1, day)
+
+    def last(self, day: date) -> int:
+        """Customers whose last purchase was on or before `day`."""
+        return round(self._upto(2, day))
+
+    def last_value(self, day: date) -> float:
+        return self._upto(3, day)
+
+    @property
+    def customers(self) -> int:
+        return round(self._cumulative[0][-1])
+
+    def active_on(self, day: date, today: date) -> int:
+        """Won on or before `day` and not lost by then (nor by `today`, for a later
+        day). Lost by `day` means a last purchase a lapse before it, so after the
+        first: subtracting them counts no one who was not won."""
+        return self.first(day) - self.last(min(day, today) - LAPSE)
 
 
-NEVER = np.iinfo(np.int64).max
+LAPSE = timedelta(days=LAPSE_DAYS)
 
 
 @dataclass
@@ -211,6 +255,8 @@ class Retention:
     # The month of the scores the scorecard compares today's with (None: none yet).
     value_since: date | None = None
     products: list[ProductSales] = field(default_factory=list)
+    # When the figures were last worked out from the ledger (None: never yet).
+    as_of: datetime | None = None
 
     @property
     def revenue(self) -> Decimal:
@@ -221,16 +267,26 @@ class Retention:
 # ------------------------------------------------------------------ the reads
 
 
-def _purchases(user: Any) -> QuerySet[Purchase]:
-    """The purchases of the customers `user` may see, in the company's currency (the
-    one lifetime values are in; amounts in others are not converted)."""
-    visible = Customer.objects.visible_to(user)
-    purchases = Purchase.objects.filter(currency=default_currency())
-    if visible.query.is_empty():
-        return purchases.none()
-    if visible.query.has_filters():
-        purchases = purchases.filter(customer__in=visible.values("pk"))
-    return purchases
+def executive_scope(user: Any) -> Q | None:
+    """Which account executives' rows of the refreshed figures `user` may read: None
+    for nobody's, an empty Q for everyone's (customers without one included), else
+    their own portfolio's. The same rule as `Customer.objects.visible_to`."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    if user.has_perm("customers.view_all_customers"):
+        return Q()
+    if user.has_perm("customers.view_customer"):
+        return Q(account_executive_id=user.pk)
+    return None
+
+
+def _scoped(queryset: QuerySet[Any], scope: Q | None) -> QuerySet[Any]:
+    return queryset.none() if scope is None else queryset.filter(scope).order_by()
+
+
+def last_refresh() -> RetentionRefresh | None:
+    """The latest refresh of the figures (None: never refreshed)."""
+    return RetentionRefresh.objects.order_by("-finished_at", "-id").first()
 
 
 def _day(value: Any) -> date:
@@ -244,63 +300,24 @@ def _day(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def customer_activity(user: Any, today: date) -> Activity:
-    """Each visible customer's first purchase day, the day they count as lost (if they
-    do by `today`) and their first-year and last-year value: two queries."""
-    purchases = _purchases(user)
-    spans = list(
-        purchases.order_by()
-        .values_list("customer_id", "customer__account_executive_id")
-        .annotate(first=Min("occurred_at"), last=Max("occurred_at"))
+def customer_counts(scope: Q | None) -> CustomerCounts:
+    """The first and last purchases per day of the customers in `scope`, as of the
+    last refresh: one query, one row per day whatever the number of customers."""
+    rows = (
+        _scoped(ActivityDay.objects.all(), scope)
+        .values("day")
+        .annotate(
+            first_buyers_sum=Sum("first_buyers"),
+            first_value_sum=Sum("first_year_value"),
+            last_buyers_sum=Sum("last_buyers"),
+            last_value_sum=Sum("last_year_value"),
+        )
+        .order_by("day")
+        .values_list(
+            "day", "first_buyers_sum", "first_value_sum", "last_buyers_sum", "last_value_sum"
+        )
     )
-    first_year, last_year = _year_values(purchases) if spans else ({}, {})
-    lapse = timedelta(days=LAPSE_DAYS)
-    lost = [_day(last) + lapse for _c, _ae, _f, last in spans]
-    ids = [customer for customer, _ae, _f, _l in spans]
-    return Activity(
-        customer_id=np.array(ids, dtype=np.int64),
-        account_executive_id=np.array([ae or 0 for _c, ae, _f, _l in spans], dtype=np.int64),
-        first_day=np.array(
-            [_day(first).toordinal() for _c, _ae, first, _l in spans], dtype=np.int64
-        ),
-        lost_day=np.array([d.toordinal() if d <= today else NEVER for d in lost], dtype=np.int64),
-        first_year_value=np.array([first_year.get(c, 0.0) for c in ids], dtype=np.float64),
-        last_year_value=np.array([last_year.get(c, 0.0) for c in ids], dtype=np.float64),
-    )
-
-
-def _year_values(purchases: QuerySet[Purchase]) -> tuple[dict[int, float], dict[int, float]]:
-    """Per customer: spend in the year from their first purchase, and in the year up to
-    their last. One query: the purchases joined to their customer's span."""
-    spans_sql, spans_params = (
-        purchases.order_by()
-        .values("customer_id")
-        .annotate(first_at=Min("occurred_at"), last_at=Max("occurred_at"))
-        .query.sql_with_params()
-    )
-    rows = purchases.order_by().values("customer_id", "occurred_at", "amount")
-    rows_sql, rows_params = rows.query.sql_with_params()
-    if connection.vendor == "postgresql":
-        first_end = "s.first_at + interval '365 days'"
-        last_start = "s.last_at - interval '365 days'"
-    else:  # SQLite keeps datetimes as ISO text, which its datetime() shifts
-        first_end = "datetime(s.first_at, '+365 days')"
-        last_start = "datetime(s.last_at, '-365 days')"
-    sql = f"""
-        SELECT p.customer_id,
-               SUM(CASE WHEN p.occurred_at < {first_end} THEN p.amount ELSE 0 END),
-               SUM(CASE WHEN p.occurred_at > {last_start} THEN p.amount ELSE 0 END)
-        FROM ({rows_sql}) p JOIN ({spans_sql}) s ON s.customer_id = p.customer_id
-        GROUP BY p.customer_id
-    """  # noqa: S608 (compiled by the ORM; the values are parameters)
-    first: dict[int, float] = {}
-    last: dict[int, float] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*rows_params, *spans_params])
-        for customer_id, first_value, last_value in cursor.fetchall():
-            first[customer_id] = float(first_value or 0)
-            last[customer_id] = float(last_value or 0)
-    return first, last
+    return CustomerCounts(list(rows))
 
 
 def _period_starts(today: date, unit: str, count: int) -> list[date]:
@@ -330,23 +347,26 @@ def lifetime_multiplier(yearly_retention: float | None) -> float:
     return (1 + DISCOUNT_RATE) / (1 + DISCOUNT_RATE - yearly_retention)
 
 
-def _sales(user: Any, unit: str, since: date) -> dict[date, dict[str, Any]]:
-    """Revenue, buying customers and purchases per period since `since` (one query)."""
-    trunc = TruncQuarter if unit == "quarter" else TruncMonth
-    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+def _sales(scope: Q | None, unit: str, since: date) -> dict[date, dict[str, Any]]:
+    """Revenue, buying customers and purchases per period since `since`, summed over
+    the account executives in `scope` (one query)."""
     rows = (
-        _purchases(user)
-        .filter(occurred_at__gte=start)
-        .order_by()
-        .annotate(period=trunc("occurred_at"))
-        .values("period")
+        _scoped(PeriodSales.objects.filter(unit=unit, start__gte=since), scope)
+        .values("start")
         .annotate(
-            revenue=Sum("amount"),
-            customers=Count("customer_id", distinct=True),
-            purchases=Count("id"),
+            revenue_sum=Sum("revenue"),
+            customers_sum=Sum("customers"),
+            purchases_sum=Sum("purchases"),
         )
     )
-    return {_day(row["period"]): dict(row) for row in rows}
+    return {
+        _day(row["start"]): {
+            "revenue": row["revenue_sum"],
+            "customers": row["customers_sum"],
+            "purchases": row["purchases_sum"],
+        }
+        for row in rows
+    }
 
 
 def _exact(value: Any, places: str) -> Decimal:
@@ -363,20 +383,19 @@ def product_sales(
     other products together and one for the purchases that name no product, each
     when there is something in it. One query: the top products are ranked, and the
     rest summed, in the database, so the answer's size does not grow with the
-    number of products sold."""
-    purchases = _purchases(user)
-    if purchases.query.is_empty() or len(starts) < 2:
+    number of products sold (read from the refreshed sales per product)."""
+    scope = executive_scope(user)
+    if scope is None or len(starts) < 2:
         return []
-    since, until = (
-        timezone.make_aware(datetime.combine(day, time.min)) for day in (starts[0], starts[-1])
-    )
-    trunc = TruncQuarter if unit == "quarter" else TruncMonth
     cells = (
-        purchases.filter(occurred_at__gte=since, occurred_at__lt=until)
-        .order_by()
-        .annotate(period=trunc("occurred_at"))
-        .values("product", "period")
-        .annotate(revenue=Sum("amount"), units=Sum("quantity"), purchases=Count("id"))
+        _scoped(
+            ProductPeriodSales.objects.filter(
+                unit=unit, start__gte=starts[0], start__lt=starts[-1]
+            ),
+            scope,
+        )
+        .values("product", period=F("start"))
+        .annotate(revenue=Sum("revenue"), units=Sum("units"), purchases=Sum("purchases"))
     )
     cells_sql, cells_params = cells.query.sql_with_params()
     sql = f"""
@@ -435,28 +454,18 @@ def cohorts(user: Any, today: date, months: int = 12) -> list[Cohort]:
     """Acquisition cohorts of the last `months` months: each one's size and, for every
     month since, the share of it that bought in that month. One query."""
     months = max(1, min(months, MAX_COHORTS))
-    active_months = (
-        _purchases(user)
-        .order_by()
-        .annotate(month=TruncMonth("occurred_at"))
-        .values("customer_id", "month")
-        .distinct()
+    shown = _period_starts(today, "month", months)[:-1]
+    rows = (
+        _scoped(CohortMonth.objects.filter(cohort__gte=shown[0]), executive_scope(user))
+        .values("cohort", "month")
+        .annotate(customers_sum=Sum("customers"))
+        .values_list("cohort", "month", "customers_sum")
     )
-    inner_sql, params = active_months.query.sql_with_params()
-    sql = f"""
-        WITH active AS ({inner_sql}),
-             won AS (SELECT customer_id, MIN(month) AS cohort FROM active GROUP BY customer_id)
-        SELECT won.cohort, active.month, COUNT(*)
-        FROM active JOIN won ON won.customer_id = active.customer_id
-        GROUP BY won.cohort, active.month
-    """  # noqa: S608 (compiled by the ORM; the values are parameters)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for cohort, month, customers in cursor.fetchall():
-            counts[str(cohort)[:7]][str(month)[:7]] = customers
+    for cohort, month, customers in rows:
+        counts[_day(cohort).isoformat()[:7]][_day(month).isoformat()[:7]] = int(customers)
     found = []
-    for start in _period_starts(today, "month", months)[:-1]:
+    for start in shown:
         key = f"{start.year}-{start.month:02d}"
         by_month = counts.get(key, {})
         size = by_month.get(key, 0)
@@ -469,12 +478,40 @@ def cohorts(user: Any, today: date, months: int = 12) -> list[Cohort]:
     return found
 
 
-def yearly_retention(activity: Activity, today: date) -> float | None:
+def yearly_retention(counts: CustomerCounts, today: date) -> float | None:
     """The share of the customers active a year ago who are still active today."""
-    then = activity.active_on(today - timedelta(days=365))
-    if not then.any():
+    year_ago = today - timedelta(days=365)
+    then = counts.active_on(year_ago, today)
+    if not then:
         return None
-    return float((then & activity.active_on(today)).sum() / then.sum())
+    # Active then and now: won by then, last purchase less than a lapse before today.
+    return (counts.first(year_ago) - counts.last(today - LAPSE)) / then
+
+
+def customer_flows(
+    flow: PeriodFlow, counts: CustomerCounts, today: date, multiplier: float
+) -> None:
+    """Fill in `flow`'s customers won, lost, active at its start and end and retained,
+    and the lifetime value won and lost, from the cumulative counts.
+
+    Won in [start, end): first purchase in it. Lost in it: last purchase a lapse
+    earlier, once that day has come (by today). Retained: won by the day before the
+    start and not lost by the last day (or today): since a period is shorter than a
+    lapse, every customer whose last purchase is a lapse before that day was won
+    before the period began, so they are subtracted from those won by then."""
+    start, last_day = flow.start, flow.end - timedelta(days=1)
+    before = start - timedelta(days=1)
+    lost_by = min(last_day, today)  # a lost day after today has not come yet
+    flow.won = counts.first(last_day) - counts.first(before)
+    flow.value_won = (counts.first_value(last_day) - counts.first_value(before)) * multiplier
+    if lost_by >= start:
+        flow.lost = counts.last(lost_by - LAPSE) - counts.last(before - LAPSE)
+        flow.value_lost = (
+            counts.last_value(lost_by - LAPSE) - counts.last_value(before - LAPSE)
+        ) * multiplier
+    flow.active_at_start = counts.active_on(before, today)
+    flow.active_at_end = counts.active_on(lost_by, today)
+    flow.retained = counts.first(before) - counts.last(lost_by - LAPSE)
 
 
 def retention(
@@ -494,11 +531,13 @@ def retention(
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     periods = max(1, min(periods, MAX_PERIODS))
     today = today or timezone.localdate()
-    activity = customer_activity(user, today)
-    rate = yearly_retention(activity, today)
+    scope = executive_scope(user)
+    refreshed = last_refresh()
+    counts = customer_counts(scope)
+    rate = yearly_retention(counts, today)
     multiplier = lifetime_multiplier(rate)
     starts = _period_starts(today, unit, periods)
-    sales = _sales(user, unit, starts[0])
+    sales = _sales(scope, unit, starts[0])
     flows = []
     for start, end in itertools.pairwise(starts):
         flow = PeriodFlow(start=start, end=end, label=_label(start, unit))
@@ -507,19 +546,9 @@ def retention(
             flow.revenue = row["revenue"] or Decimal(0)
             flow.buying_customers = row["customers"]
             flow.purchases = row["purchases"]
-        won = (activity.first_day >= start.toordinal()) & (activity.first_day < end.toordinal())
-        lost = (activity.lost_day >= start.toordinal()) & (activity.lost_day < end.toordinal())
-        at_start = activity.active_on(start - timedelta(days=1))
-        at_end = activity.active_on(min(end - timedelta(days=1), today))
-        flow.won = int(won.sum())
-        flow.lost = int(lost.sum())
-        flow.value_won = float(activity.first_year_value[won].sum()) * multiplier
-        flow.value_lost = float(activity.last_year_value[lost].sum()) * multiplier
-        flow.active_at_start = int(at_start.sum())
-        flow.active_at_end = int(at_end.sum())
-        flow.retained = int((at_start & at_end).sum())
+        customer_flows(flow, counts, today, multiplier)
         flows.append(flow)
-    board, since = scorecard(user, activity, today, multiplier)
+    board, since = scorecard(user, today, multiplier)
     return Retention(
         today=today,
         currency=default_currency(),
@@ -529,55 +558,56 @@ def retention(
         periods=flows,
         cohorts=cohorts(user, today, months),
         scorecard=board,
-        customers=len(activity.customer_id),
-        active=int(activity.active_on(today).sum()),
+        customers=counts.customers,
+        active=counts.active_on(today, today),
         value_since=since,
         products=product_sales(user, unit, starts, max(1, min(top_products, MAX_TOP_PRODUCTS))),
+        as_of=refreshed.finished_at if refreshed else None,
     )
 
 
-def scorecard(
-    user: Any, activity: Activity, today: date, multiplier: float
-) -> tuple[list[ScorecardRow], date | None]:
+def scorecard(user: Any, today: date, multiplier: float) -> tuple[list[ScorecardRow], date | None]:
     """Per account executive, over the last year: their portfolio's customers with
     purchases, how many are active, won and lost, the retention of those active a year
-    ago, the lifetime value lost, what scoring expects of the portfolio (36-month
-    value, customers at risk), and how that expected value and the customers at risk
-    moved since the scores of about a year ago (`value_change`). One row per executive
-    among the customers `user` sees; with the month compared with."""
-    year_ago, now = (today - timedelta(days=365)).toordinal(), today.toordinal()
-    owners, group = np.unique(activity.account_executive_id, return_inverse=True)
-
-    def per_owner(values: Any) -> npt.NDArray[np.float64]:
-        counted = np.bincount(group, np.asarray(values, dtype=np.float64), minlength=len(owners))
-        return np.asarray(counted, dtype=np.float64)
-
-    active_now, active_then = (
-        activity.active_on(today),
-        activity.active_on(today - timedelta(days=365)),
+    ago, the lifetime value lost (these as of the last refresh, by the portfolios as
+    they were then), what scoring expects of the portfolio (36-month value, customers
+    at risk), and how that expected value and the customers at risk moved since the
+    scores of about a year ago (`value_change`). One row per executive among the
+    customers `user` sees; with the month compared with."""
+    year_ago = today - timedelta(days=365)
+    two_years_ago = year_ago - LAPSE
+    per_owner = (
+        _scoped(ActivityDay.objects.all(), executive_scope(user))
+        .values("account_executive_id")
+        .annotate(
+            customers=Sum("first_buyers"),
+            won_by_now=Sum("first_buyers", filter=Q(day__lte=today)),
+            won_by_then=Sum("first_buyers", filter=Q(day__lte=year_ago)),
+            won=Sum("first_buyers", filter=Q(day__gt=year_ago, day__lte=today)),
+            # Lost by now: last purchase a lapse before today; by then: before a year ago.
+            lost_by_now=Sum("last_buyers", filter=Q(day__lte=today - LAPSE)),
+            lost_by_then=Sum("last_buyers", filter=Q(day__lte=two_years_ago)),
+            value_lost=Sum(
+                "last_year_value", filter=Q(day__gt=two_years_ago, day__lte=today - LAPSE)
+            ),
+        )
     )
-    lost = (activity.lost_day > year_ago) & (activity.lost_day <= now)
-    columns = {
-        "customers": per_owner(np.ones(len(group))),
-        "active": per_owner(active_now),
-        "won": per_owner((activity.first_day > year_ago) & (activity.first_day <= now)),
-        "lost": per_owner(lost),
-        "active_a_year_ago": per_owner(active_then),
-        "retained": per_owner(active_then & active_now),
-        "value_lost": per_owner(np.where(lost, activity.last_year_value, 0.0)) * multiplier,
-    }
     rows = {}
-    for i, owner in enumerate(owners.tolist()):
-        rows[owner] = ScorecardRow(
-            user_id=owner or None,
+    for owner in per_owner:
+        won_by_now, won_by_then = owner["won_by_now"] or 0, owner["won_by_then"] or 0
+        lost_by_now, lost_by_then = owner["lost_by_now"] or 0, owner["lost_by_then"] or 0
+        key = owner["account_executive_id"] or 0
+        rows[key] = ScorecardRow(
+            user_id=key or None,
             name="",
-            customers=int(columns["customers"][i]),
-            active=int(columns["active"][i]),
-            won=int(columns["won"][i]),
-            lost=int(columns["lost"][i]),
-            active_a_year_ago=int(columns["active_a_year_ago"][i]),
-            retained=int(columns["retained"][i]),
-            value_lost=float(columns["value_lost"][i]),
+            customers=owner["customers"] or 0,
+            active=won_by_now - lost_by_now,
+            won=owner["won"] or 0,
+            lost=lost_by_now - lost_by_then,
+            active_a_year_ago=won_by_then - lost_by_then,
+            # Won by then and not lost by now (whoever is lost by now was won by then).
+            retained=won_by_then - lost_by_now,
+            value_lost=float(owner["value_lost"] or 0) * multiplier,
         )
     expected = (
         CustomerValue.objects.filter(customer__in=Customer.objects.visible_to(user).values("pk"))

@@ -4,7 +4,7 @@ caller may see (definitions in tendero.insights.retention)."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -109,6 +109,12 @@ class ScorecardOut(Schema):
 
 
 class RetentionOut(Schema):
+    as_of: datetime | None = Field(
+        description="When the figures were last worked out from the purchases ledger "
+        "(nightly, or `tendero insights refresh`); purchases recorded since count from "
+        "the next refresh, and the per-portfolio figures follow the portfolios as they "
+        "were then. Null: never yet, and every figure is empty."
+    )
     today: date
     currency: str
     unit: str
@@ -149,6 +155,7 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[
         top_products=params.top_products,
     )
     return {
+        "as_of": result.as_of,
         "today": result.today,
         "currency": result.currency,
         "unit": result.unit,

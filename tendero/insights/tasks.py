@@ -13,3 +13,13 @@ def score_customer_value() -> int:
     from tendero.insights.pipeline import score_all
 
     return score_all(trigger="task").pk
+
+
+@db_periodic_task(crontab(hour="3", minute="15"))
+def refresh_insights() -> int:
+    """Every night at 03:15: the Insights page's figures worked out again from the
+    purchases ledger (idempotent: a second run replaces them with the same). Returns
+    the refresh's id."""
+    from tendero.insights.refresh import refresh_retention
+
+    return refresh_retention(trigger="task").pk

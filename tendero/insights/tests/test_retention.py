@@ -14,6 +14,7 @@ from tendero.accounts.models import User
 from tendero.conftest import login
 from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
+from tendero.insights.refresh import refresh_retention
 from tendero.insights.retention import lifetime_multiplier, retention
 
 TODAY = date(2026, 6, 15)
@@ -52,6 +53,7 @@ def base(make_customer: MakeCustomer, sales: User, other_sales: User) -> dict[st
             _buy(dani, date(2025, 1, 1), "5"),
         ]
     )
+    refresh_retention()
     return {"ana": ana, "bea": bea, "carla": carla, "dani": dani}
 
 
@@ -138,6 +140,7 @@ def test_page_escapes_names(client: Client, make_customer: MakeCustomer, sales: 
     sales.save()
     customer = make_customer(display_name="Eva", account_executive=sales)
     Purchase.objects.bulk_create([_buy(customer, date(2026, 1, 5), "10")])
+    refresh_retention()
     response = login(client, sales).get("/insights/")
     text = response.content.decode()
     assert "<b>Sergio</b>" not in text and "&lt;b&gt;Sergio&lt;/b&gt;" in text

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tendero.contracts.models import Purchase
 from tendero.insights.pipeline import score_all
+from tendero.insights.refresh import refresh_retention
 from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,6 +40,7 @@ def test_insights_in_the_browser(page: Page, manager: Any, make_customer: Any) -
     purchases += [_buy(new, 15, "25", "Fibra 600"), _buy(new, 3, "30")]
     Purchase.objects.bulk_create(purchases)
     score_all(calibration_end=date.today())
+    refresh_retention(trigger="command")
 
     sign_in(page, manager.username)
     page.get_by_role("link", name="Insights").click()
@@ -47,6 +49,7 @@ def test_insights_in_the_browser(page: Page, manager: Any, make_customer: Any) -
     expect(page.get_by_role("heading", name="The customer-centric view")).to_be_visible()
     expect(page.locator(".chart svg")).to_have_count(3)
     expect(page.locator(".insight-cards")).to_contain_text("Customers with purchases")
+    expect(page.locator(".as-of")).to_contain_text("As of ")
     products = page.get_by_role("table", name=re.compile("Units and revenue by product"))
     expect(products.get_by_role("rowheader")).to_have_text(
         ["Fibra 600", "Router Wi-Fi 6", "No product", "Total"]

@@ -628,6 +628,94 @@ def lifetime_value_benchmark(url: str, customers: int, env: dict[str, str]) -> d
     return result
 
 
+INSIGHTS_VARIANTS = (
+    Variant("page, 8 quarters", lambda n: "/insights/"),
+    Variant("page, 24 months", lambda n: "/insights/?unit=month&periods=24&months=24"),
+    Variant("API, 8 quarters", lambda n: "/api/v1/insights/retention"),
+)
+
+
+def insights_benchmark(users: list[tuple[str, Any]], requests: int) -> dict[str, Any]:
+    """`tendero insights refresh`'s work (after the purchases are seeded), then the
+    Insights page and its API as each user, and the slowest SQL query of one page."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from tendero.insights.refresh import refresh_retention
+
+    print("Refreshing the Insights figures (tendero insights refresh)…", flush=True)
+    run = refresh_retention(trigger="command")
+    print(f"  {run.seconds:.1f} s", flush=True)
+    result: dict[str, Any] = {
+        "refresh": {
+            "seconds": run.seconds,
+            "customers": run.customers,
+            "purchases": run.purchases,
+        },
+        "pages": [],
+        "slowest": {},
+    }
+    for role, user in users:
+        print(f"Measuring the Insights page as {role}…", flush=True)
+        result["pages"].append(report(measure("Insights", role, user, INSIGHTS_VARIANTS, requests)))
+        client = Client()
+        client.force_login(user)
+        client.get("/insights/")
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            client.get("/insights/")
+            page_millis = (time.perf_counter() - started) * 1000
+        slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+        result["slowest"][role] = {
+            "millis": float(slowest["time"]) * 1000,
+            "total_millis": sum(float(q["time"]) for q in queries.captured_queries) * 1000,
+            "page_millis": page_millis,
+            "tables": sorted(set(re.findall(r'(?:FROM|JOIN) "(\w+)"', slowest["sql"]))),
+        }
+    return result
+
+
+def render_insights(result: dict[str, Any], requests: int) -> list[str]:
+    refresh = result["refresh"]
+    lines = [
+        "",
+        f"### Insights page ({requests} requests per row, server time in ms)",
+        "",
+        f"`tendero insights refresh` (the nightly 03:15 task's work) over "
+        f"{refresh['purchases']:,} purchases of {refresh['customers']:,} customers: "
+        f"{refresh['seconds']:.1f} s, in one transaction. The page and the API then read "
+        "the refreshed tables.",
+        "",
+        "| endpoint | as | p50 ms | p95 ms | max ms | SQL queries (median / max) |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for m in result["pages"]:
+        for label, t in m.by_variant.items():
+            if not t.millis:
+                continue
+            lines.append(
+                f"| {label} | {m.role} | {t.percentile(50):.1f} | {t.percentile(95):.1f} "
+                f"| {max(t.millis):.1f} | {statistics.median(t.queries):.0f} / {max(t.queries)} |"
+            )
+    lines += [
+        "",
+        "One more page (8 quarters) with its slowest SQL query, and what is left without it "
+        "(the scorecard's expected values are read live from insights_customervalue, not "
+        "from the refreshed tables):",
+        "",
+        "| as | page ms | all SQL ms | slowest query ms | its tables | page without it ms |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for role, slowest in result["slowest"].items():
+        lines.append(
+            f"| {role} | {slowest['page_millis']:.0f} | {slowest['total_millis']:.0f} "
+            f"| {slowest['millis']:.0f} | {', '.join(slowest['tables'])} "
+            f"| {slowest['page_millis'] - slowest['millis']:.0f} |"
+        )
+    return lines
+
+
 def render_lifetime_value(result: dict[str, Any]) -> list[str]:
     lines = ["", "### Lifetime value", ""]
     fits = result.get("lifetimes", {})
@@ -774,6 +862,8 @@ def render(
     searches: list[Measurement] | None = None,
     imported: dict[str, Any] | None = None,
     lifetime_value: dict[str, Any] | None = None,
+    insights: dict[str, Any] | None = None,
+    insights_requests: int = 0,
 ) -> str:
     lines = [
         f"## Run of {started:%Y-%m-%d %H:%M} UTC",
@@ -944,6 +1034,8 @@ def render(
             ]
     if lifetime_value:
         lines += render_lifetime_value(lifetime_value)
+    if insights:
+        lines += render_insights(insights, insights_requests)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines += [
@@ -1086,6 +1178,9 @@ def main() -> int:
             flush=True,
         )
     lifetime_value = lifetime_value_benchmark(url, wanted, env)
+    # After the purchases are seeded (above): the refresh reads them.
+    insights_requests = env_int("BENCH_INSIGHTS_REQUESTS", 30)
+    insights = insights_benchmark([("manager", manager), ("sales rep", sales)], insights_requests)
     section = render(
         started_at,
         time.perf_counter() - started,
@@ -1099,6 +1194,8 @@ def main() -> int:
         searches=searches,
         imported=imported,
         lifetime_value=lifetime_value,
+        insights=insights,
+        insights_requests=insights_requests,
     )
     write_results(section)
     print(section)

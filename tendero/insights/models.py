@@ -196,3 +196,50 @@ from tendero.insights.retention_models import (  # noqa: E402, F401
     ProductPeriodSales,
     RetentionRefresh,
 )
+
+
+class PortfolioValue(models.Model):
+    """What the latest scoring run expects of each account executive's portfolio, and
+    how that moved since the same customers' scores of about a year ago: the
+    scorecard's lifetime-value columns, written with the scores (one row per executive,
+    and one for customers without one) so that the Insights page does not sum a
+    million scores per request. Portfolios as they were at the scoring."""
+
+    model_run = models.ForeignKey(
+        ModelRun,
+        verbose_name=_("scoring run"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    account_executive = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("account executive"),
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    customers = models.PositiveIntegerField(_("customers scored"))
+    expected_value = models.DecimalField(
+        _("expected value, 36 months"), max_digits=18, decimal_places=2
+    )
+    at_risk = models.PositiveIntegerField(_("at risk"))
+    # The month compared with (None: no earlier snapshot), the same customers' value
+    # then, how many of them were at risk then and how many of those are champions or
+    # loyal now.
+    since = models.DateField(_("compared with"), null=True)
+    value_then = models.DecimalField(
+        _("expected value then"), max_digits=18, decimal_places=2, null=True
+    )
+    at_risk_then = models.PositiveIntegerField(_("at risk then"), default=0)
+    recovered = models.PositiveIntegerField(_("recovered"), default=0)
+
+    class Meta:
+        verbose_name = _("portfolio value")
+        verbose_name_plural = _("portfolio values")
+
+    def __str__(self) -> str:
+        return f"{self.account_executive_id}: {self.expected_value}"

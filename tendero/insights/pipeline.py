@@ -47,6 +47,7 @@ from tendero.insights.models import (
     month_start,
 )
 from tendero.insights.scoring import Histories, Scores, score
+from tendero.insights.value_change import write_portfolio_values
 
 logger = logging.getLogger(__name__)
 
@@ -324,6 +325,7 @@ def write_scores(run: ModelRun, histories: Histories, scores: Scores | None) -> 
                 [run.pk],
             )
         take_snapshot(run)
+        write_portfolio_values(run)
 
 
 def take_snapshot(run: ModelRun) -> bool:

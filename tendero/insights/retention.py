@@ -54,13 +54,12 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from tendero.accounts.models import User
 from tendero.contracts.models import default_currency
-from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, Segment
+from tendero.insights.models import PortfolioValue
 from tendero.insights.refresh import LAPSE_DAYS
 from tendero.insights.retention_models import (
     ActivityDay,
@@ -69,7 +68,6 @@ from tendero.insights.retention_models import (
     ProductPeriodSales,
     RetentionRefresh,
 )
-from tendero.insights.value_change import value_change
 
 DISCOUNT_RATE = 0.10
 UNITS = ("quarter", "month")
@@ -609,27 +607,24 @@ def scorecard(user: Any, today: date, multiplier: float) -> tuple[list[Scorecard
             retained=won_by_then - lost_by_now,
             value_lost=float(owner["value_lost"] or 0) * multiplier,
         )
-    expected = (
-        CustomerValue.objects.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
-        .order_by()
-        .values_list("customer__account_executive_id")
-        .annotate(value=Sum("clv_36m"), at_risk=Count("pk", filter=Q(segment=Segment.AT_RISK)))
-    )
-    for owner, value, at_risk in expected:
+    # Written with the latest scores (tendero.insights.value_change.write_portfolio_values).
+    since = None
+    for value in _scoped(PortfolioValue.objects.all(), executive_scope(user)):
+        owner = value.account_executive_id
         row = rows.setdefault(owner or 0, ScorecardRow(user_id=owner, name=""))
-        row.expected_value = float(value or 0)
-        row.at_risk = at_risk
-    change = value_change(user, today)
-    if change.since is not None:
+        row.expected_value = float(value.expected_value)
+        row.at_risk = value.at_risk
+        since = value.since
+        if since is not None:
+            row.value_then = float(value.value_then or 0)
+            row.at_risk_then = value.at_risk_then
+            row.recovered = value.recovered
+    if since is not None:
         for row in rows.values():
-            row.value_then = 0.0
-        for owner, then in change.by_owner.items():
-            row = rows.setdefault(owner or 0, ScorecardRow(user_id=owner, name=""))
-            row.value_then = then.value
-            row.at_risk_then = then.at_risk
-            row.recovered = then.recovered
+            if row.value_then is None:
+                row.value_then = 0.0
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=[k for k in rows if k])}
     for owner, row in rows.items():
         row.name = names.get(owner, "")
     board = sorted(rows.values(), key=lambda r: (r.user_id is None, -r.expected_value, r.name))
-    return board, change.since
+    return board, since

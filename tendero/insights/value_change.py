@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, Segment, ValueSnapshot, month_start
+from tendero.insights.models import (
+    CustomerValue,
+    ModelRun,
+    PortfolioValue,
+    Segment,
+    ValueSnapshot,
+    month_start,
+)
 
 # Where a customer at risk has come back to.
 RECOVERED_SEGMENTS = (Segment.CHAMPION, Segment.LOYAL)
@@ -55,15 +62,15 @@ def compared_month(today: date) -> date | None:
     return month
 
 
-def value_change(user: Any, today: date) -> ValueChange:
-    """Per account executive, over the customers `user` may see: their customers'
-    36-month value and how many were at risk in the compared month, and how many
-    of those are champions or loyal now. Two grouped queries."""
+def value_change(customers: QuerySet[Customer], today: date) -> ValueChange:
+    """Per account executive, over `customers`: their 36-month value and how many were
+    at risk in the compared month, and how many of those are champions or loyal now.
+    Two grouped queries."""
     month = compared_month(today)
     result = ValueChange(since=month)
     if month is None:
         return result
-    visible = Customer.objects.visible_to(user).values("pk")
+    visible = customers.values("pk")
     then = (
         ValueSnapshot.objects.filter(month=month, customer__in=visible)
         .order_by()
@@ -86,3 +93,50 @@ def value_change(user: Any, today: date) -> ValueChange:
     for owner, count in recovered:
         result.by_owner.setdefault(owner, PortfolioThen()).recovered = count
     return result
+
+
+def write_portfolio_values(run: ModelRun) -> int:
+    """Replace the scorecard's per-executive lifetime-value figures with `run`'s: the
+    36-month value and customers at risk of each portfolio, and their change since the
+    compared month (`value_change` over every customer). Three grouped queries and a
+    handful of rows; call it inside the scores' write transaction. Returns the rows."""
+    today = run.calibration_end
+    expected = (
+        CustomerValue.objects.order_by()
+        .values_list("customer__account_executive_id")
+        .annotate(
+            customers=Count("pk"),
+            value=Sum("clv_36m"),
+            at_risk=Count("pk", filter=Q(segment=Segment.AT_RISK)),
+        )
+    )
+    change = value_change(Customer.objects.all(), today)
+    rows: dict[int | None, PortfolioValue] = {}
+    for owner, customers, value, at_risk in expected:
+        rows[owner] = PortfolioValue(
+            model_run=run,
+            account_executive_id=owner,
+            customers=customers,
+            expected_value=value or Decimal(0),
+            at_risk=at_risk,
+            since=change.since,
+            value_then=Decimal(0) if change.since else None,
+        )
+    for owner, then in change.by_owner.items():
+        row = rows.setdefault(
+            owner,
+            PortfolioValue(
+                model_run=run,
+                account_executive_id=owner,
+                customers=0,
+                expected_value=Decimal(0),
+                at_risk=0,
+                since=change.since,
+            ),
+        )
+        row.value_then = Decimal(str(round(then.value, 2)))
+        row.at_risk_then = then.at_risk
+        row.recovered = then.recovered
+    PortfolioValue.objects.all().delete()
+    PortfolioValue.objects.bulk_create(rows.values())
+    return len(rows)

@@ -22,7 +22,13 @@ from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
 from tendero.insights import tasks
 from tendero.insights.clv import summarize_transactions
-from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot, month_start
+from tendero.insights.models import (
+    CustomerValue,
+    ModelRun,
+    PortfolioValue,
+    ValueSnapshot,
+    month_start,
+)
 from tendero.insights.pipeline import SNAPSHOT_MONTHS, aggregate_histories, score_all
 
 END = date(2025, 6, 30)
@@ -194,6 +200,9 @@ def test_the_first_scores_of_each_month_are_kept_as_its_snapshot(shop: list[Cust
         value.customer_id: (date(2025, 6, 1), first.pk, value.p_alive, value.clv_36m, value.segment)
         for value in CustomerValue.objects.all()
     }
+    # And each portfolio's figures for the scorecard, from the same scores.
+    assert sum(PortfolioValue.objects.values_list("customers", flat=True)) == len(snapshot)
+    assert {row.model_run_id for row in PortfolioValue.objects.all()} == {first.pk}
     # Later in the month: the month keeps its first scores.
     score_all(calibration_end=END, period="day")
     assert ValueSnapshot.objects.filter(month=date(2025, 6, 1)).count() == len(snapshot)

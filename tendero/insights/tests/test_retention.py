@@ -168,6 +168,7 @@ def test_the_scorecard_compares_the_same_customers_with_a_year_ago(
     """Ana was at risk in June 2025 and is a champion now: recovered. Bea was not scored
     then. The page and the API say so, with the month compared."""
     from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+    from tendero.insights.value_change import write_portfolio_values
 
     run = ModelRun.objects.create(
         trigger="command",
@@ -189,6 +190,7 @@ def test_the_scorecard_compares_the_same_customers_with_a_year_ago(
         month=date(2025, 6, 1), customer=base["ana"], model_run=run, p_alive=0.2,
         clv_36m=Decimal("120"), segment="at_risk",
     )  # fmt: skip
+    write_portfolio_values(run)  # as the scoring run does after writing its scores
 
     result = retention(sales, unit="quarter", periods=1, today=TODAY)
     assert result.value_since == date(2025, 6, 1)
@@ -196,8 +198,6 @@ def test_the_scorecard_compares_the_same_customers_with_a_year_ago(
     assert (row.expected_value, row.value_then, row.value_change) == (350.0, 120.0, 230.0)
     assert (row.at_risk_then, row.recovered) == (1, 1)
 
-    # Today for the page is the real today: a year back from it, June 2025 is still
-    # the latest month on or before.
     page = login(client, sales).get("/insights/").content.decode()
     body = client.get("/api/v1/insights/retention").json()
     assert "June 2025" in page and "1 → 1" in page

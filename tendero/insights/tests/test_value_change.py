@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tendero.accounts.models import User
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
-from tendero.insights.value_change import compared_month, value_change
+from tendero.insights.models import CustomerValue, ModelRun, PortfolioValue, ValueSnapshot
+from tendero.insights.value_change import compared_month, value_change, write_portfolio_values
 
 TODAY = date(2026, 11, 23)
 
@@ -98,7 +98,7 @@ def test_value_then_at_risk_then_and_recovered_per_portfolio(
     _then(ana, run, date(2026, 11, 1), "999", "champion")  # this month's: not compared
 
     with django_assert_max_num_queries(6):
-        change = value_change(manager, TODAY)
+        change = value_change(Customer.objects.visible_to(manager), TODAY)
     assert change.since == month
     mine = change.by_owner[sales.pk]
     assert (mine.value, mine.at_risk, mine.recovered) == (220.0, 2, 1)
@@ -107,8 +107,13 @@ def test_value_then_at_risk_then_and_recovered_per_portfolio(
     assert None not in change.by_owner  # Eva had no snapshot then
 
     # A sales rep sees only their own portfolio.
-    assert set(value_change(sales, TODAY).by_owner) == {sales.pk}
-    assert value_change(other_sales, TODAY).by_owner[other_sales.pk].recovered == 1
+    assert set(value_change(Customer.objects.visible_to(sales), TODAY).by_owner) == {sales.pk}
+    assert (
+        value_change(Customer.objects.visible_to(other_sales), TODAY)
+        .by_owner[other_sales.pk]
+        .recovered
+        == 1
+    )
 
 
 def test_a_customer_handed_over_takes_their_past_value_along(
@@ -123,6 +128,37 @@ def test_a_customer_handed_over_takes_their_past_value_along(
     _then(ana, run, month, "100.00", "at_risk")
     _value(ana, run, "300.00", "champion")
     Customer.objects.filter(pk=ana.pk).update(account_executive=other_sales)
-    change = value_change(manager, TODAY)
+    change = value_change(Customer.objects.visible_to(manager), TODAY)
     assert set(change.by_owner) == {other_sales.pk}
     assert change.by_owner[other_sales.pk].recovered == 1
+
+
+def test_the_scores_write_each_portfolios_figures_for_the_scorecard(
+    run: ModelRun, make_customer: Callable[..., Customer], sales: User, other_sales: User
+) -> None:
+    month = date(2025, 11, 1)
+    ana = make_customer(display_name="Ana", account_executive=sales)
+    bea = make_customer(display_name="Bea", account_executive=sales)
+    eva = make_customer(display_name="Eva")  # nobody's
+    _then(ana, run, month, "100.00", "at_risk")
+    _value(ana, run, "300.00", "champion")
+    _value(bea, run, "20.00", "at_risk")
+    _value(eva, run, "12.00", "new")
+    dani = make_customer(display_name="Dani", account_executive=other_sales)
+    _then(dani, run, month, "40.00", "loyal")  # scored then, not now
+
+    assert write_portfolio_values(run) == 3
+    rows = {row.account_executive_id: row for row in PortfolioValue.objects.all()}
+    mine = rows[sales.pk]
+    assert (mine.customers, mine.expected_value, mine.at_risk) == (2, Decimal("320.00"), 1)
+    assert (mine.since, mine.value_then, mine.at_risk_then, mine.recovered) == (
+        month, Decimal("100.00"), 1, 1,
+    )  # fmt: skip
+    assert (rows[None].customers, rows[None].value_then) == (1, Decimal("0"))
+    theirs = rows[other_sales.pk]
+    assert (theirs.customers, theirs.expected_value, theirs.value_then) == (
+        0, Decimal("0"), Decimal("40.00"),
+    )  # fmt: skip
+    # A second run replaces the rows.
+    assert write_portfolio_values(run) == 3
+    assert PortfolioValue.objects.count() == 3

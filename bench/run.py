@@ -700,9 +700,7 @@ def render_insights(result: dict[str, Any], requests: int) -> list[str]:
             )
     lines += [
         "",
-        "One more page (8 quarters) with its slowest SQL query, and what is left without it "
-        "(the scorecard's expected values are read live from insights_customervalue, not "
-        "from the refreshed tables):",
+        "One more page (8 quarters) with its slowest SQL query, and what is left without it:",
         "",
         "| as | page ms | all SQL ms | slowest query ms | its tables | page without it ms |",
         "|---|---:|---:|---:|---|---:|",

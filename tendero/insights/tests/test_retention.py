@@ -167,29 +167,13 @@ def test_the_scorecard_compares_the_same_customers_with_a_year_ago(
 ) -> None:
     """Ana was at risk in June 2025 and is a champion now: recovered. Bea was not scored
     then. The page and the API say so, with the month compared."""
-    from tendero.insights.models import CustomerValue, ModelRun, ValueSnapshot
+    from tendero.insights.tests.factories import scored, scoring_run, snapshot
     from tendero.insights.value_change import write_portfolio_values
 
-    run = ModelRun.objects.create(
-        trigger="command",
-        status="succeeded",
-        started_at=timezone.now(),
-        calibration_end=TODAY,
-        period="week",
-        transaction_model="bg-nbd",
-        currency="EUR",
-    )
-    for customer, now, segment in ((base["ana"], "300", "champion"), (base["bea"], "50", "new")):
-        CustomerValue.objects.create(
-            customer=customer, model_run=run, scored_at=timezone.now(), p_alive=0.9,
-            expected_purchases_90d=1, clv_12m=Decimal(now) / 3, clv_36m=Decimal(now),
-            currency="EUR", frequency=3, recency=10, T=20, monetary_value=Decimal(40),
-            segment=segment,
-        )  # fmt: skip
-    ValueSnapshot.objects.create(
-        month=date(2025, 6, 1), customer=base["ana"], model_run=run, p_alive=0.2,
-        clv_36m=Decimal("120"), segment="at_risk",
-    )  # fmt: skip
+    run = scoring_run(TODAY)
+    scored(base["ana"], run, "300", "champion", p_alive=0.9)
+    scored(base["bea"], run, "50", "new", p_alive=0.9)
+    snapshot(base["ana"], run, date(2025, 6, 1), "120", "at_risk")
     write_portfolio_values(run)  # as the scoring run does after writing its scores
 
     result = retention(sales, unit="quarter", periods=1, today=TODAY)

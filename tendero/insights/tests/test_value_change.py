@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from tendero.accounts.models import User
 from tendero.customers.models import Customer
-from tendero.insights.models import CustomerValue, ModelRun, PortfolioValue, ValueSnapshot
+from tendero.insights.models import ModelRun, PortfolioValue
+from tendero.insights.tests.factories import scored, scoring_run, snapshot
 from tendero.insights.value_change import compared_month, value_change, write_portfolio_values
 
 TODAY = date(2026, 11, 23)
@@ -18,44 +18,7 @@ TODAY = date(2026, 11, 23)
 
 @pytest.fixture
 def run(db: None) -> ModelRun:
-    return ModelRun.objects.create(
-        trigger="command",
-        status="succeeded",
-        started_at=timezone.now(),
-        calibration_end=TODAY,
-        period="week",
-        transaction_model="bg-nbd",
-        currency="EUR",
-    )
-
-
-def _value(customer: Customer, run: ModelRun, clv: str, segment: str) -> None:
-    CustomerValue.objects.create(
-        customer=customer,
-        model_run=run,
-        scored_at=timezone.now(),
-        p_alive=0.5,
-        expected_purchases_90d=1.0,
-        clv_12m=Decimal(clv) / 3,
-        clv_36m=Decimal(clv),
-        currency="EUR",
-        frequency=2,
-        recency=10.0,
-        T=20.0,
-        monetary_value=Decimal("10"),
-        segment=segment,
-    )
-
-
-def _then(customer: Customer, run: ModelRun, month: date, clv: str, segment: str) -> None:
-    ValueSnapshot.objects.create(
-        month=month,
-        customer=customer,
-        model_run=run,
-        p_alive=0.5,
-        clv_36m=Decimal(clv),
-        segment=segment,
-    )
+    return scoring_run(TODAY)
 
 
 def test_the_compared_month_is_a_year_back_or_the_oldest_kept(
@@ -63,12 +26,12 @@ def test_the_compared_month_is_a_year_back_or_the_oldest_kept(
 ) -> None:
     customer = make_customer()
     assert compared_month(TODAY) is None
-    _then(customer, run, date(2026, 11, 1), "10", "loyal")
+    snapshot(customer, run, date(2026, 11, 1), "10", "loyal")
     assert compared_month(TODAY) is None  # only this month's
-    _then(customer, run, date(2026, 5, 1), "10", "loyal")
+    snapshot(customer, run, date(2026, 5, 1), "10", "loyal")
     assert compared_month(TODAY) == date(2026, 5, 1)
-    _then(customer, run, date(2025, 11, 1), "10", "loyal")
-    _then(customer, run, date(2025, 8, 1), "10", "loyal")
+    snapshot(customer, run, date(2025, 11, 1), "10", "loyal")
+    snapshot(customer, run, date(2025, 8, 1), "10", "loyal")
     assert compared_month(TODAY) == date(2025, 11, 1)
 
 
@@ -86,16 +49,16 @@ def test_value_then_at_risk_then_and_recovered_per_portfolio(
     carla = make_customer(display_name="Carla", account_executive=sales)
     dani = make_customer(display_name="Dani", account_executive=other_sales)
     eva = make_customer(display_name="Eva")  # nobody's
-    _then(ana, run, month, "100.00", "at_risk")  # at risk then, champion now: recovered
-    _value(ana, run, "300.00", "champion")
-    _then(bea, run, month, "50.00", "at_risk")  # still at risk
-    _value(bea, run, "20.00", "at_risk")
-    _then(carla, run, month, "70.00", "loyal")  # was fine, now hibernating
-    _value(carla, run, "5.00", "hibernating")
-    _then(dani, run, month, "40.00", "at_risk")  # at risk then, loyal now: recovered
-    _value(dani, run, "90.00", "loyal")
-    _value(eva, run, "12.00", "new")  # scored only now
-    _then(ana, run, date(2026, 11, 1), "999", "champion")  # this month's: not compared
+    snapshot(ana, run, month, "100.00", "at_risk")  # at risk then, champion now: recovered
+    scored(ana, run, "300.00", "champion")
+    snapshot(bea, run, month, "50.00", "at_risk")  # still at risk
+    scored(bea, run, "20.00", "at_risk")
+    snapshot(carla, run, month, "70.00", "loyal")  # was fine, now hibernating
+    scored(carla, run, "5.00", "hibernating")
+    snapshot(dani, run, month, "40.00", "at_risk")  # at risk then, loyal now: recovered
+    scored(dani, run, "90.00", "loyal")
+    scored(eva, run, "12.00", "new")  # scored only now
+    snapshot(ana, run, date(2026, 11, 1), "999", "champion")  # this month's: not compared
 
     with django_assert_max_num_queries(6):
         change = value_change(Customer.objects.visible_to(manager), TODAY)
@@ -125,8 +88,8 @@ def test_a_customer_handed_over_takes_their_past_value_along(
 ) -> None:
     month = date(2025, 11, 1)
     ana = make_customer(display_name="Ana", account_executive=sales)
-    _then(ana, run, month, "100.00", "at_risk")
-    _value(ana, run, "300.00", "champion")
+    snapshot(ana, run, month, "100.00", "at_risk")
+    scored(ana, run, "300.00", "champion")
     Customer.objects.filter(pk=ana.pk).update(account_executive=other_sales)
     change = value_change(Customer.objects.visible_to(manager), TODAY)
     assert set(change.by_owner) == {other_sales.pk}
@@ -140,12 +103,12 @@ def test_the_scores_write_each_portfolios_figures_for_the_scorecard(
     ana = make_customer(display_name="Ana", account_executive=sales)
     bea = make_customer(display_name="Bea", account_executive=sales)
     eva = make_customer(display_name="Eva")  # nobody's
-    _then(ana, run, month, "100.00", "at_risk")
-    _value(ana, run, "300.00", "champion")
-    _value(bea, run, "20.00", "at_risk")
-    _value(eva, run, "12.00", "new")
+    snapshot(ana, run, month, "100.00", "at_risk")
+    scored(ana, run, "300.00", "champion")
+    scored(bea, run, "20.00", "at_risk")
+    scored(eva, run, "12.00", "new")
     dani = make_customer(display_name="Dani", account_executive=other_sales)
-    _then(dani, run, month, "40.00", "loyal")  # scored then, not now
+    snapshot(dani, run, month, "40.00", "loyal")  # scored then, not now
 
     assert write_portfolio_values(run) == 3
     rows = {row.account_executive_id: row for row in PortfolioValue.objects.all()}

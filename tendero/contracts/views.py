@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -39,6 +40,7 @@ def _customer_context(request: HttpRequest, customer: Customer) -> dict[str, Any
     return {
         "customer": customer,
         "can_delete": request.user.has_perm("contracts.delete_purchase"),
+        "can_correct": request.user.has_perm("contracts.change_purchase"),
         "summary": services.customer_summary(customer),
         **page_context(request, qs.select_related("created_by"), qs, PER_PAGE),
     }
@@ -119,6 +121,77 @@ def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
         "error": error,
     }
     return render(request, "contracts/_customer_purchases.html", context)
+
+
+def _correction_initial(purchase: Purchase) -> dict[str, Any]:
+    return {
+        "product": purchase.product,
+        "quantity": f"{purchase.quantity.normalize():f}",
+        "amount": f"{purchase.amount:f}",
+        "currency": purchase.currency,
+        "occurred_at": timezone.localtime(purchase.occurred_at).replace(microsecond=0),
+        "description": purchase.description,
+        "external_id": purchase.external_id,
+        "source": purchase.source,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_purchase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a purchase (the version read must still be current), then back to the
+    customer's purchases."""
+    _require_perm(request, "contracts.change_purchase")
+    purchase = get_object_or_404(
+        Purchase.objects.visible_to(request.user).select_related("customer"), pk=pk
+    )
+    customer = purchase.customer
+    form = PurchaseForm(
+        request.POST if request.method == "POST" else None,
+        customer=customer,
+        initial=_correction_initial(purchase),
+        auto_id="id_purchase_%s",
+    )
+    source: Any = form.fields["source"]
+    if purchase.source not in {choice for choice, _label in source.choices}:
+        # Imported or sent through the API: keep where it came from.
+        source.choices = [(purchase.source, purchase.get_source_display())]
+    version, status, conflict = purchase.version, 200, ""
+    if request.method == "POST":
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = 0
+        if form.is_valid():
+            try:
+                services.correct_purchase(_user(request), purchase, form.service_data(), version)
+            except NotAllowed as exc:
+                return not_allowed(request, exc)
+            except VersionConflict as exc:
+                # Show what it is now, to be reviewed and saved again.
+                form = PurchaseForm(
+                    customer=customer,
+                    initial=_correction_initial(purchase),
+                    auto_id="id_purchase_%s",
+                )
+                conflict = exc.message
+                version, status = purchase.version, exc.status
+            except CustomerError as exc:
+                form.add_service_errors(exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Purchase corrected."))
+                return redirect("contracts:customer_purchases", pk=customer.pk)
+        else:
+            status = 400
+    context = {
+        "customer": customer,
+        "purchase": purchase,
+        "form": form,
+        "version": version,
+        "conflict": conflict,
+    }
+    return render(request, "contracts/edit.html", context, status=status)
 
 
 def filtered_purchases(user: Any, filters: dict[str, Any]) -> PurchaseQuerySet:

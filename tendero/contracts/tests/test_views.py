@@ -269,3 +269,81 @@ def test_the_timeline_names_the_product_and_its_units(client, sales, customer):
     html = login(client, sales).get(customer.get_absolute_url()).text
     assert "1.5 \u00d7 Fibra 600" in html
     assert "Sin producto" in html and html.count('class="feed-product"') == 1
+
+
+# Corrections
+
+
+def test_a_purchase_is_corrected_with_the_version_read_and_audited(client, sales, customer):
+    from tendero.privacy.models import AuditEntry
+
+    purchase = services.record_purchase(
+        sales, customer, {"amount": "12,50", "product": "Router", "description": "Oops"}
+    )
+    login(client, sales)
+    assert reverse("contracts:edit", args=[purchase.pk]) in client.get(_url(customer)).text
+    url = reverse("contracts:edit", args=[purchase.pk])
+    page = client.get(url).text
+    assert (
+        'value="12.50"' in page and 'value="Router"' in page and 'name="version" value="1"' in page
+    )
+
+    form = {
+        "product": "Router 5G", "quantity": "2", "amount": "25,00", "currency": "EUR",
+        "occurred_at": "2026-11-20T10:30", "description": "Two routers",
+        "external_id": "", "source": "manual", "version": "1",
+    }  # fmt: skip
+    response = client.post(url, form)
+    assert response.status_code == 302 and response["Location"] == _url(customer)
+    purchase.refresh_from_db()
+    assert (purchase.product, purchase.quantity, purchase.amount, purchase.version) == (
+        "Router 5G", Decimal("2.000"), Decimal("25.00"), 2,
+    )  # fmt: skip
+    assert AuditEntry.objects.filter(object_pk=str(purchase.pk), action=1).exists()
+
+    # The same form again: the version read is no longer current; nothing changes and
+    # the page shows the purchase as it is now, with its current version.
+    stale = client.post(url, {**form, "amount": "99"})
+    assert stale.status_code == 409 and "Someone else changed" in stale.text
+    assert 'name="version" value="2"' in stale.text and 'value="25.00"' in stale.text
+    purchase.refresh_from_db()
+    assert purchase.amount == Decimal("25.00")
+
+
+def test_a_bad_correction_comes_back_at_its_field_and_changes_nothing(client, sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "9"})
+    url = reverse("contracts:edit", args=[purchase.pk])
+    response = login(client, sales).post(
+        url, {"amount": "1.000", "currency": "EUR", "source": "manual", "version": "1"}
+    )
+    assert response.status_code == 422 and "two ways" in response.text
+    purchase.refresh_from_db()
+    assert purchase.amount == Decimal("9.00") and purchase.version == 1
+
+
+def test_corrections_are_for_the_purchases_people_may_change(
+    client, sales, other_sales, reader, customer
+):
+    purchase = services.record_purchase(sales, customer, {"amount": "9", "description": "<b>x</b>"})
+    url = reverse("contracts:edit", args=[purchase.pk])
+    assert client.get(url).status_code == 302  # to sign in
+    assert login(client, other_sales).get(url).status_code == 404
+    assert login(client, reader).get(url).status_code == 403
+    assert "Correct" not in client.get(_url(customer)).text
+    html = login(client, sales).get(url).text
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    csrf = login(Client(enforce_csrf_checks=True), sales)
+    assert csrf.post(url, {"amount": "10", "currency": "EUR", "version": "1"}).status_code == 403
+    purchase.refresh_from_db()
+    assert purchase.amount == Decimal("9.00")
+
+
+def test_an_imported_purchase_keeps_its_source_when_corrected(client, sales, customer):
+    purchase = services.record_purchase(sales, customer, {"amount": "9", "source": "import"})
+    url = reverse("contracts:edit", args=[purchase.pk])
+    page = login(client, sales).get(url).text
+    assert 'value="import"' in page and 'value="manual"' not in page
+    form = {"amount": "10", "currency": "EUR", "source": "import", "version": "1"}
+    assert client.post(url, form).status_code == 302
+    purchase.refresh_from_db()
+    assert (purchase.amount, purchase.source) == (Decimal("10.00"), "import")

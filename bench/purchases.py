@@ -7,6 +7,11 @@ after it they buy at their own Poisson rate (Gamma across customers) and, after
 each repeat purchase, leave for good with their own probability (Beta across
 customers); amounts follow Gamma-Gamma (each customer's own mean spend). So the
 models have something true to find, at the scale the DESIGN budget names.
+
+Each purchase names one of PRODUCTS products, a few best sellers and a long tail
+(Zipf weights), drawn from a random stream of their own so that the purchase times
+and amounts are the same with or without them; the quantity is the column's default
+(one unit).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ SPEND = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 SEED = 20_261_124
 EXTERNAL_PREFIX = "bench-purchase-"
 BATCH_CUSTOMERS = 100_000
+PRODUCTS = 40
+PRODUCT_WEIGHTS = 1 / np.arange(1, PRODUCTS + 1) ** 1.1
+PRODUCT_WEIGHTS /= PRODUCT_WEIGHTS.sum()
 
 
 def simulate(
@@ -62,11 +70,12 @@ def seed_purchases(url: str, end: datetime | None = None) -> dict[str, Any]:
 
     end = end or datetime.now(UTC).replace(microsecond=0)
     rng = np.random.default_rng(SEED)
+    products = np.random.default_rng(SEED + 1)
     started = time.perf_counter()
     written = 0
     columns = (
         "customer_id, occurred_at, amount, currency, source, external_id, description, "
-        "version, created_at, updated_at"
+        "product, version, created_at, updated_at"
     )
     with psycopg.connect(url, connect_timeout=10) as conn:
         conn.execute(
@@ -79,10 +88,17 @@ def seed_purchases(url: str, end: datetime | None = None) -> dict[str, Any]:
         for start in range(0, len(ids), BATCH_CUSTOMERS):
             batch = ids[start : start + BATCH_CUSTOMERS]
             customers, seconds, cents = simulate(batch, end, rng)
+            product = products.choice(PRODUCTS, size=len(customers), p=PRODUCT_WEIGHTS) + 1
             sql = f"COPY contracts_purchase ({columns}) FROM STDIN"
             with conn.cursor() as cursor, cursor.copy(sql) as copy:
-                for number, (customer, before, amount) in enumerate(
-                    zip(customers.tolist(), seconds.tolist(), cents.tolist(), strict=True),
+                for number, (customer, before, amount, item) in enumerate(
+                    zip(
+                        customers.tolist(),
+                        seconds.tolist(),
+                        cents.tolist(),
+                        product.tolist(),
+                        strict=True,
+                    ),
                     start=written,
                 ):
                     when = end - timedelta(seconds=before)
@@ -95,6 +111,7 @@ def seed_purchases(url: str, end: datetime | None = None) -> dict[str, Any]:
                             "import",
                             f"{EXTERNAL_PREFIX}{number}",
                             "",
+                            f"Product {item:02d}",
                             1,
                             when,
                             when,

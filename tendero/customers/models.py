@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from babel import Locale, UnknownLocaleError
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -74,16 +75,25 @@ class Tag(models.Model):
         return self.name
 
 
+def portfolio_scope(user: User | Any) -> Q | None:
+    """Whose customers `user` may see, as a filter on `account_executive_id`: an empty
+    Q for everyone's (view_all_customers), their own portfolio's (view_customer), or
+    None for nobody's. Rows kept per account executive (the Insights figures) are
+    scoped by the same rule as the customers themselves."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    if user.has_perm("customers.view_all_customers"):
+        return Q()
+    if user.has_perm("customers.view_customer"):
+        return Q(account_executive_id=user.pk)
+    return None
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     def visible_to(self, user: User | Any) -> CustomerQuerySet:
         """The customers `user` may see: everyone's with view_all_customers, else their own."""
-        if not user or not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.has_perm("customers.view_all_customers"):
-            return self.all()
-        if user.has_perm("customers.view_customer"):
-            return self.filter(account_executive=user)
-        return self.none()
+        scope = portfolio_scope(user)
+        return self.none() if scope is None else self.filter(scope)
 
     def matching(
         self,

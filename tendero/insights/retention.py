@@ -59,7 +59,8 @@ from django.utils import timezone
 
 from tendero.accounts.models import User
 from tendero.contracts.models import default_currency
-from tendero.insights.models import PortfolioValue
+from tendero.customers.models import portfolio_scope
+from tendero.insights.models import PortfolioValue, month_start
 from tendero.insights.refresh import LAPSE_DAYS
 from tendero.insights.retention_models import (
     ActivityDay,
@@ -265,17 +266,9 @@ class Retention:
 # ------------------------------------------------------------------ the reads
 
 
-def executive_scope(user: Any) -> Q | None:
-    """Which account executives' rows of the refreshed figures `user` may read: None
-    for nobody's, an empty Q for everyone's (customers without one included), else
-    their own portfolio's. The same rule as `Customer.objects.visible_to`."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return None
-    if user.has_perm("customers.view_all_customers"):
-        return Q()
-    if user.has_perm("customers.view_customer"):
-        return Q(account_executive_id=user.pk)
-    return None
+# Which account executives' rows of the refreshed figures a user may read: the rule
+# of Customer.objects.visible_to.
+executive_scope = portfolio_scope
 
 
 def _scoped(queryset: QuerySet[Any], scope: Q | None) -> QuerySet[Any]:

@@ -315,13 +315,8 @@ def _period_starts(today: date, unit: str, count: int) -> list[date]:
     """The first days of the `count` periods ending with the current one, oldest first,
     and the day after the current one ends."""
     months = 3 if unit == "quarter" else 1
-    month = ((today.month - 1) // months) * months + 1
-    current = date(today.year, month, 1)
-    starts = []
-    for back in range(count, -1, -1):
-        total = current.year * 12 + current.month - 1 - (back - 1) * months
-        starts.append(date(total // 12, total % 12 + 1, 1))
-    return starts
+    current = date(today.year, ((today.month - 1) // months) * months + 1, 1)
+    return [month_start(current, (back - 1) * months) for back in range(count, -1, -1)]
 
 
 def _label(start: date, unit: str) -> str:
@@ -462,8 +457,7 @@ def cohorts(user: Any, today: date, months: int = 12) -> list[Cohort]:
         size = by_month.get(key, 0)
         shares: list[float | None] = []
         for offset in range((today.year - start.year) * 12 + today.month - start.month + 1):
-            total = start.year * 12 + start.month - 1 + offset
-            month = f"{total // 12}-{total % 12 + 1:02d}"
+            month = month_start(start, -offset).isoformat()[:7]
             shares.append(by_month.get(month, 0) / size if size else None)
         found.append(Cohort(month=key, size=size, retention=shares))
     return found

@@ -430,27 +430,32 @@ def _fit_result(
     )
 
 
-def _inverse_log_hessian(
-    model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
-) -> FloatArray | None:
-    """Inverse Hessian of the objective in log-parameters, or None if not positive definite.
-
-    Central differences of the objective's gradient: 2 evaluations per parameter.
-    """
-    objective = _objective(model, data, weights)
-    log_params = np.log(params)
-    size = len(params)
-    step = 1e-4
+def _central_hessian(
+    gradient: Callable[[FloatArray], FloatArray], at: FloatArray, steps: FloatArray
+) -> FloatArray:
+    """The Jacobian of `gradient` at `at` by central differences (2 evaluations per
+    coordinate, each with its own step), symmetrised."""
+    size = len(at)
     hessian = np.empty((size, size))
     for index in range(size):
         shift = np.zeros(size)
-        shift[index] = step
-        upper_value, upper = objective(log_params + shift)
-        lower_value, lower = objective(log_params - shift)
-        if not (math.isfinite(upper_value) and math.isfinite(lower_value)):
-            return None
-        hessian[:, index] = (upper - lower) / (2 * step)
-    hessian = (hessian + hessian.T) / 2
+        shift[index] = steps[index]
+        hessian[:, index] = (gradient(at + shift) - gradient(at - shift)) / (2 * steps[index])
+    return np.asarray((hessian + hessian.T) / 2, dtype=np.float64)
+
+
+def _inverse_log_hessian(
+    model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
+) -> FloatArray | None:
+    """Inverse Hessian of the objective in log-parameters, or None if not positive
+    definite (or not finite around `params`)."""
+    objective = _objective(model, data, weights)
+
+    def gradient(log_params: FloatArray) -> FloatArray:
+        value, found = objective(log_params)
+        return found if math.isfinite(value) else np.full_like(found, math.nan)
+
+    hessian = _central_hessian(gradient, np.log(params), np.full(len(params), 1e-4))
     if not np.all(np.isfinite(hessian)):
         return None
     try:
@@ -471,20 +476,13 @@ def _inverse_hessian(
     """
     size = len(params)
     total_weight = float(weights.sum())
-    hessian = np.empty((size, size))
     # A numerical gradient is noisy at the 1e-10 level: difference it over a wider step.
     relative_step = 1e-4 if model.has_analytic_gradient else 1e-3
     with np.errstate(all="ignore"):
-        for index in range(size):
-            step = relative_step * params[index]
-            upper, lower = params.copy(), params.copy()
-            upper[index] += step
-            lower[index] -= step
-            hessian[:, index] = -(
-                model.total_gradient(upper, data, weights)
-                - model.total_gradient(lower, data, weights)
-            ) / (2 * step)
-    hessian = (hessian + hessian.T) / 2 + 2 * model.penalizer_coef * total_weight * np.eye(size)
+        hessian = -_central_hessian(
+            lambda at: model.total_gradient(at, data, weights), params, relative_step * params
+        )
+    hessian = hessian + 2 * model.penalizer_coef * total_weight * np.eye(size)
     try:
         covariance = np.linalg.inv(hessian)
     except np.linalg.LinAlgError:

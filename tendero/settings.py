@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "ninja",
+    "tendero.core",
     "tendero.accounts",
     "tendero.organization",
     "tendero.customers",

@@ -1,0 +1,1 @@
+"""The kernel: what every app may use and what imports no app."""

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tendero
 
-.PHONY: demo test lint types migrations-check test-sqlite test-postgres bench messages clean
+.PHONY: demo test lint types migrations-check test-sqlite test-postgres fuzz fuzz-short bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ demo: $(STAMP) messages
 	$(BIN)/tendero demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check tendero bench
-	$(BIN)/ruff format --check tendero bench
+	$(BIN)/ruff check tendero bench fuzz
+	$(BIN)/ruff format --check tendero bench fuzz
 
 types: $(STAMP)
 	$(BIN)/mypy tendero
@@ -48,7 +48,19 @@ test-postgres: $(STAMP) messages
 		echo "!!! PostgreSQL at $(POSTGRES_URL) is unreachable: PostgreSQL tests NOT run."; \
 	fi
 
-test: lint types migrations-check test-sqlite test-postgres
+# Schema fuzzing of the whole API against a live server (schemathesis): 0 server
+# errors is the bar. `make fuzz` is the long run; `make test` runs a short one.
+FUZZ_DATABASES = $(if $(shell $(BIN)/python -m tendero.dbcheck "$(POSTGRES_URL)" 2>/dev/null && echo up),both,sqlite)
+fuzz: $(STAMP) messages
+	$(BIN)/python -m fuzz.api --database $(FUZZ_DATABASES) --examples 50 --max-time 600 --postgres-url "$(POSTGRES_URL)_fuzz"
+
+fuzz-short: $(STAMP) messages
+	@if [ -n "$$REQUIRE_POSTGRES" ] && [ "$(FUZZ_DATABASES)" != both ]; then \
+		echo "PostgreSQL at $(POSTGRES_URL) is unreachable and REQUIRE_POSTGRES is set: failing."; exit 1; \
+	fi
+	$(BIN)/python -m fuzz.api --database $(FUZZ_DATABASES) --examples 5 --max-time 60 --postgres-url "$(POSTGRES_URL)_fuzz"
+
+test: lint types migrations-check fuzz-short test-sqlite test-postgres
 
 bench: $(BENCH_STAMP) messages
 	$(BIN)/python -m bench.run

@@ -1,0 +1,1 @@
+"""Fuzzing of the live API (`make fuzz`)."""

@@ -8,18 +8,29 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
+from tendero.core import http
 from tendero.customers.errors import CustomerError
 
 
+def _is_json(content_type: str) -> bool:
+    # application/json, or a JSON-based type such as application/merge-patch+json.
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 class JsonObjectParser(Parser):
-    """Request bodies are JSON objects; anything else is a 400 with a message."""
+    """Request bodies are JSON objects sent as JSON; anything else is a 415 or a 400
+    with a message. Form and file fields (the import upload) are not read from here."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if not _is_json(request.content_type or ""):
+            raise HttpError(415, _("Send the body as JSON, with Content-Type: application/json."))
         try:
             data = json.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -52,6 +63,9 @@ api = NinjaAPI(
     auth=[BearerTokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",
+    # Swagger UI from ninja's static files; no online validator (its badge is an
+    # image from swagger.io, which the Content-Security-Policy refuses).
+    docs=Swagger(settings={"validatorUrl": None}),
     parser=JsonObjectParser(),
     docs_decorator=_signed_in,
 )
@@ -136,6 +150,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, HttpError):
         exc = exc.__cause__
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+# A body too big, too many fields or files: 413/400 as Django's handler400 answers.
+for request_limit_error in http.REQUEST_LIMIT_ERRORS:
+    api.add_exception_handler(request_limit_error, http.api_request_limit_error)
 
 
 from tendero.contracts.api import router as contracts_router  # noqa: E402

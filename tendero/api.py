@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Swagger
@@ -152,9 +153,14 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
-# A body too big, too many fields or files: 413/400 as Django's handler400 answers.
-for request_limit_error in http.REQUEST_LIMIT_ERRORS:
-    api.add_exception_handler(request_limit_error, http.api_request_limit_error)
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def request_limit_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body too big, too many fields or files: 413/400 as Django's handler400 answers
+    for the pages (ninja would show a traceback instead when DEBUG is on)."""
+    status, message = http.request_limit_status(exc)
+    return api.create_response(request, {"detail": message}, status=status)
 
 
 from tendero.contracts.api import router as contracts_router  # noqa: E402

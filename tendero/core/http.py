@@ -4,9 +4,9 @@ failure, as JSON on the API and as a page of the site everywhere else.
 Django reads the body and the query string lazily, so a request too big or with
 too many fields fails wherever it is first read: in a view, in the CSRF check or in
 the API's parser. Each of those paths ends here: Django's own error handlers
-(handler400/404/500, wired in tendero.urls) for the pages, the same functions
-registered as the API's exception handlers, and ApiErrorsAsJsonMiddleware for the
-few answers the API framework writes itself (a wrong method).
+(handler400/404/500, wired in tendero.urls), the API's exception handlers (in
+tendero.api, with the same messages) and ApiErrorsAsJsonMiddleware for the few
+answers the API framework writes itself (a wrong method).
 """
 
 import logging
@@ -98,13 +98,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_request(request):
         return api_error(500, _("Something went wrong on our side. Please try again later."))
     return _page(request, "500.html", 500)
-
-
-def api_request_limit_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """The API's exception handler for REQUEST_LIMIT_ERRORS (Django's handler400 would
-    answer the same, but the API framework shows a traceback instead when DEBUG is on)."""
-    status, message = request_limit_status(exc)
-    return api_error(status, message)
 
 
 def _default_message(response: HttpResponseBase) -> str:

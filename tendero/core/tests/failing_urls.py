@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from tendero.urls import handler400, handler404, handler500, urlpatterns as site_urlpatterns
+from tendero.urls import handler400, handler404, handler500
+from tendero.urls import urlpatterns as site_urlpatterns
 
 __all__ = ["handler400", "handler404", "handler500", "urlpatterns"]
 

@@ -1,7 +1,7 @@
 """The main pages and the API docs work under the Content-Security-Policy without a
-single violation: signing in, the customer list filtered as one types, the search
-suggestions, a customer 360 page with a call logged through htmx, Insights with its
-charts swapped in by htmx, and Swagger UI."""
+single violation: signing in, the customer list filtered as one types and its export
+links, the search suggestions, a customer 360 page with a call logged through htmx,
+Insights with its charts swapped in by htmx, and Swagger UI."""
 
 import re
 from datetime import datetime, time, timedelta
@@ -42,6 +42,10 @@ def test_the_main_pages_break_no_policy(page: Page, manager: Any, make_customer:
     # The list filters as one types (htmx), and the search box suggests.
     page.get_by_label("Search", exact=True).fill("maría")
     expect(page.locator("#customer-results")).not_to_contain_text("José García López")
+    # The export links take the filters typed since the page loaded (tendero.js).
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    assert "format=csv" in download.value.url and "q=mar" in download.value.url
     search = page.get_by_role("combobox", name="Search customers")
     search.fill("jose")
     suggestions = page.get_by_role("listbox")

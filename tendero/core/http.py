@@ -74,7 +74,7 @@ def _page(request: HttpRequest, template: str, status: int, message: str = "") -
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: a request Django could not read (too big, too many fields or files)
     or otherwise suspicious."""
-    if exception is not None and isinstance(exception, REQUEST_LIMIT_ERRORS):
+    if isinstance(exception, REQUEST_LIMIT_ERRORS):
         status, message = request_limit_status(exception)
     else:
         status, message = 400, _("The request could not be understood.")
@@ -115,8 +115,8 @@ def _default_message(response: HttpResponseBase) -> str:
 
 
 class ApiErrorsAsJsonMiddleware:
-    """Every error the API answers is JSON, including those written by the framework
-    or by Django before the API's handlers run (a wrong method, a CSRF failure)."""
+    """Every error the API answers is JSON, including those the API framework writes
+    without calling the API's exception handlers (405 for a wrong method)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response

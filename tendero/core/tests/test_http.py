@@ -202,3 +202,14 @@ def test_a_server_error_on_a_page_is_a_500_page(manager, failing_view):
 def test_a_server_error_on_the_api_is_json(manager, failing_view):
     client = login(Client(raise_request_exception=False), manager)
     assert_json_error(client.get(f"{API}/boom"), 500)
+
+
+def test_an_error_page_whose_layout_fails_is_still_a_page(manager, monkeypatch):
+    # The layout needs the session and the user: with the database gone it cannot render.
+    def layout_fails(*args, **kwargs):
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr("tendero.core.http.render", layout_fails)
+    response = login(Client(), manager).post("/customers/new/", {"display_name": "x" * SIX_MIB})
+    assert response.status_code == 413
+    assert "Request too large" in response.content.decode()

@@ -6,20 +6,32 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
+from tendero.core import http
 from tendero.customers.errors import CustomerError
 
 
+def _is_json(content_type: str) -> bool:
+    # application/json, or a JSON-based type such as application/merge-patch+json.
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )
+
+
 class JsonObjectParser(Parser):
-    """Request bodies are JSON objects; anything else is a 400 with a message."""
+    """Request bodies are JSON objects sent as JSON; anything else is a 415 or a 400
+    with a message. Form and file fields (the import upload) are not read from here."""
 
     def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        if not _is_json(request.content_type or ""):
+            raise HttpError(415, _("Send the body as JSON, with Content-Type: application/json."))
         try:
             data = json.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -52,6 +64,9 @@ api = NinjaAPI(
     auth=[BearerTokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",
+    # Swagger UI from ninja's static files; no online validator (its badge is an
+    # image from swagger.io, which the Content-Security-Policy refuses).
+    docs=Swagger(settings={"validatorUrl": None}),
     parser=JsonObjectParser(),
     docs_decorator=_signed_in,
 )
@@ -136,6 +151,16 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, HttpError):
         exc = exc.__cause__
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def request_limit_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body too big, too many fields or files: 413/400 as Django's handler400 answers
+    for the pages (ninja would show a traceback instead when DEBUG is on)."""
+    status, message = http.request_limit_status(exc)
+    return api.create_response(request, {"detail": message}, status=status)
 
 
 from tendero.contracts.api import router as contracts_router  # noqa: E402

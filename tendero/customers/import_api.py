@@ -212,8 +212,9 @@ class ExportParams(QueryParams):
     'a BOM, comma-separated, lists joined with " | "; XLSX holds at most '
     f"{exporting.XLSX_MAX_ROWS:,} rows. Every export is audited.",
     openapi_extra={
+        # 200 as a number, as in response=: a string key would be a second "200".
         "responses": {
-            "200": {
+            200: {
                 "description": "The file.",
                 "content": {
                     "text/csv": {"schema": {"type": "string"}},

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 
 import pygal
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
@@ -62,11 +63,20 @@ def _with_colours(colours: Sequence[str]) -> Style:
 
 # pygal always writes its settings for its (absent) tooltip script into the SVG.
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL)
+# Its stylesheet (scoped to the chart's id) and the hidden tooltip's style attribute
+# are inline styles, which the Content-Security-Policy refuses: the stylesheet moves
+# to a data-style attribute that tendero/static/tendero/charts.js applies through
+# the CSSOM, the tooltip's opacity to a presentation attribute.
+_STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL)
+_HIDDEN = 'style="opacity: 0"'
 
 
 def _render(chart: pygal.Graph) -> SafeString:
+    svg = _SCRIPT.sub("", chart.render(is_unicode=True)).replace(_HIDDEN, 'opacity="0"')
+    css = "".join(_STYLE.findall(svg))
+    svg = _STYLE.sub("", svg).replace("<svg ", f'<svg data-style="{escape(css)}" ', 1)
     # pygal escapes the titles, labels and values it writes into the SVG.
-    return mark_safe(_SCRIPT.sub("", chart.render(is_unicode=True)))  # noqa: S308
+    return mark_safe(svg)  # noqa: S308
 
 
 def bars(title: str, labels: Sequence[str], series: dict[str, Sequence[float]]) -> SafeString:

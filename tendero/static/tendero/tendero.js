@@ -24,3 +24,13 @@ document.addEventListener("htmx:afterSettle", function (event) {
     }
   });
 });
+
+// The customer list's export links take the filters in the address when clicked:
+// htmx updates the address as one filters, without drawing the links again.
+document.addEventListener("click", function (event) {
+  var link = event.target instanceof Element && event.target.closest("a[data-export-format]");
+  if (!link) return;
+  var params = new URLSearchParams(window.location.search);
+  params.set("format", link.getAttribute("data-export-format"));
+  link.search = params.toString();
+});

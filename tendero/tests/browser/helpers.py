@@ -23,3 +23,30 @@ def assert_accessible(page: Page) -> None:
         v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
     ]
     assert not serious, results.generate_report()
+
+
+# Chromium reports every refusal on the console ("Refused to ... because it violates
+# the following Content Security Policy directive"); the listener added before any
+# page script also catches those the console would word differently.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  console.error("Content Security Policy violation: " + event.violatedDirective
+    + " blocked " + (event.blockedURI || "inline") + " at " + event.sourceFile
+    + ":" + event.lineNumber + " " + (event.sample || ""));
+});
+"""
+
+
+def collect_csp_violations(page: Page) -> list[str]:
+    """From now on, every Content-Security-Policy violation on the page, as text."""
+    violations: list[str] = []
+    page.add_init_script(_REPORT_VIOLATIONS)
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return violations

@@ -79,6 +79,10 @@ class ImportJobOut(Schema):
     def resolve_unknown_columns(obj: ImportJob) -> list[str]:
         return importing.unknown_columns(obj)
 
+    @staticmethod
+    def resolve_message(obj: ImportJob) -> str:
+        return obj.outcome_message
+
 
 class ImportRowErrorOut(Schema):
     row_number: int = Field(description="As a spreadsheet shows it: the header is row 1.")
@@ -101,7 +105,8 @@ def _get_job(request: HttpRequest, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id).first() if 1 <= job_id <= MAX_ID else None
     if job is None:
         raise HttpError(404, _("No such import."))
-    return job
+    # One left running by a process that has ended is failed, and says why.
+    return importing.fail_if_abandoned(job)
 
 
 @router.post(

@@ -74,6 +74,9 @@ class ImportJobOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    runner_pid: int | None = Field(description="The process that runs (or ran) the import.")
+    runner_host: str = Field(description="The host of that process.")
+    runner_started_at: datetime | None = Field(description="When that process started.")
 
     @staticmethod
     def resolve_unknown_columns(obj: ImportJob) -> list[str]:

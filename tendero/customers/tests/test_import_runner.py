@@ -244,3 +244,19 @@ def test_a_child_whose_parent_is_gone_ends_at_once() -> None:
 
     assert (gone.returncode, gone.stdout) == (1, "")
     assert (there.returncode, there.stdout.strip()) == (0, "still here"), there.stderr
+
+
+def test_a_running_job_says_which_process_runs_it(client: Client, admin_user: User) -> None:
+    me = processes.this_process()
+    job = _running(admin_user, me)
+    login(client, admin_user)
+
+    fragment = client.get(
+        reverse("imports:detail", args=[job.pk]) + "?fragment=progress",
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    body = client.get(f"/api/v1/imports/{job.pk}").json()
+
+    assert f"Run by process {me.pid} on {me.host}." in fragment
+    assert (body["status"], body["runner_pid"], body["runner_host"]) == ("running", me.pid, me.host)
+    assert body["runner_started_at"] is not None

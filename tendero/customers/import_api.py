@@ -74,10 +74,17 @@ class ImportJobOut(Schema):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    runner_pid: int | None = Field(description="The process that runs (or ran) the import.")
+    runner_host: str = Field(description="The host of that process.")
+    runner_started_at: datetime | None = Field(description="When that process started.")
 
     @staticmethod
     def resolve_unknown_columns(obj: ImportJob) -> list[str]:
         return importing.unknown_columns(obj)
+
+    @staticmethod
+    def resolve_message(obj: ImportJob) -> str:
+        return obj.outcome_message
 
 
 class ImportRowErrorOut(Schema):
@@ -101,7 +108,8 @@ def _get_job(request: HttpRequest, job_id: int) -> ImportJob:
     job = ImportJob.objects.filter(pk=job_id).first() if 1 <= job_id <= MAX_ID else None
     if job is None:
         raise HttpError(404, _("No such import."))
-    return job
+    # One left running by a process that has ended is failed, and says why.
+    return importing.fail_if_abandoned(job)
 
 
 @router.post(

@@ -70,14 +70,18 @@ def _require_import(request: HttpRequest) -> User:
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
+    """The job, checked: one left running by a process that has ended is failed."""
     _require_import(request)
-    return get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    return importing.fail_if_abandoned(job)
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    """Recent imports, newest first."""
+    """Recent imports, newest first (those left running by a process that has ended
+    shown failed)."""
     _require_import(request)
+    importing.fail_abandoned_jobs()
     page = Paginator(ImportJob.objects.select_related("created_by"), JOBS_PER_PAGE).get_page(
         request.GET.get("page")
     )

@@ -51,6 +51,7 @@ from django_countries import countries
 
 from tendero.accounts.models import User
 from tendero.bulk import AuditRow, CopyText, copy_audit_entries, insert_rows
+from tendero.core import processes
 from tendero.customers import services
 from tendero.customers.errors import CustomerError, InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
@@ -843,6 +844,7 @@ def run_import(
         needs = ("contracts.add_purchase",)
     for permission in needs:
         services._require(by, permission)
+    fail_abandoned_jobs()
     path = Path(job.stored_path)
     shape = job_shape(job)
     ImportRowError.objects.filter(job=job).delete()
@@ -850,8 +852,11 @@ def run_import(
     job.unchanged_count = job.error_count = 0
     job.status = ImportStatus.RUNNING
     job.started_at = timezone.now()
-    job.finished_at = None
+    job.finished_at = job.abandoned_at = None
     job.message = ""
+    runner = processes.this_process()
+    job.runner_pid, job.runner_host = runner.pid, runner.host
+    job.runner_started_at = runner.started_at
     job.save()
     run = _Run(job, by)
     write_batch = {
@@ -945,17 +950,44 @@ def _batches(
 
 
 def _worker_pool(job: ImportJob) -> Executor | None:
-    """Processes to clean a large customers file's rows in (forked: they need no setup
-    and never use the database connection they inherit), or None to clean them here."""
+    """Processes to clean a large customers file's rows in, or None to clean them here.
+
+    They are forked (they need no setup: about 0.1 s for two, where spawned ones take
+    seconds, each setting Django up) once this process's database connections are
+    closed (reconnecting takes milliseconds), so that none of them holds a connection
+    of this one: a worker outliving this process would keep its session open, in its
+    transaction, with its locks. And they end when this process ends, even killed
+    (processes.die_with_parent). A connection in a transaction cannot be closed:
+    inside one, the rows are cleaned here.
+    """
     cpus = WORKERS or os.cpu_count() or 1
     if (
         job.kind != ImportKind.CUSTOMERS
         or job.total_rows < PARALLEL_MIN_ROWS
         or (cpus < 2 and not WORKERS)
         or "fork" not in multiprocessing.get_all_start_methods()
+        or any(c.in_atomic_block for c in connections.all(initialized_only=True))
     ):
         return None
-    return ProcessPoolExecutor(cpus, mp_context=multiprocessing.get_context("fork"))
+    _close_connections()
+    pool = ProcessPoolExecutor(
+        cpus,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=processes.die_with_parent,
+        initargs=(os.getpid(),),
+    )
+    # With fork, the first task forks every worker (none is forked later): now, while
+    # no connection is open. The next query opens one again.
+    pool.submit(int)
+    return pool
+
+
+def _close_connections() -> None:
+    """Close this process's database connections, pooled ones included."""
+    for database in connections.all(initialized_only=True):
+        database.close()  # a pooled connection goes back to its pool, still open
+        if database.vendor == "postgresql" and database.settings_dict["OPTIONS"].get("pool"):
+            database.close_pool()  # type: ignore[attr-defined]
 
 
 def _save_progress(job: ImportJob, outcome: Outcome) -> None:
@@ -979,6 +1011,51 @@ def _index_for_search(customer_ids: list[int]) -> None:
     from tendero.customers.search import index_customers
 
     index_customers(customer_ids)
+
+
+def fail_if_abandoned(job: ImportJob) -> ImportJob:
+    """Mark the job failed if it is recorded as running in a process of this host that
+    has ended (killed, say): its page and the API then say why (`outcome_message`),
+    and it can be run again. Returns the job, as it now is. A job running in a live
+    process, or in one of another host (which cannot be checked from here), is left
+    as it is; so is one that was changed meanwhile."""
+    if job.status != ImportStatus.RUNNING or job.runner_pid is None:
+        return job
+    if job.runner_host != processes.host_name() or processes.is_alive(
+        job.runner_pid, job.runner_started_at
+    ):
+        return job
+    now = timezone.now()
+    marked = ImportJob.objects.filter(
+        pk=job.pk,
+        status=ImportStatus.RUNNING,
+        runner_pid=job.runner_pid,
+        runner_host=job.runner_host,
+        runner_started_at=job.runner_started_at,
+    ).update(status=ImportStatus.FAILED, finished_at=now, abandoned_at=now)
+    if not marked:
+        job.refresh_from_db()
+        return job
+    job.status, job.finished_at, job.abandoned_at = ImportStatus.FAILED, now, now
+    logger.warning(
+        "Import %s was running in process %s on %s, which has ended: marked failed "
+        "after %d of %d rows",
+        job.pk,
+        job.runner_pid,
+        job.runner_host,
+        job.processed_rows,
+        job.total_rows,
+    )
+    return job
+
+
+def fail_abandoned_jobs() -> int:
+    """Mark failed every job recorded as running in a process of this host that has
+    ended (see fail_if_abandoned); returns how many were."""
+    running = ImportJob.objects.filter(
+        status=ImportStatus.RUNNING, runner_host=processes.host_name()
+    )
+    return sum(fail_if_abandoned(job).abandoned_at is not None for job in running)
 
 
 def start_run(by: User, job: ImportJob, *, dry_run: bool) -> ImportJob:

@@ -697,6 +697,15 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The process that runs the import (or ran it last): a job left running by a
+    # process that was killed is told from one still running by these (see
+    # importing.fail_if_abandoned). The start time tells a pid given to another
+    # process since.
+    runner_pid = models.PositiveIntegerField(null=True, blank=True)
+    runner_host = models.CharField(max_length=255, blank=True)
+    runner_started_at = models.DateTimeField(null=True, blank=True)
+    # When the job was found running with its process gone (and marked failed).
+    abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -704,6 +713,36 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def outcome_message(self) -> str:
+        """The job's message or, for a job whose process ended while it ran, why it
+        stopped (in the reader's language)."""
+        if self.abandoned_at is None:
+            return self.message
+        values = {
+            "done": self.processed_rows,
+            "total": self.total_rows,
+            "pid": self.runner_pid,
+            "host": self.runner_host,
+        }
+        if self.dry_run:
+            return str(
+                _(
+                    "The dry run stopped after %(done)s of %(total)s rows: the process "
+                    "running it (pid %(pid)s on %(host)s) ended before it finished. "
+                    "Nothing was written; run it again."
+                )
+                % values
+            )
+        return str(
+            _(
+                "The import stopped after %(done)s of %(total)s rows: the process running "
+                "it (pid %(pid)s on %(host)s) ended before it finished. The rows before "
+                "were imported; running the same file again completes it."
+            )
+            % values
+        )
 
     @property
     def percent_done(self) -> int:

@@ -1,7 +1,8 @@
 """Background work on customers (huey). Tasks are thin: they take ids and call a service."""
 
 from django.utils.translation import gettext as _
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tendero.accounts.models import User
 from tendero.customers import importing
@@ -32,9 +33,15 @@ def run_import_job(job_id: int, user_id: int) -> None:
         return
 
 
-# Duplicate detection (kept apart from the import task above).
-from huey import crontab  # noqa: E402
-from huey.contrib.djhuey import db_periodic_task  # noqa: E402
+@db_periodic_task(crontab(minute="*/5"))
+def fail_abandoned_imports() -> int:
+    """Every five minutes: mark failed the imports left running by a process of this
+    host that has ended (killed, say); returns how many. Pages and the API check the
+    jobs they show as well: this catches the ones nobody looks at."""
+    return importing.fail_abandoned_jobs()
+
+
+# Duplicate detection (kept apart from the import tasks above).
 
 
 @db_periodic_task(crontab(hour="2", minute="40"))

@@ -349,6 +349,8 @@ def _errors(job: ImportJob) -> list[tuple[int, Any]]:
     )
 
 
+# Worker processes are forked only outside a transaction (see importing._worker_pool).
+@pytest.mark.django_db(transaction=True)
 def test_parallel_import_gives_what_a_serial_one_does(
     admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -405,6 +407,7 @@ def test_parallel_import_gives_what_a_serial_one_does(
     assert AuditEntry.objects.count() == state["audit"] + 4
 
 
+@pytest.mark.django_db(transaction=True)
 def test_parallel_import_with_mixed_new_and_known_rows(
     admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

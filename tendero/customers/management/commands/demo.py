@@ -1,6 +1,7 @@
 """`tendero demo`: migrate, load the demo company, print the logins, and serve the
 app at http://127.0.0.1:8000 with the task worker running beside it."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -9,6 +10,8 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+
+from tendero.core import processes
 
 
 class Command(BaseCommand):
@@ -34,13 +37,19 @@ class Command(BaseCommand):
         self.stdout.write("")
         if options["no_serve"]:
             return
+        # The worker ends with the demo however the demo ends: if the demo is killed,
+        # the kernel sends the worker SIGTERM (huey's immediate stop); a demo stopped by
+        # Ctrl+C, SIGTERM or SIGHUP stops it below.
+        end_with_demo = functools.partial(processes.die_with_parent, os.getpid(), signal.SIGTERM)
         worker = subprocess.Popen(
-            [sys.executable, "-m", "tendero.cli", "run_huey", "--quiet"], env=os.environ.copy()
+            [sys.executable, "-m", "tendero.cli", "run_huey", "--quiet"],
+            env=os.environ.copy(),
+            preexec_fn=end_with_demo,  # safe: no other thread runs yet
         )
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
         self.stdout.write(f"Serving Tendero at http://{options['addrport']}/  (Ctrl+C stops both)")
-        # A terminated demo (not only Ctrl+C) must not leave its worker behind.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        for stop in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop, lambda *_: sys.exit(0))
         try:
             call_command("runserver", options["addrport"], use_reloader=False)
         finally:

@@ -218,7 +218,7 @@ def test_serve_answers_pages_api_and_static_files_then_stops_cleanly(
     port = _free_loopback_port()
     env = _server_environment(
         tmp_path,
-        "tendero-test-serve",
+        f"tendero-test-serve-{os.getpid()}",
         TENDERO_WEB_BIND=f"127.0.0.1:{port}",
         TENDERO_WEB_WORKERS="1",
         TENDERO_WEB_THREADS="2",
@@ -236,7 +236,7 @@ def test_serve_answers_pages_api_and_static_files_then_stops_cleanly(
         server.process.send_signal(stop_signal)
         assert server.process.wait(timeout=30) == 0, server.log.read_text()
     if connection.vendor == "postgresql":
-        assert _wait_for_no_connections("tendero-test-serve") == 0
+        assert _wait_for_no_connections(env["TENDERO_DB_APPLICATION_NAME"]) == 0
 
 
 @postgresql_only
@@ -252,7 +252,7 @@ def test_serve_never_holds_more_than_workers_times_threads_connections(
     tmp_path: Path, api_token: str, customer: Customer, database_settings: dict[str, str]
 ) -> None:
     port = _free_loopback_port()
-    name = "tendero-test-bounded"
+    name = f"tendero-test-bounded-{os.getpid()}"
     env = _server_environment(
         tmp_path,
         name,
@@ -278,7 +278,7 @@ def test_the_demo_server_holds_at_most_its_pool_of_connections(
     """`tendero demo` serves with runserver, which starts a thread per connection:
     only the pool keeps its connections bounded."""
     port = _free_loopback_port()
-    name = "tendero-test-runserver"
+    name = f"tendero-test-runserver-{os.getpid()}"
     env = _server_environment(tmp_path, name, TENDERO_DB_POOL_MAX_SIZE="3")
     with running(["runserver", "--noreload", f"127.0.0.1:{port}"], env, port, tmp_path) as server:
         load = _load(server, api_token, customer.pk, clients=12, requests=15)
@@ -286,3 +286,25 @@ def test_the_demo_server_holds_at_most_its_pool_of_connections(
     assert set(load.statuses) <= {200, 201}, load.statuses
     assert 0 < load.most_connections_held <= 3
     assert _wait_for_no_connections(name) == 0
+
+
+@postgresql_only
+def test_serve_refuses_to_start_with_a_budget_over_the_databases_limit(tmp_path: Path) -> None:
+    env = _server_environment(
+        tmp_path,
+        f"tendero-test-refused-{os.getpid()}",
+        TENDERO_WEB_BIND=f"127.0.0.1:{_free_loopback_port()}",
+        TENDERO_WEB_WORKERS="30",
+        TENDERO_DB_MAX_CONNECTIONS="100",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tendero.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "core.E001" in done.stderr
+    assert "122 connections" in done.stderr  # 30 workers of 4, 2 for the task worker

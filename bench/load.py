@@ -63,6 +63,9 @@ class Results:
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    # The machine's load average (1 min) before and after: it is shared.
+    load_before: float = 0.0
+    load_after: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -235,9 +238,11 @@ async def run_load(
                 results.errors[f"{response.status_code} ({method} {kind})"] += 1
 
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as http:
+        results.load_before = os.getloadavg()[0]
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         results.seconds = time.perf_counter() - started
+        results.load_after = os.getloadavg()[0]
     return results
 
 
@@ -322,7 +327,8 @@ def report(
         f"PostgreSQL {version} (max_connections {max_connections}), Python "
         f"{sys.version.split()[0]}; server settings: {settings_used or 'the defaults'}; "
         f"{clients} concurrent clients (one asyncio task each, httpx, keep-alive), "
-        "in the same machine as the server and the database.",
+        "in the same machine as the server and the database; load average "
+        f"{results.load_before:.1f} before the run, {results.load_after:.1f} at its end.",
         "",
         f"- {results.requests:,} requests in {results.seconds:.1f} s: "
         f"**{results.requests / results.seconds:,.0f} requests/s**.",

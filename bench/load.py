@@ -353,7 +353,13 @@ def write_results(section: str) -> None:
         f"{heading}\n\n"
         "`tendero serve` on a small PostgreSQL database (the demo company and 2,000 seeded "
         "customers) under 64 concurrent API clients over loopback: two reads for every "
-        "write (interactions and purchases logged). The latest run of each server:\n\n"
+        "write (interactions and purchases logged); every answer that is not a success "
+        "counts as an error. `tendero runserver`, what `tendero demo` serves with, is "
+        "measured too for comparison: its pool bounds its connections, but under 64 "
+        "clients Django's development server drops a few kept-alive connections on "
+        "writes (httpx ReadError, no HTTP error), which is one more reason a deployment "
+        "runs `tendero serve`. The machine is shared with other work: compare runs by "
+        "their load average. The latest run of each server:\n\n"
     )
     if SECTION_START in text:
         before, rest = text.split(SECTION_START, 1)

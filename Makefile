@@ -65,5 +65,11 @@ test: lint types migrations-check fuzz-short test-sqlite test-postgres
 bench: $(BENCH_STAMP) messages
 	$(BIN)/python -m bench.run
 
+# `tendero serve` under 64 concurrent API clients on PostgreSQL (loopback only,
+# at most 3,000 requests or 120 s): requests/s, latencies, errors, connections held.
+.PHONY: bench-load
+bench-load: $(BENCH_STAMP) messages
+	$(BIN)/python -m bench.load
+
 clean:
 	rm -rf $(VENV) var staticfiles

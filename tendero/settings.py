@@ -135,16 +135,67 @@ TEMPLATES = [
     }
 ]
 
+
+def env_positive_int(name: str, default: int) -> int:
+    value = env_int(name, default)
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, not {value}.")
+    return value
+
+
+# The web server, `tendero serve` (gunicorn): a fixed number of processes, each with
+# a fixed number of threads, so the database connections it can hold are bounded
+# (see the connection budget below and tendero/core/checks.py).
+TENDERO_WEB_BIND = env_str("TENDERO_WEB_BIND", "127.0.0.1:8000")
+TENDERO_WEB_WORKERS = env_positive_int("TENDERO_WEB_WORKERS", 2)
+TENDERO_WEB_THREADS = env_positive_int("TENDERO_WEB_THREADS", 4)
+# Seconds a request may take before its worker is restarted; in-flight requests get
+# as long again to finish when the server is stopped.
+TENDERO_WEB_TIMEOUT = env_positive_int("TENDERO_WEB_TIMEOUT", 30)
+TENDERO_WEB_ACCESS_LOG = env_bool("TENDERO_WEB_ACCESS_LOG", False)
+# `tendero serve` serves the static files itself (whitenoise): collected ones in
+# production, straight from the apps elsewhere.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
 # Database: SQLite file by default, DATABASE_URL selects PostgreSQL (psycopg 3).
+#
+# The connection budget on PostgreSQL: every process keeps a pool of at most
+# TENDERO_DB_POOL_MAX_SIZE connections (as many as a web worker has threads), so
+# Tendero holds at most TENDERO_WEB_WORKERS times TENDERO_DB_POOL_MAX_SIZE connections
+# for the web, plus one per task worker thread (HUEY_WORKERS) and one per command
+# running; `tendero check` refuses a budget over TENDERO_DB_MAX_CONNECTIONS.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+TENDERO_DB_MAX_CONNECTIONS = env_positive_int("TENDERO_DB_MAX_CONNECTIONS", 100)
 if DATABASE_URL:
-    # Persistent connections in production; none in tests, so the test database
-    # can always be dropped at the end of a run.
-    conn_max_age = 0 if TENDERO_ENV == "test" else env_int("CONN_MAX_AGE", 60)
+    # No persistent connections by default: a server with a thread per connection
+    # (runserver, so `tendero demo`) would pile them up. None in tests, so the test
+    # database can always be dropped at the end of a run.
+    conn_max_age = 0 if TENDERO_ENV == "test" else env_int("CONN_MAX_AGE", 0)
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=conn_max_age)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["TEST"] = {"NAME": env_str("TENDERO_TEST_DATABASE", "test_tendero")}
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        # Names Tendero's sessions in pg_stat_activity, so they can be counted.
+        options.setdefault("application_name", env_str("TENDERO_DB_APPLICATION_NAME", "tendero"))
+        # The test suite opens its connections itself; every deployment pools them.
+        if env_bool("TENDERO_DB_POOL", TENDERO_ENV != "test"):
+            if conn_max_age:
+                raise ImproperlyConfigured(
+                    "CONN_MAX_AGE must be 0 with TENDERO_DB_POOL: the pool keeps the connections."
+                )
+            pool_max_size = env_positive_int("TENDERO_DB_POOL_MAX_SIZE", TENDERO_WEB_THREADS)
+            pool_min_size = env_int("TENDERO_DB_POOL_MIN_SIZE", 1)
+            if not 0 <= pool_min_size <= pool_max_size:
+                raise ImproperlyConfigured(
+                    "TENDERO_DB_POOL_MIN_SIZE must be between 0 and TENDERO_DB_POOL_MAX_SIZE."
+                )
+            options["pool"] = {
+                "min_size": pool_min_size,
+                "max_size": pool_max_size,
+                # Seconds a request waits for a free connection before it fails.
+                "timeout": env_positive_int("TENDERO_DB_POOL_TIMEOUT", 10),
+            }
 else:
     DATABASES = {
         "default": {

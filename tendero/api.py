@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
+from tendero.core.openapi import DocumentedAPI
 from tendero.customers.errors import CustomerError
+from tendero.customers.schemas import ErrorOut
 
 
 class JsonObjectParser(Parser):
@@ -44,7 +45,7 @@ def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Tendero API",
     version="1",
     description="Customers for life: the Tendero REST API. Authenticate with "
@@ -54,6 +55,7 @@ api = NinjaAPI(
     docs_url="/docs",
     parser=JsonObjectParser(),
     docs_decorator=_signed_in,
+    error_schema=ErrorOut,
 )
 
 

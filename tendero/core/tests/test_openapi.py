@@ -116,7 +116,7 @@ def test_what_each_operation_answers_is_declared(document, admin_user: User, sal
     clients = {"nobody": Client(), "admin": _api(admin_user), "sales": _api(sales)}
     undeclared = []
     for method, path, operation in _operations(document):
-        tries = [(who, {}) for who in clients]
+        tries: list[tuple[str, dict[str, Any]]] = [(who, {}) for who in clients]
         if _takes_json(operation):
             tries.append(("admin", {"data": "[1", "content_type": "application/json"}))
             tries.append(("admin", {"data": json.dumps({"x": 1}), "content_type": "text/plain"}))

@@ -91,6 +91,9 @@ def _error_message(error: dict[str, Any]) -> str:
         return _("At most %(n)s characters.") % {"n": context.get("max_length")}
     if kind == "string_too_short":
         return _("This field cannot be empty.")
+    if kind == "too_long" and context.get("input_is_text"):
+        # A limit on an optional text (`Text | None`) is checked as a length (see DocumentedAPI).
+        return _("At most %(n)s characters.") % {"n": context.get("max_length")}
     if kind == "too_long":
         return _("At most %(n)s items.") % {"n": context.get("max_length")}
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 
 from ninja import NinjaAPI, Schema
+from ninja.errors import ValidationError, ValidationErrorContext
 from ninja.openapi.schema import OpenAPISchema
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -72,7 +73,9 @@ def declare_implied_statuses(document: dict[str, Any], error_schema: type[Schema
 
 class DocumentedAPI(NinjaAPI):
     """A NinjaAPI whose document declares the statuses every operation can answer,
-    answered with `error_schema`."""
+    answered with `error_schema`, and whose validation errors say when the value
+    refused was text (ninja drops the value: a length limit on an optional text is
+    reported as "too_long", as for a list, and would be said in items)."""
 
     def __init__(self, *args: Any, error_schema: type[Schema], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,6 +87,20 @@ class DocumentedAPI(NinjaAPI):
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         declare_implied_statuses(document, self.error_schema)
         return document
+
+    def validation_error_from_error_contexts(
+        self, error_contexts: list[ValidationErrorContext]
+    ) -> ValidationError:
+        error = super().validation_error_from_error_contexts(error_contexts)
+        inputs = [
+            detail.get("input")
+            for context in error_contexts
+            for detail in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for detail, value in zip(error.errors, inputs, strict=True):
+            if isinstance(value, str):
+                detail["ctx"] = {**detail.get("ctx", {}), "input_is_text": True}
+        return error
 
 
 def _body_properties(body: dict[str, Any] | None, components: dict[str, Any]) -> set[str]:

@@ -192,3 +192,17 @@ def test_importing_another_reps_reference_answers_as_ones_own(sales, world, tmp_
     )
     assert theirs == mine
     _says_nothing(json.dumps(theirs, ensure_ascii=False))
+
+
+# Tags
+
+
+def test_tags_are_one_shared_vocabulary_that_every_rep_sees(sales, make_customer, other_sales):
+    # Whether a tag exists is no secret of a portfolio: the list shows every tag to
+    # every rep, so tagging with one (or being told a new one needs the right to
+    # create tags) tells nothing about other reps' customers.
+    make_customer(display_name="Berta", tags=["vip-olga"], account_executive=other_sales)
+
+    names = [tag["name"] for tag in _api(sales).get(f"{API}/tags").json()["items"]]
+
+    assert "vip-olga" in names

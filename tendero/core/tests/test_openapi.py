@@ -125,3 +125,10 @@ def test_what_each_operation_answers_is_declared(document, admin_user: User, sal
             if str(response.status_code) not in _declared(operation):
                 undeclared.append(f"{method.upper()} {path} as {who}: {response.status_code}")
     assert undeclared == []
+
+
+def test_the_served_document_is_the_one_declaring_them(admin_user: User):
+    served = _api(admin_user).get("/api/v1/openapi.json").json()
+
+    responses = served["paths"]["/api/v1/purchases/{purchase_id}"]["patch"]["responses"]
+    assert {"401", "403", "404", "409", "413", "415", "422"} <= set(responses)

@@ -206,3 +206,23 @@ def test_tags_are_one_shared_vocabulary_that_every_rep_sees(sales, make_customer
     names = [tag["name"] for tag in _api(sales).get(f"{API}/tags").json()["items"]]
 
     assert "vip-olga" in names
+
+
+@pytest.mark.parametrize("column", ["customer_external_id", "customer_id"])
+def test_importing_contacts_for_another_reps_customer_reads_as_an_unknown_one(
+    sales, world, tmp_path: Path, column
+):
+    sales = _can_import(sales)
+    theirs = world["theirs"]
+    key = "O-1" if column == "customer_external_id" else str(theirs.pk)
+    unknown = "NOPE" if column == "customer_external_id" else str(theirs.pk + 1000)
+    path = tmp_path / "contactos.csv"
+    path.write_text(f"{column},first_name\n{key},Robada\n{unknown},Nadie\n")
+
+    job = importing.run_import(importing.create_job(sales, "contacts", path, path.name), sales)
+
+    theirs_row, unknown_row = (
+        row.errors for row in ImportRowError.objects.filter(job=job).order_by("row_number")
+    )
+    assert theirs_row == unknown_row
+    assert not theirs.contacts.exists()

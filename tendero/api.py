@@ -9,13 +9,15 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Swagger
+from ninja import Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
 from tendero.core import http
+from tendero.core.openapi import DocumentedAPI
 from tendero.customers.errors import CustomerError
+from tendero.customers.schemas import ErrorOut
 
 
 def _is_json(content_type: str) -> bool:
@@ -56,7 +58,7 @@ def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return wrapper
 
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="Tendero API",
     version="1",
     description="Customers for life: the Tendero REST API. Authenticate with "
@@ -69,6 +71,7 @@ api = NinjaAPI(
     docs=Swagger(settings={"validatorUrl": None}),
     parser=JsonObjectParser(),
     docs_decorator=_signed_in,
+    error_schema=ErrorOut,
 )
 
 
@@ -104,6 +107,9 @@ def _error_message(error: dict[str, Any]) -> str:
         return _("At most %(n)s characters.") % {"n": context.get("max_length")}
     if kind == "string_too_short":
         return _("This field cannot be empty.")
+    if kind == "too_long" and context.get("input_is_text"):
+        # A limit on an optional text (`Text | None`) is checked as a length (see DocumentedAPI).
+        return _("At most %(n)s characters.") % {"n": context.get("max_length")}
     if kind == "too_long":
         return _("At most %(n)s items.") % {"n": context.get("max_length")}
     if kind in ("int_parsing", "int_type", "int_from_float"):

@@ -26,6 +26,7 @@ from tendero.contracts.schemas import (
     PurchasePage,
     PurchasePatch,
 )
+from tendero.core.idempotency import idempotent
 from tendero.customers.api import get_visible_customer
 from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
@@ -103,6 +104,7 @@ def list_purchases(request: HttpRequest, params: Query[PurchaseListParams]) -> d
     '"items.<index>.<field>". Each is idempotent by `external_id`: sending the same '
     "batch again records nothing new.",
 )
+@idempotent("contracts.record_purchase_batch")
 def record_batch(request: HttpRequest, payload: PurchaseBatchIn) -> dict[str, Any]:
     user = request_user(request)
     raw = [item.model_dump(exclude_unset=True) for item in payload.items]
@@ -156,6 +158,7 @@ def list_customer_purchases(
     "`external_id` was recorded before with the same customer, moment, amount and "
     "currency (a harmless repeat); 422 when that reference belongs to a different purchase.",
 )
+@idempotent("contracts.record_purchase")
 def create_purchase(request: HttpRequest, customer_id: int, payload: PurchaseIn) -> Status:
     customer = get_visible_customer(request, customer_id)
     data = _with_api_source(payload.model_dump(exclude_unset=True))

@@ -386,10 +386,10 @@ def same_purchase(existing: Purchase, customer_id: int, clean: Mapping[str, Any]
 
 
 def reference_taken() -> str:
-    return _(
-        "This reference is already recorded for another purchase (a different customer, "
-        "moment, amount or currency): nothing was recorded."
-    )
+    """What a reference recorded for a different purchase says. The same words whether
+    that purchase's customer is in the caller's portfolio or not: nothing is learned
+    about other portfolios."""
+    return _("This reference cannot be used for this purchase: nothing was recorded.")
 
 
 # Recording

@@ -1141,7 +1141,13 @@ def _prepare_customers(run: _Run, batch: list[tuple[int, list[str]]]) -> _Prepar
                 continue
             run.seen_keys.add(raw_id)
         if current is not None and not see_all and current.pk not in visible_ids:
-            rejected.append(run.row_error(number, cells, {"external_id": [_("Already in use.")]}))
+            # As any clash of keys, or an unknown id: nothing about whose customer it is.
+            unusable = (
+                {"external_id": [services.external_id_taken()]}
+                if key
+                else {"id": [_("No such customer.")]}
+            )
+            rejected.append(run.row_error(number, cells, unusable))
             continue
         todo.append((number, cells, current))
         inputs.append((fields, current))

@@ -10,20 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import StrictBool, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import StrictBool
 
 from tendero.customers.knowledge import REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
 from tendero.customers.models import FactKind, PersonalFact, RelationKind
 from tendero.customers.schemas import (
     BodyId,
+    Day,
     InputSchema,
     Moment,
     ObjectId,
     Page,
     PageParams,
+    PatchSchema,
     QueryParams,
     Text,
     UserRef,
@@ -109,7 +109,7 @@ class FactIn(InputSchema):
     relation: RelationKind | Literal[""] = ""
     related_name: Text = Field("", max_length=RELATED_NAME_MAX)
     related_contact_id: BodyId | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     recurs_yearly: StrictBool = Field(False, description="Birthdays and anniversaries.")
     source_interaction_id: BodyId | None = Field(
         None, description="The interaction (with this customer) in which it was learned."
@@ -117,13 +117,12 @@ class FactIn(InputSchema):
     learned_at: Moment | None = Field(None, description="Default: now; never in the future.")
 
 
-_NOT_NULL = ("kind", "text", "relation", "related_name", "recurs_yearly", "learned_at")
-
-
-class FactPatch(InputSchema):
+class FactPatch(PatchSchema):
     """Only the fields sent change; `version` is the one you read (409 if stale).
     `contact_id`, `related_contact_id`, `date` and `source_interaction_id` may be
     null (about the customer themself; no date...)."""
+
+    clearable = frozenset({"contact_id", "related_contact_id", "date", "source_interaction_id"})
 
     version: Version
     kind: FactKind | None = None
@@ -132,17 +131,10 @@ class FactPatch(InputSchema):
     relation: RelationKind | Literal[""] | None = None
     related_name: Text | None = Field(None, max_length=RELATED_NAME_MAX)
     related_contact_id: BodyId | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     recurs_yearly: StrictBool | None = None
     source_interaction_id: BodyId | None = None
     learned_at: Moment | None = None
-
-    @field_validator(*_NOT_NULL, mode="before")
-    @classmethod
-    def _null_is_not_a_value(cls, value: Any) -> Any:
-        if value is None:
-            raise PydanticCustomError("null", _("Leave the field out instead of sending null."))
-        return value
 
 
 class RetireIn(InputSchema):

@@ -7,8 +7,9 @@ meaning (emails, phone numbers, countries...) and answer with field errors.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, ClassVar, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Strict,
     StrictBool,
@@ -68,8 +70,23 @@ def _storable_moment(value: datetime) -> datetime:
         raise PydanticCustomError("datetime_range", _("Date out of range.")) from None
 
 
+def _iso_8601(value: Any) -> Any:
+    # pydantic reads a number, or text of one, as a Unix timestamp: `until=0.5` would
+    # be a moment of 1970. Dates and moments are ISO 8601 text (or Python's own).
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise PydanticCustomError(
+            "iso_date", _("Must be an ISO 8601 date, e.g. 2024-03-15 or 2024-03-15T10:30:00Z.")
+        )
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 Text = Annotated[str, AfterValidator(_storable_text)]
-Moment = Annotated[datetime, AfterValidator(_storable_moment)]
+Moment = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_storable_moment)]
+Day = Annotated[date, BeforeValidator(_iso_8601)]
 Email = Annotated[Text, Field(max_length=254)]
 Phone = Annotated[Text, Field(max_length=40)]
 TagName = Annotated[Text, Field(max_length=50)]
@@ -87,14 +104,37 @@ class InputSchema(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+def _only_clearable_fields_are_nullable(schema: dict[str, Any], cls: type) -> None:
+    # The `X | None = None` of a patch field means "may be left out", not "may be null":
+    # the document says null only where the schema accepts it.
+    clearable: frozenset[str] = getattr(cls, "clearable", frozenset())
+    for name, field in schema.get("properties", {}).items():
+        variants = field.get("anyOf", [])
+        if name in clearable or not any(v.get("type") == "null" for v in variants):
+            continue
+        kept = [v for v in variants if v.get("type") != "null"]
+        field.pop("anyOf")
+        if field.get("default", 0) is None:
+            field.pop("default")
+        if len(kept) == 1:
+            field.update({**kept[0], **field})
+        else:
+            field["anyOf"] = kept
+
+
 class PatchSchema(InputSchema):
     """Partial updates: a field left out stays as it is. Sending null is refused
-    rather than read as "blank it", which would be ambiguous."""
+    rather than read as "blank it", which would be ambiguous, except in the fields
+    named in `clearable`, where null means none (no contact, no date); the OpenAPI
+    document declares only those nullable."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+    model_config = ConfigDict(json_schema_extra=_only_clearable_fields_are_nullable)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _null_is_not_a_value(cls, value: Any) -> Any:
-        if value is None:
+    def _null_is_not_a_value(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
             raise PydanticCustomError("null", _("Leave the field out instead of sending null."))
         return value
 

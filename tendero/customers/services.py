@@ -284,6 +284,12 @@ def _claim_version(record: Customer | Contact, expected_version: int) -> None:
     record.refresh_from_db()
 
 
+def external_id_taken() -> str:
+    """What a clash of external ids says. The same words whether the customer who has
+    it is in the caller's portfolio or not: nothing is learned about other portfolios."""
+    return _("This external id cannot be used: choose another one.")
+
+
 def _save_customer(customer: Customer) -> None:
     customer.name_key = name_key(customer.display_name)
     try:
@@ -291,8 +297,7 @@ def _save_customer(customer: Customer) -> None:
             customer.save()
     except IntegrityError as exc:
         raise InvalidCustomerData(
-            _("Another customer already has this external id."),
-            {"external_id": [_("Already in use.")]},
+            _("Please correct the errors below."), {"external_id": [external_id_taken()]}
         ) from exc
 
 

@@ -15,6 +15,7 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.idempotency import idempotent
 from tendero.customers.api import get_visible_customer
 from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
@@ -105,6 +106,7 @@ def list_interactions(
     response={201: InteractionOut, **WRITE_ERRORS},
     summary="Log an interaction",
 )
+@idempotent("dialogue.record_interaction")
 def create_interaction(request: HttpRequest, customer_id: int, payload: InteractionIn) -> Status:
     customer = get_visible_customer(request, customer_id)
     data = payload.model_dump(exclude_unset=True)

@@ -13,6 +13,7 @@ from pydantic import Strict
 from tendero.customers.models import Customer, RelationshipLevel
 from tendero.customers.schemas import (
     BodyId,
+    Day,
     InputSchema,
     Moment,
     ObjectId,
@@ -89,11 +90,14 @@ class InteractionIn(InputSchema):
     voice: VoiceOrBlank = Field("", description="Inbound only.")
     sentiment: SentimentOrBlank = ""
     outcome: Text = Field("", max_length=200)
-    follow_up_on: date | None = None
+    follow_up_on: Day | None = None
 
 
 class InteractionPatch(PatchSchema):
-    """Only the fields sent change; `version` is the one you read (409 if stale)."""
+    """Only the fields sent change; `version` is the one you read (409 if stale).
+    `contact_id`, `department_id` and `follow_up_on` may be null (none)."""
+
+    clearable = frozenset({"contact_id", "department_id", "follow_up_on"})
 
     version: Version
     channel: Channel | None = Field(None)
@@ -101,13 +105,13 @@ class InteractionPatch(PatchSchema):
     subject: Text | None = Field(None, min_length=1, max_length=200)
     notes: Text | None = Field(None, max_length=10_000)
     occurred_at: Moment | None = Field(None)
-    contact_id: BodyId | Literal[0] | None = Field(None, description="0 for nobody.")
-    department_id: BodyId | Literal[0] | None = Field(None, description="0 for none.")
+    contact_id: BodyId | Literal[0] | None = Field(None, description="0 or null for nobody.")
+    department_id: BodyId | Literal[0] | None = Field(None, description="0 or null for none.")
     handled_by_id: BodyId | None = Field(None)
     voice: VoiceOrBlank | None = Field(None)
     sentiment: SentimentOrBlank | None = Field(None)
     outcome: Text | None = Field(None, max_length=200)
-    follow_up_on: date | Literal[""] | None = Field(None, description='"" for none.')
+    follow_up_on: Day | Literal[""] | None = Field(None, description='"" or null for none.')
 
 
 class InteractionListParams(PageParams):
@@ -128,8 +132,8 @@ class VoiceListParams(PageParams):
     channel: Channel | None = None
     department_id: ObjectId | None = None
     sentiment: Sentiment | None = None
-    since: date | None = Field(None, description="From this day (inclusive).")
-    until: date | None = Field(None, description="Up to this day (inclusive).")
+    since: Day | None = Field(None, description="From this day (inclusive).")
+    until: Day | None = Field(None, description="Up to this day (inclusive).")
 
 
 class GoingQuietParams(PageParams):

@@ -40,11 +40,13 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Hashable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -210,18 +212,33 @@ def write_summary_file(customers: int, path: Path) -> None:
     from tendero.insights.csvfiles import write_summary
 
     x, t_x, age = simulated_summary(customers)
-    ids = [f"C{index:07d}" for index in range(customers)]
+    ids: list[Hashable] = [f"C{index:07d}" for index in range(customers)]
     with path.open("w", encoding="utf-8", newline="") as handle:
         write_summary(TransactionSummary(ids, x, t_x, age, np.zeros(customers)), handle)
 
 
-def _seconds(command: list[str]) -> tuple[float, str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, CPU seconds (user + system) and standard output of a process.
+
+    The CPU time is the steadier figure on a machine shared with other work.
+    """
+    cpu = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed: {done.stderr.strip()[-500:]}")
-    return seconds, done.stdout
+    return seconds, _children_cpu() - cpu, done.stdout
+
+
+def _seconds(command: list[str]) -> tuple[float, str]:
+    seconds, _cpu, output = _run(command)
+    return seconds, output
 
 
 def _median_phases(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -239,13 +256,17 @@ def whole_process(customers: int, repeats: int) -> dict[str, Any]:
         lifetimes = [python, "-c", LIFETIMES_PROCESS, str(path)]
         ours: list[float] = []
         theirs: list[float] = []
+        our_cpu: list[float] = []
+        their_cpu: list[float] = []
         their_phases = []
         for _ in range(repeats):
-            seconds, output = _seconds(tendero)
+            seconds, cpu, output = _run(tendero)
             ours.append(seconds)
+            our_cpu.append(cpu)
             report = json.loads(output)
-            seconds, output = _seconds(lifetimes)
+            seconds, cpu, output = _run(lifetimes)
             theirs.append(seconds)
+            their_cpu.append(cpu)
             their_phases.append(json.loads(output))
         our_phases = [json.loads(_seconds([python, "-c", TENDERO_PHASES, str(path)])[1])
                       for _ in range(repeats)]  # fmt: skip
@@ -260,6 +281,9 @@ def whole_process(customers: int, repeats: int) -> dict[str, Any]:
         "tendero_median": statistics.median(ours),
         "lifetimes_median": statistics.median(theirs),
         "ratio": statistics.median(theirs) / statistics.median(ours),
+        "tendero_cpu_median": statistics.median(our_cpu),
+        "lifetimes_cpu_median": statistics.median(their_cpu),
+        "cpu_ratio": statistics.median(their_cpu) / statistics.median(our_cpu),
         "tendero_phases": _median_phases(our_phases),
         "lifetimes_phases": _median_phases(their_phases),
         "interpreter_start": statistics.median(interpreter),
@@ -301,6 +325,11 @@ def _print_whole_process(result: dict[str, Any]) -> None:
         f"pandas + Lifetimes fit: {result['lifetimes_median']:.3f} s  {result['lifetimes_seconds']}"
     )
     print(f"Tendero is faster by {result['ratio']:.1f} times")
+    print(
+        f"CPU seconds (user + system): tendero {result['tendero_cpu_median']:.3f}, "
+        f"Lifetimes {result['lifetimes_cpu_median']:.3f}: {result['cpu_ratio']:.1f} times"
+    )
+    print(f"load average: {os.getloadavg()}")
     print(f"Python start-up alone: {result['interpreter_start']:.3f} s")
     for who in ("tendero", "lifetimes"):
         phases = ", ".join(f"{key} {value:.3f} s" for key, value in result[f"{who}_phases"].items())

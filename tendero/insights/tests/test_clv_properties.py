@@ -250,16 +250,19 @@ def test_pareto_nbd_hypergeometric_agrees_with_its_series(b: float, gap: float, 
     assert _hyp2f1_unit_fraction(b_, c_, z_)[0] == pytest.approx(series, rel=1e-9)
 
 
-@pytest.mark.parametrize(
-    ("b", "c", "z", "expected"),
-    [
-        # Values from mpmath.hyp2f1 at 30 digits; scipy gives infinity or NaN for each.
-        (171.0, 172.5, 0.99712, 119.084232295169128696),
-        (1000.0, 1002.0, 0.9999, 799.368155737123403620),
-        (5000.0, 5002.7, 0.99999, 2776.79850476957),
-        (1e4, 10001.5, 0.999999, 16823.0270747621),
-    ],
-)
+# Pinned from `python -m tendero.insights.clv.reference` (mpmath at 40 digits), as it
+# prints them; test_the_pinned_values_are_what_mpmath_computes checks them against it.
+HYP2F1_NEAR_ONE = [
+    (171.0, 172.5, 0.99712, 119.0842322951691287),
+    (1000.0, 1002.0, 0.9999, 799.36815573712340362),
+    (5000.0, 5002.7, 0.99999, 2776.7985047695654801),
+    (10000.0, 10001.5, 0.999999, 16823.027074762058963),
+]
+HEAVY_BUYER_LOG_LIKELIHOOD = 221.56535635220328703
+
+
+# scipy gives infinity or NaN for each of these.
+@pytest.mark.parametrize(("b", "c", "z", "expected"), HYP2F1_NEAR_ONE)
 def test_pareto_nbd_hypergeometric_near_one(b: float, c: float, z: float, expected: float) -> None:
     value = _hyp2f1_unit(np.array([b]), np.array([c]), np.array([z]))[0]
     assert value == pytest.approx(expected, rel=1e-9)
@@ -267,10 +270,22 @@ def test_pareto_nbd_hypergeometric_near_one(b: float, c: float, z: float, expect
 
 def test_pareto_nbd_likelihood_of_a_heavy_buyer_when_beta_is_much_smaller_than_alpha() -> None:
     """Found by hypothesis: scipy's 2F1 overflows here and the bound it was clipped to
-    was 3 times the true value. Expected from mpmath at 40 digits (the defining integral)."""
+    was 3 times the true value. Expected from mpmath (the defining integral)."""
     model = ParetoNBDFitter().set_params(r=20.0, alpha=19.0, s=0.5, beta=0.0546875)
     actual = model.log_likelihood_of(151.0, 0.0, 1.0)[0]
-    assert actual == pytest.approx(221.56535636622059538, rel=1e-9)
+    assert actual == pytest.approx(HEAVY_BUYER_LOG_LIKELIHOOD, rel=1e-9)
+
+
+def test_the_pinned_values_are_what_mpmath_computes() -> None:
+    """The reference script (mpmath, in the dev extra) gives the values pinned above, to
+    the last digit a float holds."""
+    from tendero.insights.clv import reference
+
+    assert [case[:3] for case in HYP2F1_NEAR_ONE] == reference.HYP2F1_NEAR_ONE_ARGUMENTS
+    for b, c, z, pinned in HYP2F1_NEAR_ONE:
+        assert float(reference.hyp2f1_unit(b, c, z)) == pinned
+    heavy = reference.pareto_nbd_log_likelihood(**reference.HEAVY_BUYER)
+    assert float(heavy) == HEAVY_BUYER_LOG_LIKELIHOOD
 
 
 # Compression and gradients ---------------------------------------------------------------

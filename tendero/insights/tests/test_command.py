@@ -256,3 +256,56 @@ def test_the_console_command_says_what_is_wrong_in_one_line(tmp_path: Path) -> N
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_a_file_command_runs_without_setting_up_the_apps() -> None:
+    """`tendero clv fit` needs numpy, scipy and the CSV reader, not Django's apps (their
+    models, admin, API, task queue): importing those was most of its start-up time."""
+    code = (
+        "import sys\n"
+        "from django.apps import apps\n"
+        "from tendero.cli import main\n"
+        "main()\n"
+        "print('APPS READY', apps.ready)\n"
+        "print('MODULES', *sorted(sys.modules))\n"
+    )
+    summary = str(DATA / "cdnow_customers_summary.csv")
+    result = subprocess.run(  # noqa: S603 (our own command line)
+        [sys.executable, "-c", code, "clv", "fit", "--summary", summary, "--model", "bg-nbd",
+         "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report, ready, modules = result.stdout.splitlines()
+    assert json.loads(report)["n_customers"] == 2357
+    assert ready == "APPS READY False"
+    imported = set(modules.split()[1:])
+    assert {"pyarrow.csv", "scipy.optimize"} <= imported
+    unneeded = {
+        "tendero.customers.models",
+        "tendero.insights.models",
+        "tendero.insights.pipeline",
+        "django.contrib.admin",
+        "django.contrib.auth.models",
+        "huey",
+        "ninja",
+        "pandas",
+    }
+    assert imported.isdisjoint(unneeded), imported & unneeded
+
+
+def test_the_database_commands_still_set_up_the_apps() -> None:
+    code = (
+        "import atexit\n"
+        "from django.apps import apps\n"
+        "atexit.register(lambda: print('APPS READY', apps.ready))\n"
+        "from tendero.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(  # noqa: S603 (our own command line)
+        [sys.executable, "-c", code, "clv", "score", "--period", "month"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "invalid choice: 'month'" in result.stderr
+    assert result.stdout.strip() == "APPS READY True"

@@ -49,6 +49,13 @@ from tendero.insights.forecasting import (
 
 EXIT_BAD_INPUT = 2
 SCORING_MODELS = ["bg-nbd", "pareto-nbd"]
+# The actions that work on files only: tendero.cli runs them without django.setup().
+FILE_ACTIONS = ("summarize", "fit", "predict", "validate")
+
+
+def runs_without_apps(args: list[str]) -> bool:
+    """Whether `tendero clv ARGS` needs neither the database nor the other apps."""
+    return bool(args) and args[0] in FILE_ACTIONS
 
 
 class ClvParser(CommandParser):
@@ -168,7 +175,7 @@ class Command(BaseCommand):
     def _fit(self, options: dict[str, Any]) -> None:
         name = options["model"]
         path = options["summary"]
-        table = read_summary(path, periods=name == "bg-bb")
+        table = read_summary(path, periods=name == "bg-bb", customer_ids=False)
         try:
             if name in SPEND_MODELS:
                 if table.monetary_value is None:

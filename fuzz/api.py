@@ -3,7 +3,7 @@
 Builds a throw-away database (SQLite in a temporary folder, or a PostgreSQL
 database of its own), migrates it, loads the demo company, issues API tokens for
 a manager and a sales rep, starts the server on a free loopback port with the
-test settings and runs schemathesis over the whole OpenAPI document in passes:
+test settings (`tendero serve`, the production server) and runs schemathesis over the whole OpenAPI document in passes:
 
 1. as the manager, with generated path ids (mostly unknown ones: 404s and 422s);
 2. as the manager, with the ids of real rows, so the operations reach their
@@ -216,8 +216,12 @@ def fuzz(database: str, examples: int, max_time: int, seed: int, postgres_url: s
         log_path = folder / "server.log"
         with log_path.open("wb") as log:
             server = subprocess.Popen(
-                [str(BIN / "tendero"), "runserver", f"127.0.0.1:{port}", "--noreload"],
-                env=env,
+                [str(BIN / "tendero"), "serve"],
+                env={
+                    **env,
+                    "TENDERO_WEB_BIND": f"127.0.0.1:{port}",
+                    "TENDERO_WEB_ACCESS_LOG": "true",
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=ROOT,

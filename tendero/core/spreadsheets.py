@@ -5,14 +5,16 @@ spreadsheet opens it (CSV or formula injection: a customer named
 leaking the sheet, and "=cmd|..." a command).
 
 The rule, after OWASP's CSV-injection guidance: a text cell that starts with = + - @,
-a tab or a carriage return (or the full-width ＝ ＋ － ＠, which some spreadsheets
-also read as formulas) is written with a single quote in front ('=HYPERLINK(...)), so
-that spreadsheets show it as text. Numbers are not text: an int, float or Decimal is
-written as a number. A text that is just a plain number ("-5", "+34612345678",
-"-12.50", "1e3": an optional sign, ASCII digits, an optional decimal point and
-exponent) is left as it is: a spreadsheet reads it as that number, which runs nothing,
-and it stays readable and imports back as written. The importer reverses the rule
-(restore_cell), so an exported file still imports back unchanged.
+a tab or a carriage return (or their full-width forms U+FF1D, U+FF0B, U+FF0D, U+FF20,
+which some spreadsheets also read as formulas) is written with a single quote in
+front ('=HYPERLINK(...)), so that spreadsheets show it as text.
+
+Numbers are not text: an int, float or Decimal is written as a number. A text that is
+just a plain number ("-5", "+34612345678", "-12.50", "1e3": an optional sign, ASCII
+digits, an optional decimal point and exponent) is left as it is: a spreadsheet reads
+it as that number, which runs nothing, and it stays readable and imports back as
+written. The importer reverses the rule (restore_cell), so an exported file still
+imports back unchanged.
 
 In XLSX every text cell is also written as a string cell (data type "s"), never left
 for openpyxl to guess (it makes a formula of any text starting with =), and the

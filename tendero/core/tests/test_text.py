@@ -68,7 +68,7 @@ def test_the_message_names_the_character_or_the_line_break() -> None:
     "name",
     [
         "José Pérez Núñez",
-        "Zoë O’Brien-Smith",
+        "Zoë O\u2019Brien-Smith",
         "👩\u200d💻 Lucía",  # ZWJ inside an emoji sequence
         "👨\u200d👩\u200d👧",
         "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # ZWNJ in Persian

@@ -91,6 +91,22 @@ def check_decimal(number: Decimal, max_digits: int, decimal_places: int) -> Deci
     return number.quantize(Decimal(1).scaleb(-decimal_places))
 
 
+def check_size(number: Decimal, whole_digits: int) -> Decimal:
+    """`number` if it has at most `whole_digits` digits before the decimal point;
+    raises ValidationError "too_large" otherwise (no arithmetic: its exponent says)."""
+    if number.is_finite() and any(number.as_tuple().digits) and number.adjusted() >= whole_digits:
+        raise ValidationError(
+            ngettext(
+                "This number is too large: at most %(digits)d digit before the decimal point.",
+                "This number is too large: at most %(digits)d digits before the decimal point.",
+                whole_digits,
+            )
+            % {"digits": whole_digits},
+            code="too_large",
+        )
+    return number
+
+
 def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
     """`value` (see to_decimal) as a number a DecimalField(max_digits, decimal_places)
     holds, with exactly `decimal_places` decimals. Raises ValidationError with the
@@ -100,3 +116,24 @@ def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
 
 def _not_a_number() -> ValidationError:
     return ValidationError(_("Enter a number."), code="not_a_number")
+
+
+def decimal_field(max_digits: int, decimal_places: int) -> Any:
+    """A pydantic BeforeValidator for a schema's Decimal field (Annotated[Decimal,
+    decimal_field(14, 2)]): a JSON number or a numeric string becomes a Decimal, and
+    one too large for the column, NaN or Infinity is refused there (422) with
+    parse_decimal's message, before pydantic or anything else computes with it.
+    The decimals are left to the service, which says it in the field's words with
+    the other field errors. Other types are left for pydantic to refuse."""
+    from pydantic import BeforeValidator
+    from pydantic_core import PydanticCustomError
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            return value
+        try:
+            return check_size(to_decimal(value), max_digits - decimal_places)
+        except ValidationError as error:
+            raise PydanticCustomError(str(error.code), error.messages[0]) from None
+
+    return BeforeValidator(validate)

@@ -188,7 +188,10 @@ def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
             % {"value": value.strip()},
         )
         return None
-    messages = {"not_a_number": _("Enter an amount."), "too_many_decimals": _("At most two decimals.")}
+    messages = {
+        "not_a_number": _("Enter an amount."),
+        "too_many_decimals": _("At most two decimals."),
+    }
     amount = _checked_number(
         errors, "amount", _typed_number(value, parse_amount), AMOUNT_DIGITS, messages
     )

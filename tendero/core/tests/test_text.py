@@ -94,7 +94,7 @@ def test_a_line_is_stripped_and_its_length_counted_after() -> None:
     assert error.value.code == "max_length"
     assert clean_line(None) == ""
     with pytest.raises(ValidationError):
-        clean_line(12)  # type: ignore[arg-type]
+        clean_line(12)
 
 
 def test_notes_accept_line_feeds_and_tabs_but_not_the_rest() -> None:

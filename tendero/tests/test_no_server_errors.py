@@ -200,8 +200,21 @@ def purchase(manager, organisation):
     return record_purchase(manager, organisation, {"amount": "10", "occurred_at": "2024-05-01"})
 
 
+numbers = huge_numbers | scalars
+purchase_bodies = st.fixed_dictionaries(
+    {"amount": numbers},
+    optional={
+        "quantity": numbers,
+        "version": st.just(1) | scalars,
+        "description": awkward_text | scalars,
+        "product": awkward_text,
+        "external_id": awkward_text,
+    },
+) | bodies(PURCHASE_FIELDS)
+
+
 @FUZZ
-@given(body=bodies(PURCHASE_FIELDS))
+@given(body=purchase_bodies)
 def test_purchase_writes_never_fail_with_a_server_error(api, organisation, purchase, body):
     item = {"customer_id": organisation.pk, **body} if isinstance(body, dict) else body
     for method, path, sent in (

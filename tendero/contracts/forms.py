@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tendero.contracts.models import PRODUCT_MAX_LENGTH, PurchaseSource, default_currency
+from tendero.core.forms import LineField
 from tendero.customers.forms import ServiceErrorsMixin
 from tendero.customers.models import Customer
 
@@ -24,27 +25,27 @@ class PurchaseForm(ServiceErrorsMixin, forms.Form):
     """Record one purchase; field names are the service's. The amount and the quantity
     stay text so that "12,50" (Spanish) and "12.50" both work: the service reads them."""
 
-    product = forms.CharField(
+    product = LineField(
         label=_("Product"),
         max_length=PRODUCT_MAX_LENGTH,
         required=False,
         help_text=_("Its name or code, as the till, shop or invoice names it."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    quantity = forms.CharField(
+    quantity = LineField(
         label=_("Quantity"),
         max_length=30,
         required=False,
         help_text=_("Units. Empty: one (a refund: one back, -1); 0 for a refund of money only."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 6}),
     )
-    amount = forms.CharField(
+    amount = LineField(
         label=_("Amount"),
         max_length=30,
         help_text=_("Negative for a refund."),
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    currency = forms.CharField(
+    currency = LineField(
         label=_("Currency"),
         max_length=3,
         widget=forms.TextInput(attrs={"size": 4, "autocapitalize": "characters"}),
@@ -56,8 +57,8 @@ class PurchaseForm(ServiceErrorsMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
         help_text=_("Leave as it is for now."),
     )
-    description = forms.CharField(label=_("What"), max_length=200, required=False)
-    external_id = forms.CharField(
+    description = LineField(label=_("What"), max_length=200, required=False)
+    external_id = LineField(
         label=_("Reference"),
         max_length=100,
         required=False,

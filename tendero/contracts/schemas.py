@@ -11,7 +11,8 @@ from typing import Annotated
 from ninja import Field, Schema
 
 from tendero.contracts.models import PRODUCT_MAX_LENGTH, PurchaseSource
-from tendero.contracts.services import MAX_BATCH
+from tendero.contracts.services import AMOUNT_DIGITS, MAX_BATCH, QUANTITY_DIGITS
+from tendero.core.decimals import decimal_field
 from tendero.customers.schemas import (
     BodyId,
     InputSchema,
@@ -29,6 +30,7 @@ from tendero.customers.schemas import (
 # A JSON number or a string of digits ("12.50"): both are exact once parsed.
 Amount = Annotated[
     Decimal,
+    decimal_field(*AMOUNT_DIGITS),
     Field(
         allow_inf_nan=False,
         description='Negative for a refund; at most two decimals, e.g. 12.50 or "12.50".',
@@ -53,6 +55,7 @@ Product = Annotated[
 ]
 Quantity = Annotated[
     Decimal,
+    decimal_field(*QUANTITY_DIGITS),
     Field(
         allow_inf_nan=False,
         description="Units, at most three decimals (kilos, hours...), with the amount's "

@@ -19,7 +19,7 @@ one unit: 1 for a sale, -1 for a refund.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -27,6 +27,7 @@ from typing import Any
 
 from auditlog.cid import get_cid
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils import timezone
@@ -41,6 +42,7 @@ from tendero.contracts.models import (
     PurchaseSource,
     default_currency,
 )
+from tendero.core.decimals import check_decimal, to_decimal
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.services import _audited, _clean_text, _Errors, _require
@@ -50,10 +52,10 @@ from tendero.privacy.models import AuditEntry
 # How far ahead of the server's clock a purchase may be (clocks drift).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_YEAR = 1900
-# What DecimalField(max_digits=14, decimal_places=2) can hold.
-MAX_AMOUNT = Decimal("999999999999.99")
-# What DecimalField(max_digits=12, decimal_places=3) can hold.
-MAX_QUANTITY = Decimal("999999999.999")
+# The columns' DecimalField(max_digits, decimal_places), checked by
+# tendero.core.decimals before any arithmetic.
+AMOUNT_DIGITS = (14, 2)
+QUANTITY_DIGITS = (12, 3)
 MAX_BATCH = 1_000
 _SOURCES = frozenset(PurchaseSource.values)
 PURCHASE_TEXT_FIELDS: dict[str, int] = {
@@ -139,87 +141,85 @@ def parse_quantity(text: str) -> Decimal | None:
     return _parse_number(text.strip())
 
 
+def _typed_number(value: Any, parse: Callable[[str], Decimal | None]) -> Decimal | None:
+    """`value` as a Decimal: a number as it is, a text as people write it (`parse`)
+    or, failing that, as a program does ("1e3"). None if it is not a number."""
+    if isinstance(value, str):
+        number = parse(value)
+        if number is not None:
+            return number
+    try:
+        return to_decimal(value)
+    except ValidationError:
+        return None
+
+
+def _checked_number(
+    errors: _Errors,
+    field: str,
+    number: Decimal | None,
+    digits: tuple[int, int],
+    messages: Mapping[str, str],
+) -> Decimal | None:
+    """`number` with its column's decimals, or None with the field's error: too large,
+    too many decimals or not a number (tendero.core.decimals, before any arithmetic)."""
+    if number is None:
+        errors.add(field, messages["not_a_number"])
+        return None
+    try:
+        return check_decimal(number, *digits)
+    except ValidationError as error:
+        errors.add(field, messages.get(str(error.code), error.messages[0]))
+        return None
+
+
 def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
     if value is None or value == "":
         errors.add("amount", _("This field is required."))
         return None
-    if isinstance(value, bool):
-        errors.add("amount", _("Enter an amount."))
-        return None
-    amount: Decimal | None
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        if is_ambiguous_amount(value):
-            errors.add(
-                "amount",
-                _(
-                    "“%(value)s” can be read two ways (with three decimals, or in "
-                    "thousands): write the amount without a thousands separator (1000) or "
-                    "with its cents (1.000,00 or 1,000.00)."
-                )
-                % {"value": value.strip()},
+    if isinstance(value, str) and is_ambiguous_amount(value):
+        errors.add(
+            "amount",
+            _(
+                "“%(value)s” can be read two ways (with three decimals, or in "
+                "thousands): write the amount without a thousands separator (1000) or "
+                "with its cents (1.000,00 or 1,000.00)."
             )
-            return None
-        amount = parse_amount(value)
-    else:
-        amount = None
-    if amount is None or not amount.is_finite():
-        errors.add("amount", _("Enter an amount."))
+            % {"value": value.strip()},
+        )
         return None
-    if amount != amount.quantize(Decimal("0.01")):
-        errors.add("amount", _("At most two decimals."))
-        return None
-    amount = amount.quantize(Decimal("0.01"))
-    if abs(amount) > MAX_AMOUNT:
-        errors.add("amount", _("The amount is too large."))
-        return None
-    if not amount:
+    messages = {
+        "not_a_number": _("Enter an amount."),
+        "too_many_decimals": _("At most two decimals."),
+    }
+    amount = _checked_number(
+        errors, "amount", _typed_number(value, parse_amount), AMOUNT_DIGITS, messages
+    )
+    if amount is not None and not amount:
         errors.add("amount", _("A purchase of nothing is not a purchase: enter its amount."))
         return None
     return amount
 
 
 def _clean_quantity(errors: _Errors, value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        errors.add("quantity", _("Enter a quantity (a number of units)."))
-        return None
-    quantity: Decimal | None
-    if isinstance(value, Decimal):
-        quantity = value
-    elif isinstance(value, int):
-        quantity = Decimal(value)
-    elif isinstance(value, float):
-        quantity = Decimal(repr(value))
-    elif isinstance(value, str):
-        if is_ambiguous_quantity(value):
-            errors.add(
-                "quantity",
-                _(
-                    "“%(value)s” can be read two ways (one and a half, or fifteen hundred): "
-                    "write the units without a thousands separator (1500) or with one or "
-                    "two decimals (1.5)."
-                )
-                % {"value": value.strip()},
+    if isinstance(value, str) and is_ambiguous_quantity(value):
+        errors.add(
+            "quantity",
+            _(
+                "“%(value)s” can be read two ways (one and a half, or fifteen hundred): "
+                "write the units without a thousands separator (1500) or with one or "
+                "two decimals (1.5)."
             )
-            return None
-        quantity = parse_quantity(value)
-    else:
-        quantity = None
-    if quantity is None or not quantity.is_finite():
-        errors.add("quantity", _("Enter a quantity (a number of units)."))
+            % {"value": value.strip()},
+        )
         return None
-    if quantity != quantity.quantize(Decimal("0.001")):
-        errors.add("quantity", _("At most three decimals."))
-        return None
-    if abs(quantity) > MAX_QUANTITY:
-        errors.add("quantity", _("The quantity is too large."))
-        return None
-    return quantity.quantize(Decimal("0.001"))
+    messages = {
+        "not_a_number": _("Enter a quantity (a number of units)."),
+        "too_many_decimals": _("At most three decimals."),
+    }
+    return _checked_number(
+        errors, "quantity", _typed_number(value, parse_quantity), QUANTITY_DIGITS, messages
+    )
 
 
 def _quantity_agrees(quantity: Decimal, amount: Decimal) -> bool:

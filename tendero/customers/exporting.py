@@ -5,14 +5,16 @@ unchanged (`tendero import customers FILE` matches rows by external id, or by
 `id` for customers without one). CSV is UTF-8 with a BOM (so that Excel shows
 accents) and comma-separated; lists (emails, phones, tags) are joined with
 " | ". Rows are streamed from the database in chunks; XLSX is written with
-openpyxl's write-only mode and capped at what a sheet holds (XLSX_MAX_ROWS).
+openpyxl's write-only mode and capped at what a sheet holds (XLSX_MAX_ROWS). Both
+are written through tendero.core.spreadsheets, so no cell is a live formula (a name
+such as =HYPERLINK(...) comes out quoted, '=HYPERLINK(...), and the importer takes
+the quote off again).
 Every export leaves an audit entry (who, which filters, how many rows) and a log
 line.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -25,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.spreadsheets import XlsxSheet, csv_lines, xlsx_workbook
 from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
 from tendero.privacy.models import AuditEntry
@@ -109,20 +112,19 @@ def iter_rows(queryset: QuerySet[Customer], limit: int | None = None) -> Iterato
         yield customer_row(customer)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_chunks(by: User, queryset: QuerySet[Customer], filters: Mapping[str, Any]) -> Iterator[str]:
     """The CSV file, piece by piece, for a streaming response; audited when finished."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(EXPORT_COLUMNS)
     count = 0
-    try:
+
+    def rows() -> Iterator[list[Any]]:
+        nonlocal count
+        yield EXPORT_COLUMNS
         for row in iter_rows(queryset):
             count += 1
-            yield writer.writerow(row)
+            yield row
+
+    try:
+        yield from csv_lines(rows())
     finally:
         record_export(by, "csv", filters, count)
 
@@ -131,10 +133,8 @@ def write_xlsx(
     by: User, queryset: QuerySet[Customer], filters: Mapping[str, Any]
 ) -> tuple[IO[bytes], int]:
     """The XLSX file (in a temporary file, at its start) and how many rows it has."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Customers")[:31])
+    workbook = xlsx_workbook()
+    sheet = XlsxSheet(workbook, _("Customers"))
     sheet.append(EXPORT_COLUMNS)
     count = 0
     for row in iter_rows(queryset, limit=XLSX_MAX_ROWS):

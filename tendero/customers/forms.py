@@ -12,6 +12,7 @@ from django_countries import countries
 
 from tendero import timeline
 from tendero.accounts.models import User
+from tendero.core.forms import LineField, MultilineField
 from tendero.customers.errors import CustomerError
 from tendero.customers.models import (
     AcquisitionSource,
@@ -93,32 +94,32 @@ def _lines(text: str) -> list[str]:
 
 class CustomerForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices)
-    display_name = forms.CharField(label=_("Name"), max_length=200)
-    preferred_name = forms.CharField(
+    display_name = LineField(label=_("Name"), max_length=200)
+    preferred_name = LineField(
         label=_("Preferred name"),
         max_length=100,
         required=False,
         help_text=_("How they like to be addressed."),
     )
-    tax_id = forms.CharField(label=_("Tax or legal id"), max_length=40, required=False)
-    emails = forms.CharField(
+    tax_id = LineField(label=_("Tax or legal id"), max_length=40, required=False)
+    emails = MultilineField(
         label=_("Emails"),
         required=False,
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One per line; the first is the primary address."),
     )
-    phones = forms.CharField(
+    phones = MultilineField(
         label=_("Phones"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One per line, e.g. +34 612 345 678; the first is the primary number."),
     )
-    street = forms.CharField(label=_("Street"), max_length=200, required=False)
-    city = forms.CharField(label=_("City"), max_length=100, required=False)
-    region = forms.CharField(label=_("Region"), max_length=100, required=False)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    street = LineField(label=_("Street"), max_length=200, required=False)
+    city = LineField(label=_("City"), max_length=100, required=False)
+    region = LineField(label=_("Region"), max_length=100, required=False)
+    postal_code = LineField(label=_("Postal code"), max_length=20, required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=CURRENCY_CHOICES, required=False)
@@ -130,7 +131,7 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
     lifecycle_stage = forms.ChoiceField(
         label=_("Lifecycle stage"), choices=LifecycleStage.choices, initial=LifecycleStage.PROSPECT
     )
-    tags = forms.CharField(
+    tags = LineField(
         label=_("Tags"),
         max_length=1000,
         required=False,
@@ -186,12 +187,12 @@ class CustomerEditForm(CustomerForm):
 
 
 class ContactForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=100)
-    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
-    preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
-    role = forms.CharField(label=_("Role"), max_length=100, required=False)
-    email = forms.CharField(label=_("Email"), max_length=254, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    first_name = LineField(label=_("First name"), max_length=100)
+    last_name = LineField(label=_("Last name"), max_length=100, required=False)
+    preferred_name = LineField(label=_("Preferred name"), max_length=100, required=False)
+    role = LineField(label=_("Role"), max_length=100, required=False)
+    email = LineField(label=_("Email"), max_length=254, required=False)
+    phone = LineField(label=_("Phone"), max_length=40, required=False)
     is_primary = forms.BooleanField(label=_("Primary contact"), required=False)
 
     def service_data(self) -> dict[str, Any]:
@@ -208,7 +209,7 @@ class RelationshipLevelForm(ServiceErrorsMixin, forms.Form):
     to_level = forms.TypedChoiceField(
         label=_("New level"), choices=RelationshipLevel.choices, coerce=int
     )
-    reason = forms.CharField(
+    reason = MultilineField(
         label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -223,7 +224,7 @@ class AccountExecutiveForm(ServiceErrorsMixin, forms.Form):
         required=False,
         empty_label=_("Nobody"),
     )
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    reason = LineField(label=_("Reason"), max_length=200, required=False)
 
     service_field_aliases = {"account_executive": "user"}
 
@@ -247,7 +248,7 @@ SORTS = {
 class CustomerFilterForm(forms.Form):
     """The list's filters. Invalid values are ignored rather than refused."""
 
-    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+    q = LineField(label=_("Search"), max_length=200, required=False)
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", _("Any kind")), *CustomerKind.choices], required=False
     )

@@ -4,7 +4,6 @@ tendero.customers.importing and tendero.customers.exporting."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.models import User
+from tendero.core.spreadsheets import csv_lines
 from tendero.customers import exporting, importing
 from tendero.customers.errors import CustomerError
 from tendero.customers.forms import CustomerFilterForm
@@ -198,26 +198,11 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def job_errors_csv(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The rejected rows as CSV: row number, reasons, then the row as it was read."""
     job = _job(request, pk)
-    headers = list(job.headers)
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-
-    def rows() -> Any:
-        yield "\ufeff" + writer.writerow([_("row"), _("errors"), *headers])
-        for error in job.row_errors.all().iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    error.row_number,
-                    importing.format_errors(error.errors),
-                    *(error.values.get(h, "") for h in headers),
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        csv_lines(importing.rejected_rows(job, [_("row"), _("errors")])),
+        content_type="text/csv; charset=utf-8",
+    )
     name = Path(job.original_name).stem or "import"
     response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk}-{_ascii(name)}.csv"'
     return response

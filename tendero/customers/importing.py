@@ -52,6 +52,7 @@ from django_countries import countries
 from tendero.accounts.models import User
 from tendero.bulk import AuditRow, CopyText, copy_audit_entries, insert_rows
 from tendero.core import processes
+from tendero.core.spreadsheets import restore_cell
 from tendero.customers import services
 from tendero.customers.errors import CustomerError, InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
@@ -736,7 +737,8 @@ def _row_fields(columns: list[str], cells: list[str]) -> dict[str, Any]:
     for name, cell in zip(columns, cells, strict=False):
         if not name:
             continue
-        text = cell.strip()
+        # A file Tendero exported has its formula-like cells quoted ('=...): unquoted.
+        text = restore_cell(cell.strip())
         if name in _LIST_FIELDS:
             if text:
                 values.setdefault(name, []).extend(_split_list(text))
@@ -1838,6 +1840,22 @@ def rate(job: ImportJob) -> float:
         return 0.0
     seconds = ((job.finished_at or timezone.now()) - job.started_at).total_seconds()
     return job.processed_rows / seconds if seconds > 0 else 0.0
+
+
+def rejected_rows(job: ImportJob, leading: list[str]) -> Iterator[list[Any]]:
+    """The rejected-rows report of `job`: a header (`leading`, the words for the row
+    number and its errors, then the file's headers), then each rejected row with its
+    number, its errors and its cells as they were read. Write it with
+    tendero.core.spreadsheets (csv_lines, CsvWriter), which quotes what a spreadsheet
+    would run."""
+    yield [*leading, *job.headers]
+    rejected = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
+    for error in rejected.iterator(chunk_size=2000):
+        yield [
+            error.row_number,
+            format_errors(error.errors),
+            *(error.values.get(h, "") for h in job.headers),
+        ]
 
 
 def format_errors(errors: Mapping[str, list[str]]) -> str:

@@ -185,7 +185,9 @@ def clean_fact_data(
         kind = str(kind)
     relational = kind in RELATIONAL_KINDS
 
-    text = _clean_text(errors, "text", given("text", current.text if current else ""), TEXT_MAX)
+    text = _clean_text(
+        errors, "text", given("text", current.text if current else ""), TEXT_MAX, multiline=True
+    )
     if not text and kind and not relational:
         errors.add("text", _("Say what you learned."))
 

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tendero.core.forms import LineField, MultilineField
 from tendero.customers.forms import ServiceErrorsMixin
 from tendero.customers.knowledge import (
     NO_YEAR,
@@ -33,7 +34,7 @@ class FactForm(ServiceErrorsMixin, forms.Form):
 
     kind = forms.ChoiceField(label=_("What kind of fact"), choices=FactKind.choices)
     contact = forms.ChoiceField(label=_("About"), required=False)
-    text = forms.CharField(
+    text = MultilineField(
         label=_("What we know"),
         max_length=TEXT_MAX,
         required=False,
@@ -46,9 +47,7 @@ class FactForm(ServiceErrorsMixin, forms.Form):
         required=False,
         help_text=_("For family members and relations: who they are to the person."),
     )
-    related_name = forms.CharField(
-        label=_("Their name"), max_length=RELATED_NAME_MAX, required=False
-    )
+    related_name = LineField(label=_("Their name"), max_length=RELATED_NAME_MAX, required=False)
     related_contact = forms.ChoiceField(label=_("Who is also the contact"), required=False)
     date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
     recurs_yearly = forms.BooleanField(
@@ -148,7 +147,7 @@ class FactEditForm(FactForm):
 
 
 class RetireFactForm(ServiceErrorsMixin, forms.Form):
-    reason = forms.CharField(
+    reason = LineField(
         label=_("Why is it no longer true?"),
         max_length=REASON_MAX,
         required=False,

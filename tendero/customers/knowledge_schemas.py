@@ -20,6 +20,7 @@ from tendero.customers.schemas import (
     Day,
     InputSchema,
     Moment,
+    MultilineText,
     ObjectId,
     Page,
     PageParams,
@@ -104,7 +105,7 @@ class FactIn(InputSchema):
     known is sent in year 1604."""
 
     kind: FactKind
-    text: Text = Field("", max_length=TEXT_MAX)
+    text: MultilineText = Field("", max_length=TEXT_MAX)
     contact_id: BodyId | None = Field(None, description="A contact of the customer; null: them.")
     relation: RelationKind | Literal[""] = ""
     related_name: Text = Field("", max_length=RELATED_NAME_MAX)
@@ -126,7 +127,7 @@ class FactPatch(PatchSchema):
 
     version: Version
     kind: FactKind | None = None
-    text: Text | None = Field(None, max_length=TEXT_MAX)
+    text: MultilineText | None = Field(None, max_length=TEXT_MAX)
     contact_id: BodyId | None = None
     relation: RelationKind | Literal[""] | None = None
     related_name: Text | None = Field(None, max_length=RELATED_NAME_MAX)

@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -29,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tendero.core.text import check_text
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     AcquisitionSource,
@@ -48,14 +50,21 @@ MAX_VERSION = 2**31 - 1
 MAX_OFFSET = 1_000_000_000
 
 
-def _storable_text(value: str) -> str:
-    # PostgreSQL refuses NUL characters and lone surrogates cannot be encoded to UTF-8.
-    if "\x00" in value:
-        raise PydanticCustomError("nul_character", _("Text cannot contain NUL characters."))
+def _one_line(value: str) -> str:
+    # tendero.core.text's rule, with its message, on the text the service will keep
+    # (stripped: surrounding whitespace is not an error).
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise PydanticCustomError("invalid_text", _("Text must be valid Unicode.")) from None
+        check_text(value.strip())
+    except ValidationError as error:
+        raise PydanticCustomError(str(error.code), error.messages[0]) from None
+    return value
+
+
+def _multiline(value: str) -> str:
+    try:
+        check_text(value.replace("\r\n", "\n").replace("\r", "\n").strip(), multiline=True)
+    except ValidationError as error:
+        raise PydanticCustomError(str(error.code), error.messages[0]) from None
     return value
 
 
@@ -84,7 +93,9 @@ def _iso_8601(value: Any) -> Any:
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-Text = Annotated[str, AfterValidator(_storable_text)]
+# Every text field: one line (names, cities, subjects...) or several (notes, reasons).
+Text = Annotated[str, AfterValidator(_one_line)]
+MultilineText = Annotated[str, AfterValidator(_multiline)]
 Moment = Annotated[datetime, BeforeValidator(_iso_8601), AfterValidator(_storable_moment)]
 Day = Annotated[date, BeforeValidator(_iso_8601)]
 Email = Annotated[Text, Field(max_length=254)]
@@ -359,7 +370,7 @@ class CustomerPatch(PatchSchema):
 
 class RelationshipLevelIn(InputSchema):
     to_level: StrictInt = Field(ge=1, le=4, description="One rung up or down: 1 Product … 4 Trust.")
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: MultilineText = Field(min_length=1, max_length=2000)
 
 
 class RelationshipLevelChangeOut(Schema):

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.text import clean_line, clean_multiline
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import (
     AccountExecutiveAssignment,
@@ -106,23 +107,18 @@ class _Errors:
             raise InvalidCustomerData(_("Please correct the errors below."), self.fields)
 
 
-def _clean_text(errors: _Errors, field: str, value: Any, max_length: int) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(field, _("Must be text."))
-        return ""
-    value = value.strip()
-    if "\x00" in value:
-        # PostgreSQL cannot store NUL characters; whatever the caller, refuse them here.
-        errors.add(field, _("Text cannot contain NUL characters."))
-        return ""
-    if len(value) > max_length:
-        errors.add(
-            field,
-            _("At most %(n)d characters (it has %(m)d).") % {"n": max_length, "m": len(value)},
-        )
-    return value
+def _clean_text(
+    errors: _Errors, field: str, value: Any, max_length: int, *, multiline: bool = False
+) -> str:
+    """`value` stripped and checked by tendero.core.text (clean_line, or clean_multiline
+    for fields that keep line breaks); "" with the field's error if it is refused."""
+    clean = clean_multiline if multiline else clean_line
+    try:
+        return clean(value, max_length)
+    except ValidationError as error:
+        for message in error.messages:
+            errors.add(field, message)
+        return "" if error.code != "max_length" else str(value).strip()
 
 
 def _choice(errors: _Errors, field: str, value: Any, choices: Iterable[Any]) -> Any:
@@ -164,7 +160,8 @@ def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[s
     for field, max_length in CUSTOMER_TEXT_FIELDS.items():
         if field in data:
             clean[field] = _clean_text(errors, field, data[field], max_length)
-    if ("display_name" in clean or current is None) and not clean.get("display_name"):
+    named = clean.get("display_name") or "display_name" in errors.fields
+    if ("display_name" in clean or current is None) and not named:
         errors.add("display_name", _("A customer needs a name."))
     if "kind" in data or current is None:
         clean["kind"] = _choice(errors, "kind", data.get("kind"), CustomerKind.values)
@@ -200,7 +197,7 @@ def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[s
 
 
 def _clean_tag_name(raw: str) -> str:
-    name = " ".join(raw.split())
+    name = " ".join(clean_line(raw).split())
     if len(name) > 50:
         raise ValidationError(_("A tag has at most 50 characters."))
     return name
@@ -437,8 +434,8 @@ def change_relationship_level(
     """
     _require(by, "customers.change_relationship_level")
     errors = _Errors()
-    reason = _clean_text(errors, "reason", reason, 2000)
-    if not reason:
+    reason = _clean_text(errors, "reason", reason, 2000, multiline=True)
+    if not reason and "reason" not in errors.fields:
         errors.add("reason", _("Say why the relationship changed."))
     if to_level not in RelationshipLevel.values:
         errors.add("to_level", _("Unknown relationship level."))

@@ -1,4 +1,6 @@
-"""Normalising what people type: phone numbers, emails, languages and currencies."""
+"""Normalising what people type: phone numbers, emails, languages and currencies.
+Each starts with tendero.core.text's rule for one-line fields, so that a control or
+invisible character gets the same message here as in any other field."""
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
@@ -8,13 +10,15 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from tendero.core.text import clean_line
+
 DEFAULT_PHONE_REGION = "ES"
 _CURRENCIES = frozenset(list_currencies())
 
 
 def normalise_phone(raw: str, country: str = "") -> str:
     """Return the number in E.164 form; raise ValidationError if it is not a phone number."""
-    text = raw.strip()
+    text = clean_line(raw)
     try:
         parsed = phonenumbers.parse(text, (country or DEFAULT_PHONE_REGION).upper())
     except phonenumbers.NumberParseException as exc:
@@ -34,7 +38,7 @@ def format_phone(e164: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    address = raw.strip()
+    address = clean_line(raw)
     if len(address) > 254:
         raise ValidationError(_("An email address has at most 254 characters."))
     validate_email(address)
@@ -43,21 +47,21 @@ def normalise_email(raw: str) -> str:
 
 
 def validate_country(code: str) -> str:
-    code = code.strip().upper()
+    code = clean_line(code).upper()
     if code and code not in countries:
         raise ValidationError(_("Unknown country code “%(value)s”.") % {"value": code})
     return code
 
 
 def validate_currency(code: str) -> str:
-    code = code.strip().upper()
+    code = clean_line(code).upper()
     if code and code not in _CURRENCIES:
         raise ValidationError(_("Unknown currency code “%(value)s”.") % {"value": code})
     return code
 
 
 def validate_language(code: str) -> str:
-    code = code.strip().lower()
+    code = clean_line(code).lower()
     if not code:
         return code
     try:

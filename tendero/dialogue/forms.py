@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tendero.accounts.models import User
+from tendero.core.forms import LineField, MultilineField
 from tendero.customers.forms import ServiceErrorsMixin, account_executive_candidates
 from tendero.customers.models import Customer
 from tendero.dialogue.models import Channel, Direction, Interaction, Sentiment, Voice
@@ -36,8 +37,8 @@ class InteractionForm(ServiceErrorsMixin, forms.Form):
     direction = forms.ChoiceField(
         label=_("Direction"), choices=Direction.choices, initial=Direction.OUTBOUND
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    notes = forms.CharField(
+    subject = LineField(label=_("Subject"), max_length=200)
+    notes = MultilineField(
         label=_("Notes"),
         required=False,
         max_length=10_000,
@@ -65,7 +66,7 @@ class InteractionForm(ServiceErrorsMixin, forms.Form):
     sentiment = forms.ChoiceField(
         label=_("Sentiment"), required=False, choices=[BLANK, *Sentiment.choices]
     )
-    outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
+    outcome = LineField(label=_("Outcome"), max_length=200, required=False)
     follow_up_on = forms.DateField(
         label=_("Follow up on"),
         required=False,

@@ -16,6 +16,7 @@ from tendero.customers.schemas import (
     Day,
     InputSchema,
     Moment,
+    MultilineText,
     ObjectId,
     Page,
     PageParams,
@@ -82,7 +83,7 @@ class InteractionIn(InputSchema):
     channel: Channel
     direction: Direction
     subject: Text = Field(min_length=1, max_length=200)
-    notes: Text = Field("", max_length=10_000)
+    notes: MultilineText = Field("", max_length=10_000)
     occurred_at: Moment | None = None
     contact_id: BodyId | None = None
     department_id: BodyId | None = None
@@ -103,7 +104,7 @@ class InteractionPatch(PatchSchema):
     channel: Channel | None = Field(None)
     direction: Direction | None = Field(None)
     subject: Text | None = Field(None, min_length=1, max_length=200)
-    notes: Text | None = Field(None, max_length=10_000)
+    notes: MultilineText | None = Field(None, max_length=10_000)
     occurred_at: Moment | None = Field(None)
     contact_id: BodyId | Literal[0] | None = Field(None, description="0 or null for nobody.")
     department_id: BodyId | Literal[0] | None = Field(None, description="0 or null for none.")

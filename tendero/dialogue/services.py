@@ -26,6 +26,8 @@ from tendero.organization.models import Department
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST_YEAR = 1900
 INTERACTION_TEXT_FIELDS: dict[str, int] = {"subject": 200, "notes": 10_000, "outcome": 200}
+# The others are one line (tendero.core.text).
+MULTILINE_FIELDS = frozenset({"notes"})
 INTERACTION_FIELDS = frozenset(
     [
         *INTERACTION_TEXT_FIELDS,
@@ -121,7 +123,8 @@ def clean_interaction_data(
     clean: dict[str, Any] = {}
     for field, max_length in INTERACTION_TEXT_FIELDS.items():
         if field in data:
-            clean[field] = _clean_text(errors, field, data[field], max_length)
+            multiline = field in MULTILINE_FIELDS
+            clean[field] = _clean_text(errors, field, data[field], max_length, multiline=multiline)
     if current is None:
         for field in REQUIRED_ON_CREATE:
             if data.get(field) in (None, ""):

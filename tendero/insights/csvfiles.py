@@ -33,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from tendero.core.spreadsheets import CsvWriter
 from tendero.insights.clv import TransactionSummary
 from tendero.insights.clv.estimation import FloatArray
 
@@ -303,7 +304,7 @@ def _number(value: float) -> str:
 
 
 def write_summary(summary: TransactionSummary, handle: TextSink) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = CsvWriter(handle, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS)
     for index, customer in enumerate(summary.customer_id):
         writer.writerow(
@@ -321,7 +322,7 @@ def write_columns(
     handle: TextSink, columns: Sequence[tuple[str, Sequence[object] | FloatArray]]
 ) -> None:
     """A CSV with one column per (name, values); floats in their shortest exact form."""
-    writer = csv.writer(handle, lineterminator="\n")
+    writer = CsvWriter(handle, lineterminator="\n")
     writer.writerow([name for name, _ in columns])
     count = len(columns[0][1]) if columns else 0
     for index in range(count):

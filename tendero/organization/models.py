@@ -3,9 +3,12 @@ accountable for them (interactions are logged against a department)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tendero.core.text import clean_line
 
 
 class DepartmentQuerySet(models.QuerySet["Department"]):
@@ -26,3 +29,11 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The name follows tendero.core.text's rule for one-line fields (the admin,
+        the only place departments are edited, runs it)."""
+        try:
+            self.name = clean_line(self.name, 100)
+        except ValidationError as error:
+            raise ValidationError({"name": error.messages}) from None

@@ -452,7 +452,8 @@ def test_plain_rows_are_written_as_they_are(make_customer) -> None:
 def test_awkward_text_is_stored_as_it_is(admin_user: User, tmp_path: Path) -> None:
     path = tmp_path / "raro.csv"
     path.write_text(
-        'codigo,nombre,calle,etiquetas\nX\\1,"Tab\tbed \\N Ñandú",'
+        # (A real tab is refused in a name: tendero.core.text; a backslash and t is not.)
+        'codigo,nombre,calle,etiquetas\nX\\1,"Tab\\tbed \\N Ñandú",'
         '"C/ Barra \\ invertida\\\\, 3",a\\b|c\n',
         encoding="utf-8",
     )
@@ -462,16 +463,16 @@ def test_awkward_text_is_stored_as_it_is(admin_user: User, tmp_path: Path) -> No
     assert job.created_count == 1, list(ImportRowError.objects.values_list("errors", flat=True))
     customer = Customer.objects.get()
     assert customer.external_id == "X\\1"
-    assert customer.display_name == "Tab\tbed \\N Ñandú"
+    assert customer.display_name == "Tab\\tbed \\N Ñandú"
     assert customer.street == "C/ Barra \\ invertida\\\\, 3"
     assert sorted(t.name for t in customer.tags.all()) == ["a\\b", "c"]
     assert (customer.version, customer.kind, customer.lifecycle_stage) == (1, "person", "prospect")
     assert customer.created_at == customer.updated_at
     assert job.started_at is not None and job.finished_at is not None
     assert job.started_at <= customer.created_at <= job.finished_at
-    assert customer.name_key == "bed n nandu tab"
+    assert customer.name_key == "n nandu tab tbed"
     entry = AuditEntry.objects.get(customer_id=customer.pk)
-    assert entry.object_repr == "Tab\tbed \\N Ñandú"
+    assert entry.object_repr == "Tab\\tbed \\N Ñandú"
     assert entry.changes["street"] == ["None", "C/ Barra \\ invertida\\\\, 3"]
     assert entry.additional_data == {"customer_id": customer.pk, "import_job": job.pk}
     assert entry.actor == admin_user

@@ -1,6 +1,5 @@
 """`tendero import customers|contacts|facts|purchases FILE`: import a CSV or XLSX file."""
 
-import csv
 import time
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from django.db.models import Q
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.core.spreadsheets import CsvWriter
 from tendero.customers import importing
 from tendero.customers.errors import CustomerError
 from tendero.customers.models import ImportJob, ImportKind, ImportRowError
@@ -129,16 +129,7 @@ class Command(BaseCommand):
         rejected = ImportRowError.objects.filter(job=job).order_by("row_number", "id")
         if errors_path is not None:
             with errors_path.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["row", "errors", *job.headers])
-                for error in rejected.iterator():
-                    writer.writerow(
-                        [
-                            error.row_number,
-                            importing.format_errors(error.errors),
-                            *(error.values.get(h, "") for h in job.headers),
-                        ]
-                    )
+                CsvWriter(handle).writerows(importing.rejected_rows(job, ["row", "errors"]))
             self.stdout.write(f"Rejected rows written to {errors_path}.")
         else:
             for error in rejected.iterator():

@@ -2,8 +2,9 @@
 
 Builds a throw-away database (SQLite in a temporary folder, or a PostgreSQL
 database of its own), migrates it, loads the demo company, issues API tokens for
-a manager and a sales rep, starts the server on a free loopback port with the
-test settings (`tendero serve`, the production server) and runs schemathesis over the whole OpenAPI document in passes:
+a manager and a sales rep, starts the server (`tendero serve`, the production
+server) on a free loopback port with the test settings and runs schemathesis
+over the whole OpenAPI document in passes:
 
 1. as the manager, with generated path ids (mostly unknown ones: 404s and 422s);
 2. as the manager, with the ids of real rows, so the operations reach their

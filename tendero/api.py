@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -162,6 +163,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 @api.exception_handler(TooManyFieldsSent)
 @api.exception_handler(TooManyFilesSent)
+@api.exception_handler(MultiPartParserError)
 def request_limit_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     """A body too big, too many fields or files: 413/400 as Django's handler400 answers
     for the pages (ninja would show a traceback instead when DEBUG is on)."""

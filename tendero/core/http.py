@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http.multipartparser import MultiPartParserError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -28,6 +29,7 @@ REQUEST_LIMIT_ERRORS: tuple[type[Exception], ...] = (
     RequestDataTooBig,
     TooManyFieldsSent,
     TooManyFilesSent,
+    MultiPartParserError,
 )
 
 
@@ -51,6 +53,8 @@ def request_limit_status(exc: Exception) -> tuple[int, str]:
         return 413, _(
             "The request is too large: at most %(size)s of data besides uploaded files."
         ) % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)}
+    if isinstance(exc, MultiPartParserError):
+        return 400, _("The multipart body could not be read (a missing or invalid boundary).")
     if isinstance(exc, TooManyFilesSent):
         return 400, _("Too many files: at most %(n)s in one request.") % {
             "n": settings.DATA_UPLOAD_MAX_NUMBER_FILES

@@ -213,3 +213,12 @@ def test_an_error_page_whose_layout_fails_is_still_a_page(manager, monkeypatch):
     response = login(Client(), manager).post("/customers/new/", {"display_name": "x" * SIX_MIB})
     assert response.status_code == 413
     assert "Request too large" in response.content.decode()
+
+
+def test_a_multipart_upload_without_a_boundary_is_a_400_without_a_traceback(manager, caplog):
+    # Found by make fuzz: Django logged MultiPartParserError as an unhandled error.
+    response = api_client(manager).post(
+        f"{API}/imports", b"kind=customers", content_type="multipart/form-data"
+    )
+    assert "boundary" in assert_json_error(response, 400)["detail"]
+    assert not [r for r in caplog.records if r.exc_info]

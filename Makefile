@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tendero
 
-.PHONY: demo test lint types migrations-check test-sqlite test-postgres fuzz fuzz-short bench messages clean
+.PHONY: demo test system-packages lint types migrations-check test-sqlite test-postgres fuzz fuzz-short bench messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,24 @@ $(STAMP): pyproject.toml
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
+
+# Debian packages the tests need: Chromium for the browser tests (driven by
+# Playwright through executable_path; no browser is downloaded). Installed when
+# missing and apt-get is there; otherwise the browser tests fail and say why.
+SYSTEM_PACKAGES := chromium
+system-packages:
+	@missing=""; for package in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; \
+		else \
+			echo "!!! missing Debian packages:$$missing (apt-get install$$missing as root)"; \
+		fi; \
+	fi
 
 messages: $(STAMP)
 	$(BIN)/pybabel compile --domain django --directory tendero/locale --statistics 2>&1 | tail -n 1
@@ -34,12 +52,12 @@ types: $(STAMP)
 migrations-check: $(STAMP)
 	TENDERO_ENV=test $(BIN)/tendero makemigrations --check --dry-run
 
-test-sqlite: $(STAMP) messages
+test-sqlite: $(STAMP) messages system-packages
 	TENDERO_ENV=test $(BIN)/pytest -p no:cacheprovider tendero
 
 # PostgreSQL is required in CI (REQUIRE_POSTGRES=1); on a laptop without it the
 # suite says so loudly and runs on SQLite only.
-test-postgres: $(STAMP) messages
+test-postgres: $(STAMP) messages system-packages
 	@if $(BIN)/python -m tendero.dbcheck "$(POSTGRES_URL)"; then \
 		TENDERO_ENV=test DATABASE_URL="$(POSTGRES_URL)" $(BIN)/pytest -p no:cacheprovider tendero; \
 	elif [ -n "$$REQUIRE_POSTGRES" ]; then \

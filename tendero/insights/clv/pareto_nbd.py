@@ -223,7 +223,9 @@ def _hyp2f1_unit_fraction(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatA
     value = np.ones_like(z)
     for n in range(depth, 0, -1):
         m = n // 2
-        if n % 2:
+        if n == 1:  # -(c')(b) / ((c')(c'+1)) with c' cancelled: c' is 0 when c is 1
+            k = -b / c
+        elif n % 2:
             k = -(shifted + m) * (b + m) / ((shifted + 2 * m) * (shifted + 2 * m + 1))
         else:
             k = (b - shifted - m) * m / ((shifted + 2 * m - 1) * (shifted + 2 * m))

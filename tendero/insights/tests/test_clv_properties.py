@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 from scipy.special import gammaln
@@ -239,6 +239,9 @@ def _hyp2f1_unit_series(b: float, c: float, z: float) -> float:
     gap=st.floats(min_value=0.01, max_value=1e3) | st.integers(min_value=1, max_value=500),
     z=st.floats(min_value=0, max_value=0.98),
 )
+# c = 1 (c' = 0 in the fraction's terms), which once gave NaN: 2F1(1, b; 1; z) = (1-z)^-b.
+@example(b=0.5, gap=0.5, z=0.0)
+@example(b=0.5, gap=0.5, z=0.9)
 def test_pareto_nbd_hypergeometric_agrees_with_its_series(b: float, gap: float, z: float) -> None:
     # Whole-number gaps included: scipy alone returns NaN for many of them. The
     # continued fraction, which takes over where scipy fails, is checked on its own too.

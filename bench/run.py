@@ -439,11 +439,11 @@ def write_import_file(path: Path, rows: int) -> None:
     import csv
     import random
 
-    from tendero.customers.demo import (
+    from tendero.customers.demo_people import (
         SPANISH_FIRST_NAMES,
         SPANISH_STREETS,
         SPANISH_SURNAMES,
-        _ascii,
+        ascii_slug,
         spanish_nif,
     )
 
@@ -460,7 +460,7 @@ def write_import_file(path: Path, rows: int) -> None:
                     f"imp-{n:07d}",
                     f"{first} {last1} {last2}",
                     "persona",
-                    f"{_ascii(first)}.{_ascii(last1)}.{n}@correo.es",
+                    f"{ascii_slug(first)}.{ascii_slug(last1)}.{n}@correo.es",
                     f"+34 {mobile[:3]} {mobile[3:5]} {mobile[5:7]} {mobile[7:]}",
                     "España",
                     spanish_nif(10_000_000 + n),

@@ -13,14 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts import services
+from tendero.accounts.access import signed_in_user
 from tendero.accounts.forms import ApiTokenForm, LanguagePreferenceForm
 from tendero.accounts.models import ApiToken, User
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _remember_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -52,7 +47,7 @@ def _preferences_page(
     new_token: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     context = {
         "language_form": language_form
         or LanguagePreferenceForm(initial={"language": user.language}),
@@ -75,7 +70,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return _preferences_page(request, language_form=form, status=400)
     language = form.cleaned_data["language"]
     try:
-        services.set_language_preference(_user(request), language)
+        services.set_language_preference(signed_in_user(request), language)
     except services.AccountError:
         form.add_error("language", _("Tendero does not speak this language yet."))
         return _preferences_page(request, language_form=form, status=400)
@@ -100,7 +95,9 @@ def create_token(request: HttpRequest) -> HttpResponse:
             form.add_error("expires_at", _("Choose a date in the future."))
             return _preferences_page(request, token_form=form, status=400)
     try:
-        issued = services.create_api_token(_user(request), form.cleaned_data["name"], expires_at)
+        issued = services.create_api_token(
+            signed_in_user(request), form.cleaned_data["name"], expires_at
+        )
     except services.AccountError:
         form.add_error(None, _("This token could not be created."))
         return _preferences_page(request, token_form=form, status=400)
@@ -111,7 +108,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        services.revoke_api_token(_user(request), token_id)
+        services.revoke_api_token(signed_in_user(request), token_id)
     except services.AccountError:
         messages.error(request, _("This token does not exist or was already revoked."))
         return redirect("accounts:preferences")

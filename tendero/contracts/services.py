@@ -43,9 +43,9 @@ from tendero.contracts.models import (
     default_currency,
 )
 from tendero.core.decimals import check_decimal, to_decimal
+from tendero.core.services import FieldErrors, audited, clean_text, require
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
-from tendero.customers.services import _audited, _clean_text, _Errors, _require
 from tendero.customers.validation import validate_currency
 from tendero.privacy.models import AuditEntry
 
@@ -155,7 +155,7 @@ def _typed_number(value: Any, parse: Callable[[str], Decimal | None]) -> Decimal
 
 
 def _checked_number(
-    errors: _Errors,
+    errors: FieldErrors,
     field: str,
     number: Decimal | None,
     digits: tuple[int, int],
@@ -173,7 +173,7 @@ def _checked_number(
         return None
 
 
-def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
+def _clean_amount(errors: FieldErrors, value: Any) -> Decimal | None:
     if value is None or value == "":
         errors.add("amount", _("This field is required."))
         return None
@@ -201,7 +201,7 @@ def _clean_amount(errors: _Errors, value: Any) -> Decimal | None:
     return amount
 
 
-def _clean_quantity(errors: _Errors, value: Any) -> Decimal | None:
+def _clean_quantity(errors: FieldErrors, value: Any) -> Decimal | None:
     if isinstance(value, str) and is_ambiguous_quantity(value):
         errors.add(
             "quantity",
@@ -239,7 +239,7 @@ def _quantity_sign_error(amount: Decimal) -> str:
 
 
 def _settle_quantity(
-    errors: _Errors, data: Mapping[str, Any], clean: dict[str, Any], current: Purchase | None
+    errors: FieldErrors, data: Mapping[str, Any], clean: dict[str, Any], current: Purchase | None
 ) -> None:
     """Check the quantity against the amount, or choose it when none was given: one
     unit for a new purchase (-1 for a refund); in a correction that turns a sale into
@@ -288,7 +288,7 @@ def parse_moment(text: str) -> datetime | None:
     return parsed
 
 
-def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
+def _clean_moment(errors: FieldErrors, value: Any) -> datetime | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
     if isinstance(value, str):
@@ -312,7 +312,7 @@ def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
     return value
 
 
-def _clean_currency(errors: _Errors, value: Any) -> str:
+def _clean_currency(errors: FieldErrors, value: Any) -> str:
     if not isinstance(value, str):
         errors.add("currency", _("Must be text."))
         return ""
@@ -331,13 +331,13 @@ def clean_purchase_data(
     Pure validation, no permission check, no query. Raises InvalidCustomerData with
     every field error at once.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     for name in sorted(set(data) - PURCHASE_FIELDS):
         errors.add(name, _("Unknown field."))
     clean: dict[str, Any] = {}
     for name, max_length in PURCHASE_TEXT_FIELDS.items():
         if name in data:
-            clean[name] = _clean_text(errors, name, data[name], max_length)
+            clean[name] = clean_text(errors, name, data[name], max_length)
     if current is None or "amount" in data:
         clean["amount"] = _clean_amount(errors, data.get("amount"))
     if data.get("quantity") not in (None, ""):
@@ -412,7 +412,7 @@ def record_purchase(by: User, customer: Customer, data: Mapping[str, Any]) -> Pu
     False then). Raises NotAllowed, InvalidCustomerData (bad input, or the reference
     belongs to a different purchase); nothing is written then.
     """
-    _require(by, "contracts.add_purchase")
+    require(by, "contracts.add_purchase")
     _require_visible(by, customer.pk)
     clean = clean_purchase_data(data, customer)
     return write_purchases(by, [NewPurchase(customer, clean)])[0]
@@ -447,7 +447,7 @@ def record_purchase_batch(
     written and every item's errors are reported with its index
     ("items.3.amount"). Each item is idempotent by external_id as in
     record_purchase. Raises NotAllowed, InvalidCustomerData."""
-    _require(by, "contracts.add_purchase")
+    require(by, "contracts.add_purchase")
     if len(items) > MAX_BATCH:
         raise InvalidCustomerData(
             _("At most %(n)d purchases at once.") % {"n": MAX_BATCH},
@@ -512,7 +512,7 @@ def write_purchases(
                 **item.values,
             )
     try:
-        with _audited(by):
+        with audited(by):
             if len(written) == 1:
                 # One row: django-auditlog's own signal writes its entry.
                 next(iter(written.values())).save()
@@ -642,7 +642,7 @@ def _copy_created(
 # Correcting and removing
 
 
-def _claim_version(purchase: Purchase, expected_version: int) -> None:
+def claim_version(purchase: Purchase, expected_version: int) -> None:
     bumped = Purchase.objects.filter(pk=purchase.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
@@ -661,7 +661,7 @@ def correct_purchase(
     Raises NotAllowed, InvalidCustomerData (bad input, a reference another purchase
     has), VersionConflict; nothing is written then.
     """
-    _require(by, "contracts.change_purchase")
+    require(by, "contracts.change_purchase")
     _require_visible(by, purchase.customer_id)
     clean = clean_purchase_data(data, purchase.customer, current=purchase)
     reference = clean.get("external_id")
@@ -674,8 +674,8 @@ def correct_purchase(
             _("Please correct the errors below."), {"external_id": [reference_taken()]}
         )
     try:
-        with _audited(by):
-            _claim_version(purchase, expected_version)
+        with audited(by):
+            claim_version(purchase, expected_version)
             for name, value in clean.items():
                 setattr(purchase, name, value)
             purchase.save()
@@ -697,9 +697,9 @@ def delete_purchase(by: User, purchase: Purchase, expected_version: int) -> None
 
     Raises NotAllowed, VersionConflict (nothing is removed then).
     """
-    _require(by, "contracts.delete_purchase")
+    require(by, "contracts.delete_purchase")
     _require_visible(by, purchase.customer_id)
-    with _audited(by):
+    with audited(by):
         current = (
             Purchase.objects.select_for_update()
             .filter(pk=purchase.pk)

@@ -14,17 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tendero.accounts.access import signed_in_user
 from tendero.contracts import services
 from tendero.contracts.forms import PurchaseFilterForm, PurchaseForm
 from tendero.contracts.models import Purchase, PurchaseQuerySet
+from tendero.core.http import require_permission
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
-from tendero.customers.views import (
-    _require_perm,
-    _user,
-    _visible_customer,
-    not_allowed,
-)
+from tendero.customers.views import not_allowed, visible_customer
 from tendero.htmx import htmx_details
 from tendero.pagination import between_days, page_context
 
@@ -52,14 +49,14 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
     """A customer's purchases, newest first, and (for whoever may record them) the form
     to record one. htmx gets the section back: the form ready for the next one and
     the list with the new purchase."""
-    _require_perm(request, "contracts.view_purchase")
-    customer = _visible_customer(request, pk)
-    user = _user(request)
+    require_permission(request, "contracts.view_purchase")
+    customer = visible_customer(request, pk)
+    user = signed_in_user(request)
     can_record = user.has_perm("contracts.add_purchase")
     form = _purchase_form(customer) if can_record else None
     status, saved = 200, None
     if request.method == "POST":
-        _require_perm(request, "contracts.add_purchase")
+        require_permission(request, "contracts.add_purchase")
         form = _purchase_form(customer, request.POST)
         if form.is_valid():
             try:
@@ -89,7 +86,7 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
 def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a purchase recorded by mistake (the version read must still be current);
     htmx gets the customer's purchases back."""
-    _require_perm(request, "contracts.delete_purchase")
+    require_permission(request, "contracts.delete_purchase")
     purchase = get_object_or_404(
         Purchase.objects.visible_to(request.user).select_related("customer"), pk=pk
     )
@@ -100,7 +97,7 @@ def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
         version = 0
     error = ""
     try:
-        services.delete_purchase(_user(request), purchase, version)
+        services.delete_purchase(signed_in_user(request), purchase, version)
     except NotAllowed as exc:
         return not_allowed(request, exc)
     except VersionConflict as exc:
@@ -111,7 +108,7 @@ def delete_purchase(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Purchase removed."))
         return redirect("contracts:customer_purchases", pk=customer.pk)
-    user = _user(request)
+    user = signed_in_user(request)
     form = _purchase_form(customer) if user.has_perm("contracts.add_purchase") else None
     context = {
         **_customer_context(request, customer),
@@ -141,7 +138,7 @@ def _correction_initial(purchase: Purchase) -> dict[str, Any]:
 def edit_purchase(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a purchase (the version read must still be current), then back to the
     customer's purchases."""
-    _require_perm(request, "contracts.change_purchase")
+    require_permission(request, "contracts.change_purchase")
     purchase = get_object_or_404(
         Purchase.objects.visible_to(request.user).select_related("customer"), pk=pk
     )
@@ -164,7 +161,9 @@ def edit_purchase(request: HttpRequest, pk: int) -> HttpResponse:
             version = 0
         if form.is_valid():
             try:
-                services.correct_purchase(_user(request), purchase, form.service_data(), version)
+                services.correct_purchase(
+                    signed_in_user(request), purchase, form.service_data(), version
+                )
             except NotAllowed as exc:
                 return not_allowed(request, exc)
             except VersionConflict as exc:
@@ -208,10 +207,10 @@ def filtered_purchases(user: Any, filters: dict[str, Any]) -> PurchaseQuerySet:
 def purchase_list(request: HttpRequest) -> HttpResponse:
     """Every purchase the user may see (a sales rep: their portfolio's), filtered by
     date range and source."""
-    _require_perm(request, "contracts.view_purchase")
+    require_permission(request, "contracts.view_purchase")
     form = PurchaseFilterForm(request.GET)
     filters = form.values()
-    qs = filtered_purchases(_user(request), filters)
+    qs = filtered_purchases(signed_in_user(request), filters)
     shown = qs.select_related("customer", "created_by")
     context = {
         "form": form,

@@ -65,17 +65,7 @@ def check_decimal(number: Decimal, max_digits: int, decimal_places: int) -> Deci
     _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # finite
     if any(digits):
-        whole_digits = max_digits - decimal_places
-        if number.adjusted() >= whole_digits:
-            raise ValidationError(
-                ngettext(
-                    "This number is too large: at most %(digits)d digit before the decimal point.",
-                    "This number is too large: at most %(digits)d digits before the decimal point.",
-                    whole_digits,
-                )
-                % {"digits": whole_digits},
-                code="too_large",
-            )
+        check_size(number, max_digits - decimal_places)
         extra = -exponent - decimal_places
         if extra > 0 and any(digits[-extra:]):
             raise ValidationError(
@@ -95,16 +85,20 @@ def check_size(number: Decimal, whole_digits: int) -> Decimal:
     """`number` if it has at most `whole_digits` digits before the decimal point;
     raises ValidationError "too_large" otherwise (no arithmetic: its exponent says)."""
     if number.is_finite() and any(number.as_tuple().digits) and number.adjusted() >= whole_digits:
-        raise ValidationError(
-            ngettext(
-                "This number is too large: at most %(digits)d digit before the decimal point.",
-                "This number is too large: at most %(digits)d digits before the decimal point.",
-                whole_digits,
-            )
-            % {"digits": whole_digits},
-            code="too_large",
-        )
+        raise _too_large(whole_digits)
     return number
+
+
+def _too_large(whole_digits: int) -> ValidationError:
+    return ValidationError(
+        ngettext(
+            "This number is too large: at most %(digits)d digit before the decimal point.",
+            "This number is too large: at most %(digits)d digits before the decimal point.",
+            whole_digits,
+        )
+        % {"digits": whole_digits},
+        code="too_large",
+    )
 
 
 def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:

@@ -13,7 +13,12 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -139,3 +144,9 @@ class ApiErrorsAsJsonMiddleware:
             if header in response:
                 json_response[header] = response[header]
         return json_response
+
+
+def require_permission(request: HttpRequest, permission: str) -> None:
+    """Raise PermissionDenied (a 403 page) unless the request's user holds `permission`."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied

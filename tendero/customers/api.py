@@ -93,7 +93,7 @@ def _get_visible_contact(request: HttpRequest, contact_id: int) -> Contact:
     return contact
 
 
-def _customer_out(customer_id: int) -> Customer:
+def customer_out(customer_id: int) -> Customer:
     return customers_for_display(Customer.objects.filter(pk=customer_id)).get()
 
 
@@ -146,7 +146,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
                 {"account_executive_id": [_("No such user.")]},
             )
     customer = services.create_customer(by, data, account_executive=executive)
-    return Status(201, _customer_out(customer.pk))
+    return Status(201, customer_out(customer.pk))
 
 
 @router.get(
@@ -156,7 +156,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
 )
 def get_customer(request: HttpRequest, customer_id: int) -> Customer:
     customer = get_visible_customer(request, customer_id)
-    return _customer_out(customer.pk)
+    return customer_out(customer.pk)
 
 
 @router.patch(
@@ -172,7 +172,7 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPat
     changes = payload.model_dump(mode="json", exclude_unset=True)
     version = changes.pop("version")
     services.update_customer(request_user(request), customer, version, changes)
-    return _customer_out(customer.pk)
+    return customer_out(customer.pk)
 
 
 @router.delete(
@@ -240,7 +240,7 @@ def assign_account_executive(
                 _("Please correct the errors below."), {"user_id": [_("No such user.")]}
             )
     services.assign_account_executive(request_user(request), customer, executive, payload.reason)
-    return _customer_out(customer.pk)
+    return customer_out(customer.pk)
 
 
 @router.get(

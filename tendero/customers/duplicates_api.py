@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
-from tendero.customers.api import VERSIONED_WRITE_ERRORS, _customer_out, get_visible_customer
+from tendero.customers.api import VERSIONED_WRITE_ERRORS, customer_out, get_visible_customer
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,
     duplicates_of,
@@ -187,4 +187,4 @@ def merge(request: HttpRequest, customer_id: int, payload: MergeIn) -> dict[str,
         duplicate_version=payload.duplicate_version,
         field_choices={str(name): str(side) for name, side in payload.field_choices.items()},
     )
-    return {"customer": _customer_out(survivor.pk), "merge_id": record.pk}
+    return {"customer": customer_out(survivor.pk), "merge_id": record.pk}

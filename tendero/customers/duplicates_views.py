@@ -8,12 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tendero.accounts.access import signed_in_user
+from tendero.core.http import require_permission
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,
     duplicates_of,
@@ -22,17 +23,12 @@ from tendero.customers.duplicates import (
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, PersonalFact
-from tendero.customers.views import _user, _visible_customer, not_allowed
+from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue.models import Interaction
 from tendero.htmx import htmx_details
 from tendero.pagination import fetch_window, page_number
 
 PER_PAGE = 20
-
-
-def _require_perm(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
 
 
 # ---------------------------------------------------------------- list
@@ -41,8 +37,8 @@ def _require_perm(request: HttpRequest, permission: str) -> None:
 @login_required
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     """The open pairs the user may see, strongest first, paginated without COUNT(*)."""
-    _require_perm(request, "customers.view_duplicatepair")
-    user = _user(request)
+    require_permission(request, "customers.view_duplicatepair")
+    user = signed_in_user(request)
     page = page_number(request)
     offset = (page - 1) * PER_PAGE
     window = fetch_window(
@@ -70,7 +66,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def dismiss(request: HttpRequest, pair_id: int) -> HttpResponse:
     """ "Not a duplicate": the row disappears (htmx) or the list reloads."""
-    user = _user(request)
+    user = signed_in_user(request)
     pair = get_object_or_404(DuplicatePair.objects.open().visible_to(user), pk=pair_id)
     try:
         dismiss_duplicate_pair(user, pair)
@@ -220,7 +216,7 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     duplicate_name = duplicate.display_name
     try:
         merge_customers(
-            _user(request),
+            signed_in_user(request),
             survivor,
             duplicate,
             survivor_version=versions[survivor.pk] or 0,
@@ -250,7 +246,7 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
 @login_required
 def candidates(request: HttpRequest, pk: int) -> HttpResponse:
     """The "possible duplicates" box of a customer page, alone (htmx)."""
-    customer = _visible_customer(request, pk)
+    customer = visible_customer(request, pk)
     found = []
     if request.user.has_perm("customers.view_duplicatepair"):
         found = duplicates_of(customer, request.user)

@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tendero.accounts.access import signed_in_user
 from tendero.accounts.models import User
 from tendero.core.spreadsheets import csv_lines
-from tendero.customers import exporting, importing
+from tendero.customers import exporting, import_files, importing
 from tendero.customers.errors import CustomerError
 from tendero.customers.forms import CustomerFilterForm
 from tendero.customers.models import Customer, ImportJob, ImportKind, ImportStatus
@@ -56,14 +57,8 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _require_import(request: HttpRequest) -> User:
-    user = _user(request)
+    user = signed_in_user(request)
     if not (user.has_perm("customers.import_data") and user.has_perm("customers.view_importjob")):
         raise PermissionDenied
     return user
@@ -145,7 +140,7 @@ def job_map(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "columns": _mapping_rows(job),
-        "fields": list(importing.FIELD_LABELS[job.kind].items()),
+        "fields": list(import_files.FIELD_LABELS[job.kind].items()),
         "preview": importing.preview_rows(job),
         "problems": problems or importing.mapping_problems(job.kind, job.mapping),
         "without_external_id": job.kind == ImportKind.CUSTOMERS
@@ -182,7 +177,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors,
         "headers": job.headers,
         "unknown_columns": importing.unknown_columns(job),
-        "fields": importing.FIELD_LABELS[job.kind],
+        "fields": import_files.FIELD_LABELS[job.kind],
     }
     if htmx_details(request) and request.GET.get("fragment") == "progress":
         if not running:
@@ -215,7 +210,7 @@ def _ascii(text: str) -> str:
 @login_required
 def export_customers(request: HttpRequest) -> HttpResponseBase:
     """The customer list as CSV or XLSX: the list page's filters, what the user may see."""
-    user = _user(request)
+    user = signed_in_user(request)
     if not user.has_perm("customers.export_customers"):
         raise PermissionDenied
     file_format = request.GET.get("format", "csv")

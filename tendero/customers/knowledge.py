@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.services import FieldErrors, audited, choice, clean_text, require
 from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import (
     FAMILY_RELATIONS,
@@ -30,7 +31,6 @@ from tendero.customers.models import (
     PersonalFact,
     RelationKind,
 )
-from tendero.customers.services import _audited, _choice, _clean_text, _Errors, _require
 from tendero.dialogue.models import Interaction
 
 FACT_FIELDS = frozenset(
@@ -66,7 +66,7 @@ _FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "off"})
 # ---------------------------------------------------------------- validation
 
 
-def _clean_id(errors: _Errors, field: str, value: Any) -> int | None:
+def _clean_id(errors: FieldErrors, field: str, value: Any) -> int | None:
     """An optional id: None, "" or a positive whole number (as int or digits)."""
     if value is None or value == "":
         return None
@@ -88,7 +88,7 @@ def _clean_id(errors: _Errors, field: str, value: Any) -> int | None:
     return value
 
 
-def _clean_date(errors: _Errors, value: Any) -> date | None:
+def _clean_date(errors: FieldErrors, value: Any) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -104,7 +104,7 @@ def _clean_date(errors: _Errors, value: Any) -> date | None:
     return None
 
 
-def _clean_bool(errors: _Errors, field: str, value: Any) -> bool:
+def _clean_bool(errors: FieldErrors, field: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value is None:
@@ -119,7 +119,7 @@ def _clean_bool(errors: _Errors, field: str, value: Any) -> bool:
     return False
 
 
-def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
+def _clean_moment(errors: FieldErrors, value: Any) -> datetime | None:
     if value is None or value == "":
         return None
     moment: datetime | None = None
@@ -169,7 +169,7 @@ def clean_fact_data(
     related_contact and source_interaction as objects, month_day derived), ready
     for PersonalFact(**clean). Raises InvalidCustomerData with every field error.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     for field in sorted(set(data) - FACT_FIELDS):
         errors.add(field, _("Unknown field."))
 
@@ -181,11 +181,11 @@ def clean_fact_data(
         errors.add("kind", _("Choose what kind of fact this is."))
         kind = ""
     else:
-        _choice(errors, "kind", kind, FactKind.values)
+        choice(errors, "kind", kind, FactKind.values)
         kind = str(kind)
     relational = kind in RELATIONAL_KINDS
 
-    text = _clean_text(
+    text = clean_text(
         errors, "text", given("text", current.text if current else ""), TEXT_MAX, multiline=True
     )
     if not text and kind and not relational:
@@ -194,7 +194,7 @@ def clean_fact_data(
     # Relations: kept from the current fact only while it stays a relation.
     keep = current is not None and current.kind in RELATIONAL_KINDS
     relation = given("relation", current.relation if keep and current else "")
-    related_name = _clean_text(
+    related_name = clean_text(
         errors,
         "related_name",
         given("related_name", current.related_name if keep and current else ""),
@@ -210,7 +210,7 @@ def clean_fact_data(
         if not relation:
             errors.add("relation", _("Say who they are to the person (e.g. child, assistant)."))
         elif str(relation) not in RelationKind.values:
-            _choice(errors, "relation", relation, RelationKind.values)
+            choice(errors, "relation", relation, RelationKind.values)
         elif kind == FactKind.FAMILY_MEMBER and relation not in FAMILY_RELATIONS:
             errors.add("relation", _("Choose a family relation, or record a relation instead."))
         if not related_name:
@@ -300,17 +300,17 @@ def record_fact(by: User, customer: Customer, data: Mapping[str, Any]) -> Person
     Raises NotAllowed (no customers.add_personalfact, or a customer `by` cannot see),
     InvalidCustomerData (every field error at once; nothing is written).
     """
-    _require(by, "customers.add_personalfact")
+    require(by, "customers.add_personalfact")
     _require_visible(by, customer.pk)
     clean = clean_fact_data(data, customer)
-    with _audited(by):
+    with audited(by):
         fact = PersonalFact.objects.create(customer=customer, learned_by=by, **clean)
     return fact
 
 
 def _claim_fact_version(fact: PersonalFact, expected_version: int) -> None:
     """Move the fact to its next version if it is still at `expected_version`
-    (inside the writing transaction, as services._claim_version)."""
+    (inside the writing transaction, as services.claim_version)."""
     bumped = PersonalFact.objects.filter(pk=fact.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=timezone.now()
     )
@@ -329,7 +329,7 @@ def correct_fact(
     Raises NotAllowed, InvalidCustomerData (also for a retired fact),
     VersionConflict (someone changed it since `expected_version`; nothing written).
     """
-    _require(by, "customers.change_personalfact")
+    require(by, "customers.change_personalfact")
     _require_visible(by, fact.customer_id)
     if fact.retired_at is not None:
         raise InvalidCustomerData(
@@ -337,7 +337,7 @@ def correct_fact(
         )
     clean = clean_fact_data(data, fact.customer, current=fact)
     try:
-        with _audited(by):
+        with audited(by):
             _claim_fact_version(fact, expected_version)
             if fact.retired_at is not None:
                 raise InvalidCustomerData(
@@ -358,13 +358,13 @@ def retire_fact(by: User, fact: PersonalFact, reason: str, expected_version: int
     Raises NotAllowed, InvalidCustomerData (reason too long; the fact is already
     retired), VersionConflict.
     """
-    _require(by, "customers.change_personalfact")
+    require(by, "customers.change_personalfact")
     _require_visible(by, fact.customer_id)
-    errors = _Errors()
-    reason = _clean_text(errors, "reason", reason, REASON_MAX)
+    errors = FieldErrors()
+    reason = clean_text(errors, "reason", reason, REASON_MAX)
     errors.raise_if_any()
     try:
-        with _audited(by):
+        with audited(by):
             retired_at = (
                 PersonalFact.objects.select_for_update()
                 .filter(pk=fact.pk)

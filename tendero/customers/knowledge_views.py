@@ -18,17 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tendero.accounts.access import signed_in_user
+from tendero.core.http import require_permission
 from tendero.customers import knowledge
 from tendero.customers.errors import CustomerError, NotAllowed
 from tendero.customers.knowledge_forms import FactEditForm, FactForm, RetireFactForm
 from tendero.customers.models import Contact, Customer, PersonalFact
-from tendero.customers.views import (
-    _require_perm,
-    _submit,
-    _user,
-    _visible_customer,
-    not_allowed,
-)
+from tendero.customers.views import not_allowed, submit_form, visible_customer
 from tendero.htmx import htmx_details
 
 PAGE = "customers/knowledge/page.html"
@@ -45,7 +41,7 @@ def _contacts(customer: Customer) -> list[Contact]:
 
 
 def _visible_fact(request: HttpRequest, pk: int, fact_pk: int) -> PersonalFact:
-    customer = _visible_customer(request, pk)
+    customer = visible_customer(request, pk)
     fact = get_object_or_404(
         PersonalFact.objects.select_related(
             "contact", "learned_by", "related_contact", "source_interaction", "retired_by"
@@ -176,8 +172,8 @@ def _add_page(
 @require_GET
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything we know about the customer and their contacts."""
-    _require_perm(request, "customers.view_personalfact")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "customers.view_personalfact")
+    customer = visible_customer(request, pk)
     context = panel_context(request, customer)
     if htmx_details(request) is not None:
         return render(request, PANEL, context)
@@ -191,8 +187,8 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a fact. From the panel, htmx gets the fresh panel; a form fetched on
     its own (e.g. next to an interaction, with ?interaction=<id>) swaps itself for a
     blank one. Either way the timeline and the knowledge panels are told to refresh."""
-    _require_perm(request, "customers.add_personalfact")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "customers.add_personalfact")
+    customer = visible_customer(request, pk)
     contacts = _contacts(customer)
     if request.method == "GET":
         form = _add_form(request, customer, contacts)
@@ -207,7 +203,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            knowledge.record_fact(_user(request), customer, form.service_data())
+            knowledge.record_fact(signed_in_user(request), customer, form.service_data())
         except NotAllowed as exc:
             return not_allowed(request, exc)
         except CustomerError as exc:
@@ -247,7 +243,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def fact(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """One fact's row (what "cancel" brings back)."""
-    _require_perm(request, "customers.view_personalfact")
+    require_permission(request, "customers.view_personalfact")
     found = _decorate(_visible_fact(request, pk, fact_pk))
     context = {"customer": found.customer, "fact": found, **_permissions(request)}
     if htmx_details(request) is not None:
@@ -276,7 +272,7 @@ def _row_changed(request: HttpRequest, found: PersonalFact) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """Correct a fact, if nobody changed it meanwhile (the version)."""
-    _require_perm(request, "customers.change_personalfact")
+    require_permission(request, "customers.change_personalfact")
     found = _visible_fact(request, pk, fact_pk)
     customer = found.customer
     contacts = _contacts(customer)
@@ -285,11 +281,11 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     conflict = False
     if request.method == "POST":
         form = FactEditForm(request.POST, customer=customer, contacts=contacts, auto_id=auto_id)
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
             lambda data: knowledge.correct_fact(
-                _user(request), found, form.service_data(), data["version"]
+                signed_in_user(request), found, form.service_data(), data["version"]
             ),
             lambda _fact: _("Fact corrected."),
             lambda _fact: reverse("knowledge:panel", args=[customer.pk]),
@@ -318,18 +314,18 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """Mark a fact as no longer true; it stays in the history."""
-    _require_perm(request, "customers.change_personalfact")
+    require_permission(request, "customers.change_personalfact")
     found = _visible_fact(request, pk, fact_pk)
     customer = found.customer
     status = 200
     conflict = False
     if request.method == "POST":
         form = RetireFactForm(request.POST, auto_id=f"id_retire_{found.pk}_%s")
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
             lambda data: knowledge.retire_fact(
-                _user(request), found, data["reason"], data["version"]
+                signed_in_user(request), found, data["reason"], data["version"]
             ),
             lambda _fact: _("Fact retired."),
             lambda _fact: reverse("knowledge:panel", args=[customer.pk]),

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.services import FieldErrors, audited, claim_version, require
 from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
     AccountExecutiveAssignment,
@@ -37,7 +38,7 @@ from tendero.customers.models import (
     DuplicatePair,
     SearchToken,
 )
-from tendero.customers.services import _audited, _claim_version, _Errors, _require, _save_customer
+from tendero.customers.services import save_customer
 from tendero.privacy.models import AuditEntry
 
 SURVIVOR = "survivor"
@@ -73,7 +74,7 @@ _SNAPSHOT_FIELDS = [
 
 
 def _clean_field_choices(field_choices: Mapping[str, str] | None) -> dict[str, str]:
-    errors = _Errors()
+    errors = FieldErrors()
     if field_choices is None:
         return {}
     if not isinstance(field_choices, Mapping):
@@ -214,7 +215,7 @@ def merge_customers(
     VersionConflict (either customer changed since the versions read). Nothing is
     written when it raises.
     """
-    _require(by, "customers.merge_customers")
+    require(by, "customers.merge_customers")
     if survivor.pk == duplicate.pk:
         raise InvalidCustomerData(
             _("A customer cannot be merged with itself."),
@@ -243,13 +244,13 @@ def _merge(
 ) -> CustomerMerge:
     now = timezone.now()
     duplicate_id = duplicate.pk
-    with _audited(by):
+    with audited(by):
         # Claim in id order so two merges of the same customers cannot deadlock.
         claims = sorted(
             [(survivor, survivor_version), (duplicate, duplicate_version)], key=lambda c: c[0].pk
         )
         for customer, version in claims:
-            _claim_version(customer, version)
+            claim_version(customer, version)
         snapshot = _snapshot(duplicate)
 
         for name, side in choices.items():
@@ -281,7 +282,7 @@ def _merge(
                 assigned_by=by,
                 reason=(_("Merged with %(name)s") % {"name": duplicate.display_name})[:200],
             )
-        _save_customer(survivor)
+        save_customer(survivor)
 
         _move_values(CustomerEmail, "address", survivor, duplicate)
         _move_values(CustomerPhone, "number", survivor, duplicate)

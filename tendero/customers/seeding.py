@@ -28,11 +28,10 @@ their `last_interaction_at` and `next_contact_due`, computed as they are written
 from __future__ import annotations
 
 import functools
-import itertools
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,15 +41,15 @@ from django.db import connection, models, transaction
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
-from tendero.customers.demo import (
+from tendero.customers.demo import Writer
+from tendero.customers.demo_people import (
     ENGLISH_FIRST_NAMES,
     ENGLISH_SURNAMES,
     SPANISH_FIRST_NAMES,
     SPANISH_ORG_PREFIXES,
     SPANISH_STREETS,
     SPANISH_SURNAMES,
-    Writer,
-    _ascii,
+    ascii_slug,
     chilean_rut,
     spanish_cif,
     spanish_nif,
@@ -69,6 +68,19 @@ from tendero.customers.models import (
     SearchToken,
     Tag,
 )
+from tendero.customers.seeding_history import (
+    LONG_HISTORY,
+    History,
+    Plan,
+)
+from tendero.customers.seeding_tables import (
+    CopyWriter,
+    ExecuteManyWriter,
+    Table,
+    TableWriter,
+    date_format,
+    timestamp_format,
+)
 from tendero.dialogue.models import Interaction
 
 SEED_SALES_USERS = tuple(f"seed.sales{n:02d}" for n in range(1, 9))
@@ -82,15 +94,9 @@ SEED_STAFF = {
 SEED_TAGS = ("pyme", "VIP", "leasing", "5G", "roaming", "empresa")
 # The customers with a very long history carry this tag, so benchmarks find them.
 LONG_HISTORY_TAG = "seed-long-history"
-LONG_HISTORY = 2_500
-LONG_HISTORY_EVERY = 100_000
 INTERACTIONS_PER_CUSTOMER = 20
 EXTERNAL_ID_PREFIX = "seed-"
 DEFAULT_BATCH_SIZE = 50_000
-HISTORY_DAYS = 3 * 365
-NO_HISTORY_SHARE = 0.05
-QUIET_SHARE = 0.05
-_DAY = 86_400.0
 # Every phone below is valid for any value of its digits (checked against
 # phonenumbers' metadata in the tests), so no per-row validation is needed.
 _COUNTRIES = (
@@ -114,8 +120,6 @@ _STAGES = (
     + [LifecycleStage.WON_BACK.value] * 2
 )
 _SOURCES = [s.value for s in AcquisitionSource]
-# Rhythm (days) and weight: most customers hear from us monthly or quarterly.
-_RHYTHMS = ((7, 5), (14, 10), (30, 35), (90, 35), (180, 15))
 
 
 @dataclass(frozen=True)
@@ -209,16 +213,16 @@ def seed_customers(
     departments = _department_ids()
     tag_ids, long_tag_id = _ensure_tags()
     postgres = connection.vendor == "postgresql"
-    writer: _Writer = _CopyWriter() if postgres else _ExecuteManyWriter()
+    writer: TableWriter = CopyWriter() if postgres else ExecuteManyWriter()
     rows = 0
     interaction_seconds = 0.0
     with transaction.atomic():
         replication_role = _skip_foreign_key_triggers() if postgres else None
         first_id = _reserve_customer_ids(count) + 1
         generator = _Generator(
-            first_id, reps, tag_ids, _timestamp_format(postgres), long_tag_id, facts
+            first_id, reps, tag_ids, timestamp_format(postgres), long_tag_id, facts
         )
-        history = _History(
+        history = History(
             first_id, count, interactions, reps, staff, departments, generator.now, generator.ts
         )
         rebuilt = (
@@ -390,272 +394,6 @@ def _reserve_customer_ids(count: int) -> int:
     return base
 
 
-def _date_format(postgres: bool) -> Callable[[date], Any]:
-    return (lambda day: day) if postgres else date.isoformat
-
-
-def _timestamp_format(postgres: bool) -> Callable[[datetime], Any]:
-    # psycopg dumps aware datetimes itself (in C); Django keeps them as naive UTC text
-    # on SQLite.
-    if postgres:
-        return lambda moment: moment
-    return lambda moment: moment.replace(tzinfo=None).isoformat(" ")
-
-
-class _Table:
-    """A model's columns for bulk writes: the ones we provide, then every other
-    concrete column with its default, so a field added later does not break seeding."""
-
-    def __init__(self, model: type[models.Model], provided: Sequence[str]) -> None:
-        fields = {f.attname: f for f in model._meta.concrete_fields}
-        others = [f for name, f in fields.items() if name not in provided and not f.primary_key]
-        self.name = model._meta.db_table
-        self.columns = [str(fields[name].column) for name in provided]
-        self.columns += [str(f.column) for f in others]
-        self.defaults = tuple(_default(f) for f in others)
-
-
-def _default(field: models.Field[Any, Any]) -> Any:
-    value = field.get_default()
-    if isinstance(value, datetime):
-        return _timestamp_format(connection.vendor == "postgresql")(value)
-    return field.get_db_prep_save(value, connection)
-
-
-@dataclass
-class _Plan:
-    """One customer's history: `count` interactions, the last at `end` (epoch seconds),
-    about `gap` seconds apart going back; the account executive `rep` since
-    `rep_since`, `previous_rep` before."""
-
-    customer_id: int
-    organisation: bool
-    language: str
-    created: float
-    count: int = 0
-    end: float = 0.0
-    gap: float = 0.0
-    rep: int = 0
-    previous_rep: int | None = None
-    rep_since: float = 0.0
-    rhythm_days: int | None = None
-
-
-class _History:
-    """The interactions of the seeded customers: how many each one gets (exactly
-    `total` in all, spread by their rhythms), and the rows themselves, generated
-    customer by customer."""
-
-    def __init__(
-        self,
-        first_id: int,
-        count: int,
-        total: int,
-        reps: list[int],
-        staff: dict[str, list[int]],
-        departments: dict[str, int],
-        now: datetime,
-        ts: Callable[[datetime], Any],
-    ) -> None:
-        from tendero.dialogue import demo as dialogue_demo
-
-        self.rng = random.Random(first_id * 31 + 7)
-        self.first_id = first_id
-        self.count = count
-        self.total = total
-        self.reps = reps
-        self.staff = staff
-        self.departments = departments
-        self.now = now.timestamp()
-        self.ts = ts
-        self.written = 0
-        self.long_ids = (
-            {cid for cid in range(first_id, first_id + count, LONG_HISTORY_EVERY)}
-            if total >= 4 * LONG_HISTORY
-            else set()
-        )
-        self.long_total = LONG_HISTORY * len(self.long_ids)
-        self.table = _Table(
-            Interaction,
-            (
-                "customer_id", "channel", "direction", "voice", "department_id",
-                "handled_by_id", "occurred_at", "subject", "notes", "sentiment", "outcome",
-                "follow_up_on", "follow_up_done_at", "created_by_id", "created_at",
-                "updated_at",
-            ),
-        )  # fmt: skip
-        # Pools of pre-drawn scenes (the demo's), one per kind of customer and language:
-        # drawing from a pool costs one random number per interaction.
-        self.pools: dict[tuple[bool, str], list[tuple[Any, ...]]] = {}
-        pool_rng = random.Random(20_261_126)
-        for organisation in (False, True):
-            for language in ("es", "en"):
-                pool = []
-                for _n in range(4096):
-                    scene = dialogue_demo.pick_scene(pool_rng, organisation)
-                    text = pool_rng.choice(scene.texts[language])
-                    pool.append(
-                        (
-                            dialogue_demo.pick_channel(pool_rng, scene),
-                            str(scene.direction),
-                            str(scene.voice),
-                            departments.get(scene.department),
-                            scene.department,
-                            text.subject,
-                            text.notes,
-                            "{name}" in text.notes,
-                            dialogue_demo.pick_sentiment(pool_rng, scene),
-                            text.outcome,
-                            scene.follow_up,
-                        )
-                    )
-                self.pools[(organisation, language)] = pool
-
-    def plan_batch(self, first_id: int, size: int) -> list[_Plan]:
-        """How many interactions each customer of the batch gets and when: the batch
-        gets its share of the total (long histories apart), spread by span/rhythm."""
-        rng = self.rng
-        plans = []
-        weights = []
-        start_of_history = self.now - HISTORY_DAYS * _DAY
-        for cid in range(first_id, first_id + size):
-            plans.append(_Plan(cid, False, "es", 0.0))
-        # The customers' creation times are drawn by the customer generator; the
-        # history only needs a span, so it draws its own independent of them.
-        for plan in plans:
-            plan.created = self.now - rng.uniform(60, 8 * 365 * _DAY)
-            if plan.customer_id in self.long_ids or rng.random() >= NO_HISTORY_SHARE:
-                start = max(plan.created, start_of_history)
-                rhythm = rng.choices(_RHYTHMS_DAYS, cum_weights=_RHYTHMS_CUMULATIVE)[0]
-                weights.append(max((self.now - start) / _DAY / rhythm, 1.0))
-            else:
-                weights.append(0.0)
-        done_before = first_id - self.first_id
-        share = self._share(done_before + size) - self._share(done_before)
-        long_here = [p for p in plans if p.customer_id in self.long_ids]
-        for plan in long_here:
-            plan.count = LONG_HISTORY
-            weights[plan.customer_id - first_id] = 0.0
-        _spread(plans, weights, share)
-        for plan in plans:
-            if plan.count:
-                start = max(plan.created, start_of_history)
-                quiet = rng.random() < QUIET_SHARE and plan.customer_id not in self.long_ids
-                span = self.now - start
-                # The gap the count implies, then the end: a quiet relationship's last
-                # interaction lies three to six gaps back, an ordinary one within a gap.
-                gap = span / plan.count
-                back = gap * (rng.uniform(3, 6) if quiet else rng.uniform(0.05, 0.8))
-                back = min(back, span * 0.5)
-                plan.end = _business_hours(self.now - back, rng.random())
-                if plan.end >= self.now:
-                    plan.end = self.now - back
-                plan.gap = (plan.end - start) / plan.count
-                plan.rhythm_days = _learned_rhythm(plan.gap, plan.count, plan.end, self.now)
-        return plans
-
-    def _share(self, customers_done: int) -> int:
-        """Interactions (outside the long histories) due to the first `customers_done`."""
-        spread = max(self.total - self.long_total, 0)
-        return round(spread * customers_done / self.count)
-
-    def rows(self, plans: list[_Plan], first_names: dict[int, str]) -> Iterator[tuple[Any, ...]]:
-        """The batch's interactions, newest first per customer, one tuple at a time."""
-        rng = self.rng
-        random_ = rng.random
-        ts = self.ts
-        extra = self.table.defaults
-        staff = self.staff
-        day = _date_format(connection.vendor == "postgresql")
-        today = datetime.fromtimestamp(self.now, UTC).date()
-        for plan in plans:
-            if not plan.count:
-                continue
-            pool = self.pools[(plan.organisation, plan.language)]
-            size = len(pool)
-            name = first_names.get(plan.customer_id, "")
-            moment = plan.end
-            # Nothing before the customer existed, nothing older than three years.
-            floor = max(plan.created, self.now - HISTORY_DAYS * _DAY) + 60
-            for number in range(plan.count):
-                (
-                    channel, direction, voice, department_id, department, subject, notes,
-                    has_name, sentiment, outcome, follow_up,
-                ) = pool[int(random_() * size)]  # fmt: skip
-                if number:
-                    moment = max(moment - plan.gap * (0.6 + 0.8 * random_()), floor)
-                    at = _business_hours(moment, random_())
-                    # Never after the last interaction, never before the customer existed.
-                    at = max(min(at, plan.end), floor)
-                else:
-                    at = moment
-                occurred = datetime.fromtimestamp(at, UTC)
-                if department == "sales":
-                    handler = plan.rep if moment >= plan.rep_since else plan.previous_rep
-                elif department in staff:
-                    people = staff[department]
-                    handler = people[int(random_() * len(people))]
-                else:
-                    handler = None
-                follow_up_on = None
-                done_at = None
-                if follow_up and random_() < follow_up:
-                    due = (occurred + timedelta(days=1 + int(random_() * 14))).date()
-                    follow_up_on = day(due)
-                    if (today - due).days > 3 and random_() < 0.93:
-                        done_at = ts(occurred + timedelta(days=(today - due).days // 2 or 1))
-                occurred_text = ts(occurred)
-                yield (
-                    plan.customer_id, channel, direction, voice, department_id, handler,
-                    occurred_text, subject, notes.format(name=name) if has_name else notes,
-                    sentiment, outcome, follow_up_on, done_at, handler, occurred_text,
-                    done_at or occurred_text, *extra,
-                )  # fmt: skip
-            self.written += plan.count
-
-
-_RHYTHMS_DAYS = [days for days, _weight in _RHYTHMS]
-_RHYTHMS_CUMULATIVE = list(itertools.accumulate(weight for _days, weight in _RHYTHMS))
-
-
-# Business hours, 8:00 to 19:00 UTC (Europe's working day; close enough for a benchmark).
-_OPENS = 8 * 3600.0
-_OPEN_FOR = 11 * 3600.0
-
-
-def _business_hours(moment: float, fraction: float) -> float:
-    """The same day as `moment` (epoch seconds, UTC), at `fraction` of the working day."""
-    return moment - moment % _DAY + _OPENS + fraction * _OPEN_FOR
-
-
-def _spread(plans: list[_Plan], weights: list[float], total: int) -> None:
-    """Add `total` interactions to the plans in proportion to `weights`, exactly
-    (largest remainders get what rounding down leaves)."""
-    weight_sum = sum(weights)
-    if not weight_sum or total <= 0:
-        return
-    shares = [w * total / weight_sum for w in weights]
-    counts = [int(s) for s in shares]
-    left = total - sum(counts)
-    order = sorted(range(len(plans)), key=lambda i: shares[i] - counts[i], reverse=True)
-    for i in order[:left]:
-        counts[i] += 1
-    for plan, n in zip(plans, counts, strict=True):
-        plan.count += n
-
-
-def _learned_rhythm(gap: float, count: int, end: float, now: float) -> int | None:
-    """What `tendero.dialogue.rhythm` learns from such a history: the mean gap of the
-    last 365 days, in days, within 7..365, if at least 3 interactions fall in it."""
-    window_start = now - 365 * _DAY
-    if end < window_start:
-        return None
-    in_window = min(count, int((end - window_start) / gap) + 1)
-    if in_window < 3:
-        return None
-    return max(7, min(365, round(gap / _DAY)))
-
-
 @functools.lru_cache(maxsize=65_536)
 def _name_tokens(display_name: str) -> frozenset[str]:
     from tendero.customers.search import tokens_from
@@ -714,12 +452,12 @@ class _Generator:
         self.long_tag_id = long_tag_id
         self.with_facts = facts
         self.ts = timestamp
-        self.day = _date_format(connection.vendor == "postgresql")
+        self.day = date_format(connection.vendor == "postgresql")
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.first_names: dict[int, str] = {}
         self.interests = INTERESTS
         self.family_names = {"es": SPANISH_FAMILY_NAMES, "en": ENGLISH_FAMILY_NAMES}
-        self.customer = _Table(
+        self.customer = Table(
             Customer,
             (
                 "id", "kind", "display_name", "preferred_name", "tax_id", "external_id",
@@ -730,19 +468,19 @@ class _Generator:
                 "next_contact_due",
             ),
         )  # fmt: skip
-        self.email = _Table(CustomerEmail, ("customer_id", "address", "position"))
-        self.phone = _Table(CustomerPhone, ("customer_id", "number", "position"))
-        self.assignment = _Table(
+        self.email = Table(CustomerEmail, ("customer_id", "address", "position"))
+        self.phone = Table(CustomerPhone, ("customer_id", "number", "position"))
+        self.assignment = Table(
             AccountExecutiveAssignment,
             ("customer_id", "user_id", "started_at", "ended_at", "assigned_by_id", "reason"),
         )
-        self.change = _Table(
+        self.change = Table(
             RelationshipLevelChange,
             ("customer_id", "from_level", "to_level", "changed_at", "changed_by_id", "reason"),
         )
-        self.tags = _Table(Customer.tags.through, ("customer_id", "tag_id"))
-        self.token = _Table(SearchToken, ("customer_id", "token"))
-        self.fact = _Table(
+        self.tags = Table(Customer.tags.through, ("customer_id", "tag_id"))
+        self.token = Table(SearchToken, ("customer_id", "token"))
+        self.fact = Table(
             PersonalFact,
             (
                 "customer_id", "kind", "text", "relation", "related_name", "date",
@@ -751,19 +489,19 @@ class _Generator:
             ),
         )  # fmt: skip
         self.spanish_people = [
-            (first, last, _ascii(first), _ascii(last))
+            (first, last, ascii_slug(first), ascii_slug(last))
             for first in SPANISH_FIRST_NAMES
             for last in SPANISH_SURNAMES
         ]
         self.english_people = [
-            (first, last, _ascii(first), _ascii(last))
+            (first, last, ascii_slug(first), ascii_slug(last))
             for first in ENGLISH_FIRST_NAMES
             for last in ENGLISH_SURNAMES
         ]
 
     def batch(
-        self, first_id: int, size: int, plans: list[_Plan]
-    ) -> dict[_Table, list[tuple[Any, ...]]]:
+        self, first_id: int, size: int, plans: list[Plan]
+    ) -> dict[Table, list[tuple[Any, ...]]]:
         rng = self.rng
         ts = self.ts
         customers, emails, phones, assignments, changes, tags = [], [], [], [], [], []
@@ -905,63 +643,3 @@ class _Generator:
                  learned, learned, *extra)
             )  # fmt: skip
         return rows
-
-
-class _Writer:
-    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
-        """Write `rows` (any iterable: it is consumed once) and return how many."""
-        raise NotImplementedError
-
-
-class _CopyWriter(_Writer):
-    """PostgreSQL COPY in binary format: one stream per table and batch; psycopg
-    encodes the rows in C and the server does not parse text (timestamps above all),
-    which halves its work."""
-
-    def __init__(self) -> None:
-        self.types: dict[str, list[int]] = {}
-
-    def _types(self, table: _Table) -> list[int]:
-        if table.name not in self.types:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT attname, atttypid FROM pg_attribute "
-                    "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                    [table.name],
-                )
-                oids = dict(cursor.fetchall())
-            self.types[table.name] = [int(oids[column]) for column in table.columns]
-        return self.types[table.name]
-
-    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
-        if isinstance(rows, list) and not rows:
-            return 0
-        types = self._types(table)
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in table.columns)
-        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN (FORMAT BINARY)"
-        written = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-            copy.set_types(types)
-            write_row = copy.write_row
-            for row in rows:
-                write_row(row)
-                written += 1
-        return written
-
-
-class _ExecuteManyWriter(_Writer):
-    CHUNK = 10_000
-
-    def write(self, table: _Table, rows: Iterable[tuple[Any, ...]]) -> int:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in table.columns)
-        placeholders = ", ".join(["%s"] * len(table.columns))
-        sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({placeholders})"  # noqa: S608
-        written = 0
-        iterator = iter(rows)
-        with connection.cursor() as cursor:
-            while chunk := list(itertools.islice(iterator, self.CHUNK)):
-                cursor.executemany(sql, chunk)
-                written += len(chunk)
-        return written

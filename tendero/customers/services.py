@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from typing import Any
 
-from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.core.text import clean_line, clean_multiline
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.core.services import (
+    FieldErrors,
+    audited,
+    choice,
+    claim_version,
+    clean_text,
+    require,
+)
+from tendero.core.text import clean_line
+from tendero.customers.errors import InvalidCustomerData, VersionConflict
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     AcquisitionSource,
@@ -74,62 +79,8 @@ CONTACT_TEXT_FIELDS: dict[str, int] = {
 CONTACT_FIELDS = frozenset([*CONTACT_TEXT_FIELDS, "email", "phone", "is_primary"])
 
 
-@contextmanager
-def _audited(by: User) -> Any:
-    with transaction.atomic(), set_actor(by):
-        yield
-
-
-def _require(by: User, permission: str) -> None:
-    if not by.has_perm(permission):
-        raise NotAllowed(_("You do not have permission to do this."))
-
-
-class _Errors:
-    """Collects field errors so that a person sees every problem at once."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(str(message))
-
-    def check(self, field: str, func: Callable[[], Any]) -> Any:
-        try:
-            return func()
-        except ValidationError as exc:
-            for message in exc.messages:
-                self.add(field, message)
-            return None
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise InvalidCustomerData(_("Please correct the errors below."), self.fields)
-
-
-def _clean_text(
-    errors: _Errors, field: str, value: Any, max_length: int, *, multiline: bool = False
-) -> str:
-    """`value` stripped and checked by tendero.core.text (clean_line, or clean_multiline
-    for fields that keep line breaks); "" with the field's error if it is refused."""
-    clean = clean_multiline if multiline else clean_line
-    try:
-        return clean(value, max_length)
-    except ValidationError as error:
-        for message in error.messages:
-            errors.add(field, message)
-        return "" if error.code != "max_length" else str(value).strip()
-
-
-def _choice(errors: _Errors, field: str, value: Any, choices: Iterable[Any]) -> Any:
-    allowed = {str(c) for c in choices}
-    if str(value) not in allowed:
-        errors.add(field, _("“%(value)s” is not one of the choices.") % {"value": value})
-    return value
-
-
 def _clean_list(
-    errors: _Errors, field: str, values: Any, cleaner: Callable[[str], str]
+    errors: FieldErrors, field: str, values: Any, cleaner: Callable[[str], str]
 ) -> list[str]:
     if values is None:
         return []
@@ -150,37 +101,37 @@ def _clean_list(
     return cleaned
 
 
-def _clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[str, Any]:
+def clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[str, Any]:
     """Validate and normalise customer fields; raises InvalidCustomerData with every error."""
-    errors = _Errors()
+    errors = FieldErrors()
     unknown = set(data) - CUSTOMER_FIELDS
     for field in sorted(unknown):
         errors.add(field, _("Unknown field."))
     clean: dict[str, Any] = {}
     for field, max_length in CUSTOMER_TEXT_FIELDS.items():
         if field in data:
-            clean[field] = _clean_text(errors, field, data[field], max_length)
+            clean[field] = clean_text(errors, field, data[field], max_length)
     named = clean.get("display_name") or "display_name" in errors.fields
     if ("display_name" in clean or current is None) and not named:
         errors.add("display_name", _("A customer needs a name."))
     if "kind" in data or current is None:
-        clean["kind"] = _choice(errors, "kind", data.get("kind"), CustomerKind.values)
+        clean["kind"] = choice(errors, "kind", data.get("kind"), CustomerKind.values)
     for field, validator in (
         ("country", validate_country),
         ("language", validate_language),
         ("currency", validate_currency),
     ):
         if field in data:
-            text = _clean_text(errors, field, data[field], 10)
+            text = clean_text(errors, field, data[field], 10)
             clean[field] = errors.check(field, functools.partial(validator, text)) or ""
     if data.get("acquisition_source"):
-        clean["acquisition_source"] = _choice(
+        clean["acquisition_source"] = choice(
             errors, "acquisition_source", data["acquisition_source"], AcquisitionSource.values
         )
     elif "acquisition_source" in data:
         clean["acquisition_source"] = ""
     if "lifecycle_stage" in data:
-        clean["lifecycle_stage"] = _choice(
+        clean["lifecycle_stage"] = choice(
             errors, "lifecycle_stage", data["lifecycle_stage"], LifecycleStage.values
         )
     if "emails" in data:
@@ -263,31 +214,13 @@ def _set_tags(customer: Customer, names: list[str]) -> None:
         customer.tags.set(tags)
 
 
-def _claim_version(record: Customer | Contact, expected_version: int) -> None:
-    """Move `record` to the next version if it is still at `expected_version`, then
-    reload it; raise VersionConflict (with the current version) otherwise.
-
-    Call inside the writing transaction: the conditional UPDATE locks the row
-    (PostgreSQL) or the database (SQLite) until commit, so two editors of one
-    version cannot both win.
-    """
-    model = type(record)
-    bumped = model.objects.filter(pk=record.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not bumped:
-        current = model.objects.filter(pk=record.pk).values_list("version", flat=True).first()
-        raise VersionConflict(current or 0)
-    record.refresh_from_db()
-
-
 def external_id_taken() -> str:
     """What a clash of external ids says. The same words whether the customer who has
     it is in the caller's portfolio or not: nothing is learned about other portfolios."""
     return _("This external id cannot be used: choose another one.")
 
 
-def _save_customer(customer: Customer) -> None:
+def save_customer(customer: Customer) -> None:
     customer.name_key = name_key(customer.display_name)
     try:
         with transaction.atomic():
@@ -307,10 +240,10 @@ def create_customer(
     account executive themselves, so the customer is in their portfolio.
     Raises NotAllowed, InvalidCustomerData.
     """
-    _require(by, "customers.add_customer")
-    clean = _clean_customer(data, None)
+    require(by, "customers.add_customer")
+    clean = clean_customer(data, None)
     if account_executive is not None and account_executive != by:
-        _require(by, "customers.assign_account_executive")
+        require(by, "customers.assign_account_executive")
     elif account_executive is None and not by.has_perm("customers.view_all_customers"):
         account_executive = by
     if account_executive is not None:
@@ -319,9 +252,9 @@ def create_customer(
     phones = clean.pop("phones", [])
     tags = clean.pop("tags", [])
     _check_tags_allowed(by, tags)
-    with _audited(by):
+    with audited(by):
         customer = Customer(**clean, account_executive=account_executive)
-        _save_customer(customer)
+        save_customer(customer)
         _set_emails(customer, emails)
         _set_phones(customer, phones)
         _set_tags(customer, tags)
@@ -340,8 +273,8 @@ def update_customer(
 
     Raises NotAllowed, InvalidCustomerData, VersionConflict (nothing is written then).
     """
-    _require(by, "customers.change_customer")
-    clean = _clean_customer(changes, customer)
+    require(by, "customers.change_customer")
+    clean = clean_customer(changes, customer)
     emails = clean.pop("emails", None)
     phones = clean.pop("phones", None)
     tags = clean.pop("tags", None)
@@ -364,11 +297,11 @@ def _apply_customer_update(
     phones: list[str] | None,
     tags: list[str] | None,
 ) -> None:
-    with _audited(by):
-        _claim_version(customer, expected_version)
+    with audited(by):
+        claim_version(customer, expected_version)
         for field, value in clean.items():
             setattr(customer, field, value)
-        _save_customer(customer)
+        save_customer(customer)
         if emails is not None:
             _set_emails(customer, emails)
         if phones is not None:
@@ -380,8 +313,8 @@ def _apply_customer_update(
 
 def delete_customer(by: User, customer: Customer) -> None:
     """Delete a customer and everything that hangs from them. Raises NotAllowed."""
-    _require(by, "customers.delete_customer")
-    with _audited(by):
+    require(by, "customers.delete_customer")
+    with audited(by):
         customer.delete()
 
 
@@ -402,16 +335,16 @@ def assign_account_executive(
 
     Raises NotAllowed, InvalidCustomerData.
     """
-    _require(by, "customers.assign_account_executive")
-    errors = _Errors()
-    reason = _clean_text(errors, "reason", reason, 200)
+    require(by, "customers.assign_account_executive")
+    errors = FieldErrors()
+    reason = clean_text(errors, "reason", reason, 200)
     errors.raise_if_any()
     if user is not None:
         _check_account_executive(user)
     if customer.account_executive_id == (user.pk if user else None):
         return
     now = timezone.now()
-    with _audited(by):
+    with audited(by):
         for current in AccountExecutiveAssignment.objects.filter(
             customer=customer, ended_at__isnull=True
         ):
@@ -432,9 +365,9 @@ def change_relationship_level(
 
     Raises NotAllowed, InvalidCustomerData (skipping a rung, no reason, unknown level).
     """
-    _require(by, "customers.change_relationship_level")
-    errors = _Errors()
-    reason = _clean_text(errors, "reason", reason, 2000, multiline=True)
+    require(by, "customers.change_relationship_level")
+    errors = FieldErrors()
+    reason = clean_text(errors, "reason", reason, 2000, multiline=True)
     if not reason and "reason" not in errors.fields:
         errors.add("reason", _("Say why the relationship changed."))
     if to_level not in RelationshipLevel.values:
@@ -449,7 +382,7 @@ def change_relationship_level(
             % {"from": RelationshipLevel(customer.relationship_level).label},
         )
     errors.raise_if_any()
-    with _audited(by):
+    with audited(by):
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         if locked.relationship_level != customer.relationship_level:
             raise VersionConflict(locked.version)
@@ -467,25 +400,23 @@ def change_relationship_level(
     return change
 
 
-def _clean_contact(
-    data: Mapping[str, Any], current: Contact | None, country: str
-) -> dict[str, Any]:
-    errors = _Errors()
+def clean_contact(data: Mapping[str, Any], current: Contact | None, country: str) -> dict[str, Any]:
+    errors = FieldErrors()
     for field in sorted(set(data) - CONTACT_FIELDS):
         errors.add(field, _("Unknown field."))
     clean: dict[str, Any] = {}
     for field, max_length in CONTACT_TEXT_FIELDS.items():
         if field in data:
-            clean[field] = _clean_text(errors, field, data[field], max_length)
+            clean[field] = clean_text(errors, field, data[field], max_length)
     if ("first_name" in clean or current is None) and not clean.get("first_name"):
         errors.add("first_name", _("A contact needs a first name."))
     if data.get("email"):
-        text = _clean_text(errors, "email", data["email"], 254)
+        text = clean_text(errors, "email", data["email"], 254)
         clean["email"] = errors.check("email", lambda: normalise_email(text)) or ""
     elif "email" in data:
         clean["email"] = ""
     if data.get("phone"):
-        text = _clean_text(errors, "phone", data["phone"], 40)
+        text = clean_text(errors, "phone", data["phone"], 40)
         clean["phone"] = errors.check("phone", lambda: normalise_phone(text, country)) or ""
     elif "phone" in data:
         clean["phone"] = ""
@@ -508,11 +439,11 @@ def _only_one_primary(contact: Contact) -> None:
 
 def create_contact(by: User, customer: Customer, data: Mapping[str, Any]) -> Contact:
     """Add a person at an organisation customer. Raises NotAllowed, InvalidCustomerData."""
-    _require(by, "customers.add_contact")
+    require(by, "customers.add_contact")
     if customer.kind != CustomerKind.ORGANISATION:
         raise InvalidCustomerData(_("Only organisations have contacts."))
-    clean = _clean_contact(data, None, str(customer.country or ""))
-    with _audited(by):
+    clean = clean_contact(data, None, str(customer.country or ""))
+    with audited(by):
         contact = Contact.objects.create(customer=customer, **clean)
         _only_one_primary(contact)
         index_customers([customer.pk])
@@ -526,10 +457,10 @@ def update_contact(
 
     Raises NotAllowed, InvalidCustomerData, VersionConflict.
     """
-    _require(by, "customers.change_contact")
-    clean = _clean_contact(changes, contact, str(contact.customer.country or ""))
-    with _audited(by):
-        _claim_version(contact, expected_version)
+    require(by, "customers.change_contact")
+    clean = clean_contact(changes, contact, str(contact.customer.country or ""))
+    with audited(by):
+        claim_version(contact, expected_version)
         for field, value in clean.items():
             setattr(contact, field, value)
         contact.save()
@@ -540,8 +471,8 @@ def update_contact(
 
 def delete_contact(by: User, contact: Contact) -> None:
     """Remove a contact. Raises NotAllowed."""
-    _require(by, "customers.delete_contact")
-    with _audited(by):
+    require(by, "customers.delete_contact")
+    with audited(by):
         customer_id = contact.customer_id
         contact.delete()
         index_customers([customer_id])

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,7 +18,8 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero import timeline
-from tendero.accounts.models import User
+from tendero.accounts.access import signed_in_user
+from tendero.core.http import require_permission
 from tendero.customers import briefing, services
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.forms import (
@@ -43,23 +44,12 @@ PER_PAGE = 25
 AUDIT_ROWS = 50
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _require_perm(request: HttpRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
 def not_allowed(request: HttpRequest, error: NotAllowed | None = None) -> HttpResponse:
     message = error.message if error else _("You do not have permission to do this.")
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def _visible_customer(request: HttpRequest, pk: int) -> Customer:
+def visible_customer(request: HttpRequest, pk: int) -> Customer:
     return get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
 
 
@@ -80,7 +70,7 @@ def tenure_label(days: int) -> str:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     """The customers the user may see, filtered, sorted and paginated without COUNT(*)."""
-    user = _user(request)
+    user = signed_in_user(request)
     form = CustomerFilterForm(
         request.GET, show_account_executive=user.has_perm("customers.view_all_customers")
     )
@@ -177,7 +167,7 @@ def _timeline_context(
     query = request.GET.copy()
     query.pop("cursor", None)
     query.pop("tab", None)
-    user = _user(request)
+    user = signed_in_user(request)
     return {
         "customer": customer,
         "timeline_form": form,
@@ -288,7 +278,7 @@ def _history_context(
     level_form: RelationshipLevelForm | None = None,
     ae_form: AccountExecutiveForm | None = None,
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = signed_in_user(request)
     assignments = list(customer.account_executive_assignments.select_related("user", "assigned_by"))
     for assignment in assignments:
         assignment.tenure = tenure_label(assignment.tenure_days())  # type: ignore[attr-defined]
@@ -373,7 +363,7 @@ def _display_changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
     ]
 
 
-class _Outcome:
+class FormOutcome:
     """What became of a form submitted to a service: a response to send at once
     (a redirect after success, or a 403), or the status to re-render the form with."""
 
@@ -385,48 +375,48 @@ class _Outcome:
         self.conflict = conflict
 
 
-def _submit(
+def submit_form(
     request: HttpRequest,
     form: Any,
     change: Callable[[dict[str, Any]], Any],
     success_message: Callable[[Any], str],
     success_url: Callable[[Any], str],
     respond: Callable[[Any], HttpResponse] | None = None,
-) -> _Outcome:
+) -> FormOutcome:
     """Validate `form`, hand its data to a service through `change`, and map the
     service's domain errors onto the form: typed input is never lost. After a
     success: `respond`'s answer if given (an htmx fragment), else a confirmation
     and a redirect."""
     if not form.is_valid():
-        return _Outcome(status=400)
+        return FormOutcome(status=400)
     try:
         result = change(form.cleaned_data)
     except NotAllowed as exc:
-        return _Outcome(response=not_allowed(request, exc))
+        return FormOutcome(response=not_allowed(request, exc))
     except VersionConflict as exc:
         form.add_error(None, exc.message)
-        return _Outcome(status=409, conflict=True)
+        return FormOutcome(status=409, conflict=True)
     except CustomerError as exc:
         form.add_service_errors(exc)
-        return _Outcome(status=exc.status)
+        return FormOutcome(status=exc.status)
     if respond is not None:
-        return _Outcome(response=respond(result))
+        return FormOutcome(response=respond(result))
     messages.success(request, success_message(result))
-    return _Outcome(response=redirect(success_url(result)))
+    return FormOutcome(response=redirect(success_url(result)))
 
 
 @login_required
 @require_POST
 def change_level(request: HttpRequest, pk: int) -> HttpResponse:
     """Move the relationship one rung, with a reason."""
-    _require_perm(request, "customers.change_relationship_level")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "customers.change_relationship_level")
+    customer = visible_customer(request, pk)
     form = RelationshipLevelForm(request.POST, auto_id="id_level_%s")
-    outcome = _submit(
+    outcome = submit_form(
         request,
         form,
         lambda data: services.change_relationship_level(
-            _user(request), customer, data["to_level"], data["reason"]
+            signed_in_user(request), customer, data["to_level"], data["reason"]
         ),
         lambda _change: _("Relationship level changed."),
         lambda _change: reverse("customers:history", args=[customer.pk]),
@@ -442,14 +432,14 @@ def change_level(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand the customer to another account executive (or to nobody)."""
-    _require_perm(request, "customers.assign_account_executive")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "customers.assign_account_executive")
+    customer = visible_customer(request, pk)
     form = AccountExecutiveForm(request.POST, auto_id="id_ae_%s")
-    outcome = _submit(
+    outcome = submit_form(
         request,
         form,
         lambda data: services.assign_account_executive(
-            _user(request), customer, data["user"], data["reason"]
+            signed_in_user(request), customer, data["user"], data["reason"]
         ),
         lambda _result: _("Account executive updated."),
         lambda _result: reverse("customers:history", args=[customer.pk]),
@@ -467,14 +457,14 @@ def assign_account_executive(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
-    _require_perm(request, "customers.add_customer")
-    outcome = _Outcome()
+    require_permission(request, "customers.add_customer")
+    outcome = FormOutcome()
     form = CustomerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
-            lambda data: services.create_customer(_user(request), form.service_data()),
+            lambda data: services.create_customer(signed_in_user(request), form.service_data()),
             lambda customer: _("%(name)s was added.") % {"name": customer.display_name},
             lambda customer: customer.get_absolute_url(),
         )
@@ -487,19 +477,19 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "customers.change_customer")
+    require_permission(request, "customers.change_customer")
     customer = get_object_or_404(
         Customer.objects.visible_to(request.user).prefetch_related("emails", "phones", "tags"),
         pk=pk,
     )
-    outcome = _Outcome()
+    outcome = FormOutcome()
     if request.method == "POST":
         form: CustomerForm = CustomerEditForm(request.POST)
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
             lambda data: services.update_customer(
-                _user(request), customer, data["version"], form.service_data()
+                signed_in_user(request), customer, data["version"], form.service_data()
             ),
             lambda _customer: _("Changes saved."),
             lambda _customer: customer.get_absolute_url(),
@@ -517,11 +507,11 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "customers.delete_customer")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "customers.delete_customer")
+    customer = visible_customer(request, pk)
     if request.method == "POST":
         try:
-            services.delete_customer(_user(request), customer)
+            services.delete_customer(signed_in_user(request), customer)
         except NotAllowed as exc:
             return not_allowed(request, exc)
         messages.success(request, _("%(name)s was deleted.") % {"name": customer.display_name})
@@ -543,15 +533,17 @@ def _visible_contact(request: HttpRequest, pk: int, contact_pk: int) -> Contact:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "customers.add_contact")
-    customer = _visible_customer(request, pk)
-    outcome = _Outcome()
+    require_permission(request, "customers.add_contact")
+    customer = visible_customer(request, pk)
+    outcome = FormOutcome()
     form = ContactForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
-            lambda data: services.create_contact(_user(request), customer, form.service_data()),
+            lambda data: services.create_contact(
+                signed_in_user(request), customer, form.service_data()
+            ),
             lambda _contact: _("Contact added."),
             lambda _contact: _contacts_url(customer.pk),
         )
@@ -568,16 +560,16 @@ def _contacts_url(customer_pk: int) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    _require_perm(request, "customers.change_contact")
+    require_permission(request, "customers.change_contact")
     contact = _visible_contact(request, pk, contact_pk)
-    outcome = _Outcome()
+    outcome = FormOutcome()
     if request.method == "POST":
         form: ContactForm = ContactEditForm(request.POST)
-        outcome = _submit(
+        outcome = submit_form(
             request,
             form,
             lambda data: services.update_contact(
-                _user(request), contact, data["version"], form.service_data()
+                signed_in_user(request), contact, data["version"], form.service_data()
             ),
             lambda _contact: _("Contact saved."),
             lambda _contact: _contacts_url(pk),
@@ -609,11 +601,11 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_delete(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    _require_perm(request, "customers.delete_contact")
+    require_permission(request, "customers.delete_contact")
     contact = _visible_contact(request, pk, contact_pk)
     if request.method == "POST":
         try:
-            services.delete_contact(_user(request), contact)
+            services.delete_contact(signed_in_user(request), contact)
         except NotAllowed as exc:
             return not_allowed(request, exc)
         messages.success(request, _("Contact removed."))

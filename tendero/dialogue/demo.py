@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tendero.accounts.models import User
+from tendero.core.apportion import largest_remainders
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -584,15 +585,7 @@ def _plans(
             end = max(start + timedelta(hours=2), min(today, start + timedelta(days=1)))
         plans.append(_Plan(customer, rhythm, start, end, quiet))
     natural = [max((p.end - p.start).days / p.rhythm, 1.0) for p in plans]
-    scale = total / sum(natural) if natural else 0
-    shares = [n * scale for n in natural]
-    counts = [int(s) for s in shares]
-    # Largest remainders get the interactions left over by rounding down.
-    left = total - sum(counts)
-    by_remainder = sorted(range(len(plans)), key=lambda i: shares[i] - counts[i], reverse=True)
-    for i in by_remainder[:left]:
-        counts[i] += 1
-    for plan, count in zip(plans, counts, strict=True):
+    for plan, count in zip(plans, largest_remainders(natural, total), strict=True):
         plan.count = count
     return plans
 

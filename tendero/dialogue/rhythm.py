@@ -36,9 +36,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.services import audited, claim_version, require
 from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import Customer
-from tendero.customers.services import _audited, _claim_version, _require
 from tendero.dialogue.models import Interaction
 
 MIN_RHYTHM_DAYS = 1
@@ -259,7 +259,7 @@ def set_contact_rhythm(
     (VersionConflict if someone changed it since `expected_version`) and is audited.
     Raises NotAllowed, InvalidCustomerData, VersionConflict.
     """
-    _require(by, "customers.change_customer")
+    require(by, "customers.change_customer")
     if not Customer.objects.visible_to(by).filter(pk=customer.pk).exists():
         raise NotAllowed(_("You do not have permission to do this."))
     if days is not None and (
@@ -277,8 +277,8 @@ def set_contact_rhythm(
             },
         )
     try:
-        with _audited(by):
-            _claim_version(customer, expected_version)
+        with audited(by):
+            claim_version(customer, expected_version)
             customer.contact_rhythm_days = days
             customer.contact_rhythm_learned = days is None
             customer.next_contact_due = None

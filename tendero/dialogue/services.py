@@ -15,9 +15,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.services import FieldErrors, audited, choice, clean_text, require
 from tendero.customers.errors import NotAllowed, VersionConflict
 from tendero.customers.models import Contact, Customer
-from tendero.customers.services import _audited, _choice, _clean_text, _Errors, _require
 from tendero.dialogue.models import Channel, Direction, Interaction, Sentiment, Voice
 from tendero.dialogue.rhythm import next_due_from_day, next_due_from_last_interaction
 from tendero.organization.models import Department
@@ -45,7 +45,7 @@ INTERACTION_FIELDS = frozenset(
 REQUIRED_ON_CREATE = ("channel", "direction", "subject")
 
 
-def _clean_id(errors: _Errors, field: str, value: Any) -> int | None:
+def _clean_id(errors: FieldErrors, field: str, value: Any) -> int | None:
     """An id given as a number or digits; None for blank. Adds an error otherwise."""
     if value is None or value == "":
         return None
@@ -60,7 +60,7 @@ def _clean_id(errors: _Errors, field: str, value: Any) -> int | None:
     return value
 
 
-def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
+def _clean_moment(errors: FieldErrors, value: Any) -> datetime | None:
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -84,7 +84,7 @@ def _clean_moment(errors: _Errors, value: Any) -> datetime | None:
     return value
 
 
-def _clean_day(errors: _Errors, field: str, value: Any) -> date | None:
+def _clean_day(errors: FieldErrors, field: str, value: Any) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -102,10 +102,10 @@ def _clean_day(errors: _Errors, field: str, value: Any) -> date | None:
     return value
 
 
-def _optional_choice(errors: _Errors, field: str, value: Any, choices: list[str]) -> str:
+def _optional_choice(errors: FieldErrors, field: str, value: Any, choices: list[str]) -> str:
     if value is None or value == "":
         return ""
-    return str(_choice(errors, field, value, choices))
+    return str(choice(errors, field, value, choices))
 
 
 def clean_interaction_data(
@@ -117,14 +117,14 @@ def clean_interaction_data(
     Returns model field values (ids for relations, omitted when not given). Pure
     validation, no permission check. Raises InvalidCustomerData with every field error.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     for field in sorted(set(data) - INTERACTION_FIELDS):
         errors.add(field, _("Unknown field."))
     clean: dict[str, Any] = {}
     for field, max_length in INTERACTION_TEXT_FIELDS.items():
         if field in data:
             multiline = field in MULTILINE_FIELDS
-            clean[field] = _clean_text(errors, field, data[field], max_length, multiline=multiline)
+            clean[field] = clean_text(errors, field, data[field], max_length, multiline=multiline)
     if current is None:
         for field in REQUIRED_ON_CREATE:
             if data.get(field) in (None, ""):
@@ -133,7 +133,7 @@ def clean_interaction_data(
         errors.add("subject", _("Say what it was about."))
     for field, choices in (("channel", Channel.values), ("direction", Direction.values)):
         if data.get(field) not in (None, ""):
-            clean[field] = str(_choice(errors, field, data[field], choices))
+            clean[field] = str(choice(errors, field, data[field], choices))
     for field, choices in (("voice", Voice.values), ("sentiment", Sentiment.values)):
         if field in data:
             clean[field] = _optional_choice(errors, field, data[field], choices)
@@ -211,7 +211,7 @@ def record_interaction(by: User, customer: Customer, data: Mapping[str, Any]) ->
     Moves the customer's last_interaction_at and next_contact_due in the same
     transaction. Raises NotAllowed, InvalidCustomerData.
     """
-    _require(by, "dialogue.add_interaction")
+    require(by, "dialogue.add_interaction")
     _require_visible(by, customer.pk)
     clean = clean_interaction_data(data, customer)
     clean.setdefault("occurred_at", None)
@@ -223,7 +223,7 @@ def record_interaction(by: User, customer: Customer, data: Mapping[str, Any]) ->
         if department_id and Department.objects.active().filter(pk=department_id).exists():
             clean["department_id"] = department_id
     now = timezone.now()
-    with _audited(by):
+    with audited(by):
         interaction = Interaction.objects.create(
             customer=customer, created_by=by, created_at=now, updated_at=now, **clean
         )
@@ -251,14 +251,14 @@ def update_interaction(
 
     Raises NotAllowed, InvalidCustomerData, VersionConflict (nothing is written then).
     """
-    _require(by, "dialogue.change_interaction")
+    require(by, "dialogue.change_interaction")
     _require_visible(by, interaction.customer_id)
     customer = interaction.customer
     clean = clean_interaction_data(data, customer, current=interaction)
     if "occurred_at" in clean and clean["occurred_at"] is None:
         del clean["occurred_at"]
     try:
-        with _audited(by):
+        with audited(by):
             _claim_interaction_version(interaction, expected_version)
             moved = "occurred_at" in clean and clean["occurred_at"] != interaction.occurred_at
             for field, value in clean.items():
@@ -275,10 +275,10 @@ def update_interaction(
 def delete_interaction(by: User, interaction: Interaction) -> None:
     """Remove an interaction and recompute the customer's last interaction and next
     contact due from the ones left. Raises NotAllowed."""
-    _require(by, "dialogue.delete_interaction")
+    require(by, "dialogue.delete_interaction")
     _require_visible(by, interaction.customer_id)
     customer = interaction.customer
-    with _audited(by):
+    with audited(by):
         interaction.delete()
         _recompute_customer(customer)
 
@@ -286,16 +286,16 @@ def delete_interaction(by: User, interaction: Interaction) -> None:
 def complete_follow_up(by: User, interaction: Interaction) -> Interaction:
     """Mark what was left to do after the interaction as done (now). Doing it twice
     keeps the first moment. Raises NotAllowed, InvalidCustomerData (nothing to do)."""
-    _require(by, "dialogue.change_interaction")
+    require(by, "dialogue.change_interaction")
     _require_visible(by, interaction.customer_id)
     if interaction.follow_up_on is None:
-        errors = _Errors()
+        errors = FieldErrors()
         errors.add("follow_up_on", _("This interaction has nothing left to do."))
         errors.raise_if_any()
     if interaction.follow_up_done_at is not None:
         return interaction
     now = timezone.now()
-    with _audited(by):
+    with audited(by):
         interaction.follow_up_done_at = now
         interaction.version += 1
         interaction.updated_at = now

@@ -17,14 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tendero.accounts.access import signed_in_user
+from tendero.core.http import require_permission
 from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
-from tendero.customers.views import (
-    _require_perm,
-    _user,
-    _visible_customer,
-    not_allowed,
-)
+from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue import rhythm, services
 from tendero.dialogue.forms import (
     GoingQuietForm,
@@ -84,8 +81,8 @@ def _log_form(customer: Customer, data: Any = None) -> InteractionForm:
 @require_http_methods(["GET", "POST"])
 def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
     """The log form: a fragment for htmx (the customer page), a page otherwise."""
-    _require_perm(request, "dialogue.add_interaction")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "dialogue.add_interaction")
+    customer = visible_customer(request, pk)
     form = _log_form(customer, request.POST if request.method == "POST" else None)
     status, saved = 200, None
     if request.method == "POST":
@@ -94,7 +91,7 @@ def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
                 saved, status, _conflict = _apply(
                     form,
                     lambda: services.record_interaction(
-                        _user(request), customer, form.service_data()
+                        signed_in_user(request), customer, form.service_data()
                     ),
                 )
             except NotAllowed as exc:
@@ -123,7 +120,7 @@ def log_interaction(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "dialogue.change_interaction")
+    require_permission(request, "dialogue.change_interaction")
     interaction = _visible_interaction(request, pk)
     customer = interaction.customer
     auto_id = f"id_edit_{interaction.pk}_%s"
@@ -137,7 +134,7 @@ def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
                 saved, status, conflict = _apply(
                     form,
                     lambda: services.update_interaction(
-                        _user(request),
+                        signed_in_user(request),
                         interaction,
                         form.service_data(),
                         form.cleaned_data["version"],
@@ -175,12 +172,12 @@ def edit_interaction(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_interaction(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "dialogue.delete_interaction")
+    require_permission(request, "dialogue.delete_interaction")
     interaction = _visible_interaction(request, pk)
     customer = interaction.customer
     if request.method == "POST":
         try:
-            services.delete_interaction(_user(request), interaction)
+            services.delete_interaction(signed_in_user(request), interaction)
         except NotAllowed as exc:
             return not_allowed(request, exc)
         message = _("Interaction removed.")
@@ -198,10 +195,10 @@ def delete_interaction(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_perm(request, "dialogue.change_interaction")
+    require_permission(request, "dialogue.change_interaction")
     interaction = _visible_interaction(request, pk)
     try:
-        services.complete_follow_up(_user(request), interaction)
+        services.complete_follow_up(signed_in_user(request), interaction)
     except NotAllowed as exc:
         return not_allowed(request, exc)
     except CustomerError as exc:
@@ -220,8 +217,8 @@ def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 def open_follow_ups(request: HttpRequest, pk: int) -> HttpResponse:
     """Every open follow-up of one customer, soonest due first (the 360 page shows
     the first few)."""
-    _require_perm(request, "dialogue.view_interaction")
-    customer = _visible_customer(request, pk)
+    require_permission(request, "dialogue.view_interaction")
+    customer = visible_customer(request, pk)
     qs = (
         Interaction.objects.filter(customer=customer)
         .follow_ups_open()
@@ -256,10 +253,10 @@ def voice_interactions(user: Any, filters: dict[str, Any]) -> Any:
 @login_required
 def voice(request: HttpRequest) -> HttpResponse:
     """Feedback, complaints, ideas and suggestions from every customer the user may see."""
-    _require_perm(request, "dialogue.view_interaction")
+    require_permission(request, "dialogue.view_interaction")
     form = VoiceFilterForm(request.GET)
     filters = form.values()
-    qs = voice_interactions(_user(request), filters)
+    qs = voice_interactions(signed_in_user(request), filters)
     shown = qs.select_related("customer", "department", "handled_by", "contact")
     context = {
         "form": form,
@@ -284,8 +281,8 @@ def _rhythm_form(customer: Customer, data: Any = None) -> RhythmForm:
 def going_quiet(request: HttpRequest) -> HttpResponse:
     """Relationships overdue against their own rhythm: the signed-in rep's portfolio,
     or, for whoever sees every customer, everyone's or one account executive's."""
-    user = _user(request)
-    _require_perm(request, "customers.view_customer")
+    user = signed_in_user(request)
+    require_permission(request, "customers.view_customer")
     today = timezone.localdate()
     sees_all = user.has_perm("customers.view_all_customers")
     form = GoingQuietForm(request.GET) if sees_all else None
@@ -317,13 +314,13 @@ def going_quiet(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def set_rhythm(request: HttpRequest, pk: int) -> HttpResponse:
     """The customer's contact rhythm, and the form to set it by hand (or learn it)."""
-    customer = _visible_customer(request, pk)
-    user = _user(request)
+    customer = visible_customer(request, pk)
+    user = signed_in_user(request)
     can_set = user.has_perm("customers.change_customer")
     form = _rhythm_form(customer) if can_set else None
     status, conflict, saved = 200, False, False
     if request.method == "POST":
-        _require_perm(request, "customers.change_customer")
+        require_permission(request, "customers.change_customer")
         form = _rhythm_form(customer, request.POST)
         if form.is_valid():
             bound = form

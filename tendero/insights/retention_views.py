@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
-from tendero.customers.views import _require_perm
+from tendero.core.http import require_permission
 from tendero.htmx import htmx_details
 from tendero.insights import charts
 from tendero.insights.retention import (
@@ -111,7 +111,7 @@ def _product_view(result: Retention) -> dict[str, Any]:
 def insights(request: HttpRequest) -> HttpResponse:
     """Both views of the customer base over the last periods, cohorts and scorecard,
     for the customers the user may see."""
-    _require_perm(request, "customers.view_customer")
+    require_permission(request, "customers.view_customer")
     form = RetentionForm(request.GET or None)
     result = retention(request.user, **form.settings())
     context = {

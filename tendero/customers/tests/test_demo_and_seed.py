@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
-from tendero.customers import demo, demo_knowledge, seeding
+from tendero.customers import demo, demo_knowledge, demo_people, seeding, seeding_history
 from tendero.customers.models import (
     FAMILY_RELATIONS,
     AccountExecutiveAssignment,
@@ -184,17 +184,17 @@ def test_demo_tax_ids_look_right_for_their_country(
     for customer in Customer.objects.filter(country="ES").exclude(tax_id=""):
         if customer.is_organisation:
             assert customer.tax_id[0] in "AB"
-            assert customer.tax_id == demo.spanish_cif(
+            assert customer.tax_id == demo_people.spanish_cif(
                 customer.tax_id[0], int(customer.tax_id[1:8])
             )
         else:
-            assert customer.tax_id == demo.spanish_nif(int(customer.tax_id[:8]))
+            assert customer.tax_id == demo_people.spanish_nif(int(customer.tax_id[:8]))
     for customer in Customer.objects.filter(country="CL").exclude(tax_id=""):
         number = int(customer.tax_id.split("-")[0].replace(".", ""))
-        assert customer.tax_id == demo.chilean_rut(number)
-    assert demo.chilean_rut(12_345_678) == "12.345.678-5"
-    assert demo.spanish_nif(12_345_678) == "12345678Z"
-    assert demo.spanish_cif("A", 5_881_850) == "A58818501"
+        assert customer.tax_id == demo_people.chilean_rut(number)
+    assert demo_people.chilean_rut(12_345_678) == "12.345.678-5"
+    assert demo_people.spanish_nif(12_345_678) == "12345678Z"
+    assert demo_people.spanish_cif("A", 5_881_850) == "A58818501"
 
 
 def test_loading_the_demo_data_twice_changes_nothing(
@@ -405,7 +405,7 @@ def test_seeding_writes_exactly_the_interactions_asked_for_with_realistic_rhythm
     # One customer has a very long history on purpose, and carries a tag saying so.
     long = Customer.objects.filter(tags__name=seeding.LONG_HISTORY_TAG)
     assert list(long.values_list("pk", flat=True)) == [result.first_id]
-    assert per_customer[result.first_id] == seeding.LONG_HISTORY
+    assert per_customer[result.first_id] == seeding_history.LONG_HISTORY
     # About one in twenty has no history yet.
     without = 1000 - len(per_customer)
     assert 20 <= without <= 90

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tendero.accounts.models import User
-from tendero.customers import importing
+from tendero.bulk import insert_rows
+from tendero.customers import import_customer_rows, importing
 from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError, PersonalFact
 from tendero.privacy.models import AuditEntry
 
@@ -148,7 +149,7 @@ def test_batches_are_all_or_nothing_and_a_rerun_completes(
     monkeypatch.setattr(importing, "BATCH_SIZE", 2)
     path = tmp_path / "x.csv"
     path.write_text("id,nombre\nR1,Uno\nR2,Dos\nR3,Tres\nR4,Cuatro\n")
-    original = importing._write_customers
+    original = import_customer_rows._write_customers
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
@@ -157,7 +158,7 @@ def test_batches_are_all_or_nothing_and_a_rerun_completes(
             raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(importing, "_write_customers", failing)
+    monkeypatch.setattr(import_customer_rows, "_write_customers", failing)
     job = importing.create_job(admin_user, "customers", path, path.name)
     with pytest.raises(RuntimeError):
         importing.run_import(job, admin_user)
@@ -167,7 +168,7 @@ def test_batches_are_all_or_nothing_and_a_rerun_completes(
     assert "disk full" in job.message
     assert sorted(Customer.objects.values_list("external_id", flat=True)) == ["R1", "R2"]
 
-    monkeypatch.setattr(importing, "_write_customers", original)
+    monkeypatch.setattr(import_customer_rows, "_write_customers", original)
     again = _run(admin_user, "customers", path)
     assert (again.created_count, again.unchanged_count) == (2, 2)
 
@@ -357,7 +358,7 @@ def test_parallel_import_gives_what_a_serial_one_does(
     # Tiny batches and chunks so that several batches are cleaned in worker processes
     # while the one before them is written.
     monkeypatch.setattr(importing, "BATCH_SIZE", 9)
-    monkeypatch.setattr(importing, "CLEAN_CHUNK", 2)
+    monkeypatch.setattr(import_customer_rows, "CLEAN_CHUNK", 2)
     monkeypatch.setattr(importing, "PARALLEL_MIN_ROWS", 1)
     monkeypatch.setattr(importing, "WORKERS", 2)
     pools: list[Any] = []
@@ -412,7 +413,7 @@ def test_parallel_import_with_mixed_new_and_known_rows(
     admin_user: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importing, "BATCH_SIZE", 10)
-    monkeypatch.setattr(importing, "CLEAN_CHUNK", 2)
+    monkeypatch.setattr(import_customer_rows, "CLEAN_CHUNK", 2)
     monkeypatch.setattr(importing, "PARALLEL_MIN_ROWS", 1)
     monkeypatch.setattr(importing, "WORKERS", 2)
     path = tmp_path / "clientes.csv"
@@ -443,7 +444,7 @@ def test_plain_rows_are_written_as_they_are(make_customer) -> None:
     tricky = ["a\\b@x.es", "tab\there@x.es", "line\nbreak@x.es", "cr\rx@x.es", "\\N", "ñ€@x.es"]
     rows = [(customer.pk, text, i) for i, text in enumerate(tricky)]
 
-    importing.insert_rows(CustomerEmail, ["customer_id", "address", "position"], rows)
+    insert_rows(CustomerEmail, ["customer_id", "address", "position"], rows)
 
     stored = CustomerEmail.objects.filter(customer=customer).order_by("position")
     assert [e.address for e in stored] == tricky

@@ -16,8 +16,8 @@ from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
 from tendero.core import http
+from tendero.core.errors import DomainError
 from tendero.core.openapi import DocumentedAPI
-from tendero.customers.errors import CustomerError
 from tendero.customers.schemas import ErrorOut
 
 
@@ -76,8 +76,8 @@ api = DocumentedAPI(
 )
 
 
-@api.exception_handler(CustomerError)
-def customer_error(request: HttpRequest, exc: CustomerError) -> HttpResponse:
+@api.exception_handler(DomainError)
+def customer_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     body: dict[str, object] = {"detail": str(exc.message)}
     if exc.field_errors:
         body["errors"] = exc.field_errors

@@ -2,7 +2,7 @@
 
 Every fetch is scoped to what the caller may see (outside it: 404, like an unknown
 id); every change goes through tendero.contracts.services, whose NotAllowed,
-InvalidCustomerData and VersionConflict become 403, 422 and 409.
+InvalidData and VersionConflict become 403, 422 and 409.
 """
 
 from typing import Any
@@ -27,8 +27,8 @@ from tendero.contracts.schemas import (
     PurchasePatch,
 )
 from tendero.core.idempotency import idempotent
+from tendero.core.services import require_to_see
 from tendero.customers.api import get_visible_customer
-from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
 from tendero.customers.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
 
@@ -38,11 +38,6 @@ READ_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 VERSIONED_WRITE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 DISPLAY = ("customer", "created_by")
-
-
-def _require_read(request: HttpRequest) -> None:
-    if not request_user(request).has_perm("contracts.view_purchase"):
-        raise NotAllowed(_("You do not have permission to see this."))
 
 
 def _visible_purchase(request: HttpRequest, purchase_id: int) -> Purchase:
@@ -80,7 +75,7 @@ def _page(request: HttpRequest, qs: Any, params: Any) -> dict[str, Any]:
     + PAGINATION_DESCRIPTION,
 )
 def list_purchases(request: HttpRequest, params: Query[PurchaseListParams]) -> dict[str, Any]:
-    _require_read(request)
+    require_to_see(request_user(request), "contracts.view_purchase")
     qs = Purchase.objects.visible_to(request_user(request))
     if params.customer_id:
         qs = qs.filter(customer_id=params.customer_id)
@@ -138,7 +133,7 @@ def _with_api_source(data: dict[str, Any]) -> dict[str, Any]:
 def list_customer_purchases(
     request: HttpRequest, customer_id: int, params: Query[CustomerPurchaseListParams]
 ) -> dict[str, Any]:
-    _require_read(request)
+    require_to_see(request_user(request), "contracts.view_purchase")
     customer = get_visible_customer(request, customer_id)
     qs = Purchase.objects.filter(customer=customer)
     if params.source:
@@ -175,7 +170,7 @@ def create_purchase(request: HttpRequest, customer_id: int, payload: PurchaseIn)
     summary="Show a purchase",
 )
 def get_purchase(request: HttpRequest, purchase_id: int) -> Purchase:
-    _require_read(request)
+    require_to_see(request_user(request), "contracts.view_purchase")
     return _visible_purchase(request, purchase_id)
 
 

@@ -7,7 +7,7 @@ user and the customer, so a purchase shows in the customer's history).
 Recording is idempotent by `external_id` (the sale's reference in the system it
 came from): recording the same reference again with the same customer, moment,
 amount and currency returns the purchase already there; with different ones it is
-refused (InvalidCustomerData), never silently changed. Product, quantity and
+refused (InvalidData), never silently changed. Product, quantity and
 description describe a purchase without making a repeat another one: a repeat that
 names them differently returns the purchase as it was (correct it to change them).
 
@@ -29,7 +29,7 @@ from auditlog.cid import get_cid
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
-from django.db.models import Count, F, Max, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -43,8 +43,8 @@ from tendero.contracts.models import (
     default_currency,
 )
 from tendero.core.decimals import check_decimal, to_decimal
-from tendero.core.services import FieldErrors, audited, clean_text, require
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
+from tendero.core.services import FieldErrors, audited, claim_version, clean_text, require
 from tendero.customers.models import Customer
 from tendero.customers.validation import validate_currency
 from tendero.privacy.models import AuditEntry
@@ -328,7 +328,7 @@ def clean_purchase_data(
     sign; the moment, left out, is now when written), otherwise only the fields in
     `data` change (and the quantity's sign, when the amount's changes).
 
-    Pure validation, no permission check, no query. Raises InvalidCustomerData with
+    Pure validation, no permission check, no query. Raises InvalidData with
     every field error at once.
     """
     errors = FieldErrors()
@@ -409,7 +409,7 @@ def record_purchase(by: User, customer: Customer, data: Mapping[str, Any]) -> Pu
 
     Idempotent by external_id: the same reference with the same customer, moment,
     amount and currency returns the purchase already recorded (`just_created` is
-    False then). Raises NotAllowed, InvalidCustomerData (bad input, or the reference
+    False then). Raises NotAllowed, InvalidData (bad input, or the reference
     belongs to a different purchase); nothing is written then.
     """
     require(by, "contracts.add_purchase")
@@ -423,7 +423,7 @@ def clean_purchase_batch(
 ) -> list[NewPurchase]:
     """Validate a batch of (customer, data); None for a customer the caller may not see
     or that does not exist. Every item's errors are reported under
-    "<prefix>.<index>.<field>". Raises InvalidCustomerData with all of them."""
+    "<prefix>.<index>.<field>". Raises InvalidData with all of them."""
     errors: dict[str, list[str]] = {}
     cleaned: list[NewPurchase] = []
     for index, (customer, data) in enumerate(items):
@@ -432,11 +432,11 @@ def clean_purchase_batch(
             continue
         try:
             cleaned.append(NewPurchase(customer, clean_purchase_data(data, customer)))
-        except InvalidCustomerData as exc:
+        except InvalidData as exc:
             for name, messages in exc.field_errors.items():
                 errors[f"{prefix}.{index}.{name}"] = messages
     if errors:
-        raise InvalidCustomerData(_("Please correct the errors below."), errors)
+        raise InvalidData(_("Please correct the errors below."), errors)
     return cleaned
 
 
@@ -446,10 +446,10 @@ def record_purchase_batch(
     """Record up to MAX_BATCH purchases all-or-nothing: if any item is wrong nothing is
     written and every item's errors are reported with its index
     ("items.3.amount"). Each item is idempotent by external_id as in
-    record_purchase. Raises NotAllowed, InvalidCustomerData."""
+    record_purchase. Raises NotAllowed, InvalidData."""
     require(by, "contracts.add_purchase")
     if len(items) > MAX_BATCH:
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("At most %(n)d purchases at once.") % {"n": MAX_BATCH},
             {"items": [_("At most %(n)d purchases at once.") % {"n": MAX_BATCH}]},
         )
@@ -469,7 +469,7 @@ def write_purchases(
     them in order; one whose reference is already recorded identically is returned as
     it is (`just_created` False), as is a repeat of an earlier item.
 
-    The caller has checked permissions and visibility. Raises InvalidCustomerData
+    The caller has checked permissions and visibility. Raises InvalidData
     (a reference recorded for a different purchase, or repeated with different
     values in `items`); nothing is written then.
     """
@@ -498,7 +498,7 @@ def write_purchases(
                 first_of[reference] = index
             plan.append(index)
     if errors:
-        raise InvalidCustomerData(_("Please correct the errors below."), errors)
+        raise InvalidData(_("Please correct the errors below."), errors)
     now = timezone.now()
     written: dict[int, Purchase] = {}
     for index, entry in enumerate(plan):
@@ -520,7 +520,7 @@ def write_purchases(
                 _insert_created(by, list(written.values()), now)
     except IntegrityError:
         # Someone recorded one of these references between our look-up and our write.
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("Please correct the errors below."),
             {"external_id" if single else prefix: [reference_taken()]},
         ) from None
@@ -642,23 +642,13 @@ def _copy_created(
 # Correcting and removing
 
 
-def claim_version(purchase: Purchase, expected_version: int) -> None:
-    bumped = Purchase.objects.filter(pk=purchase.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not bumped:
-        current = Purchase.objects.filter(pk=purchase.pk).values_list("version", flat=True).first()
-        raise VersionConflict(current or 0)
-    purchase.refresh_from_db()
-
-
 def correct_purchase(
     by: User, purchase: Purchase, data: Mapping[str, Any], expected_version: int
 ) -> Purchase:
     """Correct a purchase if nobody changed it since `expected_version`; only the
     fields in `data` change (a purchase never moves to another customer).
 
-    Raises NotAllowed, InvalidCustomerData (bad input, a reference another purchase
+    Raises NotAllowed, InvalidData (bad input, a reference another purchase
     has), VersionConflict; nothing is written then.
     """
     require(by, "contracts.change_purchase")
@@ -670,7 +660,7 @@ def correct_purchase(
         and reference != purchase.external_id
         and Purchase.objects.filter(external_id=reference).exclude(pk=purchase.pk).exists()
     ):
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("Please correct the errors below."), {"external_id": [reference_taken()]}
         )
     try:
@@ -681,7 +671,7 @@ def correct_purchase(
             purchase.save()
     except IntegrityError:
         purchase.refresh_from_db()
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("Please correct the errors below."), {"external_id": [reference_taken()]}
         ) from None
     except Exception:

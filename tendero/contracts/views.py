@@ -18,8 +18,8 @@ from tendero.accounts.access import signed_in_user
 from tendero.contracts import services
 from tendero.contracts.forms import PurchaseFilterForm, PurchaseForm
 from tendero.contracts.models import Purchase, PurchaseQuerySet
+from tendero.core.errors import DomainError, NotAllowed, VersionConflict
 from tendero.core.http import require_permission
-from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.htmx import htmx_details
@@ -63,7 +63,7 @@ def customer_purchases(request: HttpRequest, pk: int) -> HttpResponse:
                 saved = services.record_purchase(user, customer, form.service_data())
             except NotAllowed as exc:
                 return not_allowed(request, exc)
-            except CustomerError as exc:
+            except DomainError as exc:
                 form.add_service_errors(exc)
                 status = exc.status
         else:
@@ -175,7 +175,7 @@ def edit_purchase(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 conflict = exc.message
                 version, status = purchase.version, exc.status
-            except CustomerError as exc:
+            except DomainError as exc:
                 form.add_service_errors(exc)
                 status = exc.status
             else:

@@ -40,6 +40,12 @@ def require(by: Actor, permission: str) -> None:
         raise NotAllowed(_("You do not have permission to do this."))
 
 
+def require_to_see(by: Actor, permission: str) -> None:
+    """Raise NotAllowed ("...to see this") unless `by` holds `permission`: for reads."""
+    if not by.has_perm(permission):
+        raise NotAllowed(_("You do not have permission to see this."))
+
+
 class FieldErrors:
     """Collects field errors so that a person sees every problem at once."""
 

@@ -2,7 +2,7 @@
 
 Handlers parse and fetch; every fetch is scoped to what the caller may see (a
 customer outside their scope is 404, exactly like an unknown id) and every change
-goes through tendero.customers.services, whose NotAllowed, InvalidCustomerData and
+goes through tendero.customers.services, whose NotAllowed, InvalidData and
 VersionConflict become 403, 422 and 409 in tendero.api.
 """
 
@@ -16,8 +16,9 @@ from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData
+from tendero.core.services import require_to_see
 from tendero.customers import services
-from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -97,11 +98,6 @@ def customer_out(customer_id: int) -> Customer:
     return customers_for_display(Customer.objects.filter(pk=customer_id)).get()
 
 
-def _require_read(request: HttpRequest, permission: str) -> None:
-    if not request_user(request).has_perm(permission):
-        raise NotAllowed(_("You do not have permission to see this."))
-
-
 # Customers
 
 
@@ -141,7 +137,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status:
     if executive_id is not None:
         executive = User.objects.filter(pk=executive_id, is_active=True).first()
         if executive is None:
-            raise InvalidCustomerData(
+            raise InvalidData(
                 _("Please correct the errors below."),
                 {"account_executive_id": [_("No such user.")]},
             )
@@ -236,7 +232,7 @@ def assign_account_executive(
     if payload.user_id is not None:
         executive = User.objects.filter(pk=payload.user_id).first()
         if executive is None:
-            raise InvalidCustomerData(
+            raise InvalidData(
                 _("Please correct the errors below."), {"user_id": [_("No such user.")]}
             )
     services.assign_account_executive(request_user(request), customer, executive, payload.reason)
@@ -354,7 +350,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status:
     tags=["tags"],
 )
 def list_tags(request: HttpRequest, params: Query[TagListParams]) -> dict[str, Any]:
-    _require_read(request, "customers.view_tag")
+    require_to_see(request_user(request), "customers.view_tag")
     tags = Tag.objects.order_by("name", "id")
     if params.q:
         tags = tags.filter(name__icontains=params.q)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.customers.errors import NotAllowed
+from tendero.core.errors import NotAllowed
 from tendero.customers.models import (
     Customer,
     CustomerEmail,

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.services import require_to_see
 from tendero.customers.api import VERSIONED_WRITE_ERRORS, customer_out, get_visible_customer
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,
@@ -20,7 +21,6 @@ from tendero.customers.duplicates import (
     open_pairs_for,
     reason_labels,
 )
-from tendero.customers.errors import NotAllowed
 from tendero.customers.merging import MergeableField, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, DuplicateReason
 from tendero.customers.schemas import (
@@ -105,11 +105,6 @@ class MergeOut(Schema):
     merge_id: int
 
 
-def _require_read(request: HttpRequest) -> None:
-    if not request_user(request).has_perm("customers.view_duplicatepair"):
-        raise NotAllowed(_("You do not have permission to see this."))
-
-
 @router.get(
     "/duplicates",
     response={200: DuplicatePairPage, 403: ErrorOut},
@@ -118,7 +113,7 @@ def _require_read(request: HttpRequest) -> None:
     "customers you may see. " + PAGINATION_DESCRIPTION,
 )
 def list_duplicates(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    _require_read(request)
+    require_to_see(request_user(request), "customers.view_duplicatepair")
     user = request_user(request)
     return paginate(
         request, open_pairs_for(user), params, counted=DuplicatePair.objects.open().visible_to(user)
@@ -156,7 +151,7 @@ def dismiss_duplicate(request: HttpRequest, pair_id: int) -> DuplicatePair:
 )
 def customer_duplicates(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = get_visible_customer(request, customer_id)
-    _require_read(request)
+    require_to_see(request_user(request), "customers.view_duplicatepair")
     return [
         {
             "customer": candidate.customer,

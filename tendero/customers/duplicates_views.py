@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.core.http import require_permission
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,
     duplicates_of,
     open_pairs_for,
 )
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, PersonalFact
 from tendero.customers.views import not_allowed, visible_customer
@@ -225,7 +225,7 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         )
     except NotAllowed as error:
         return not_allowed(request, error)
-    except (VersionConflict, InvalidCustomerData) as error:
+    except (VersionConflict, InvalidData) as error:
         pair = _load_pair(request, pk, other_pk)
         context = _compare_context(request, pair, posted)
         context["errors"] = [error.message]

@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.errors import NotAllowed
 from tendero.core.spreadsheets import XlsxSheet, csv_lines, xlsx_workbook
-from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
 from tendero.privacy.models import AuditEntry
 

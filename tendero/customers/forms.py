@@ -12,8 +12,8 @@ from django_countries import countries
 
 from tendero import timeline
 from tendero.accounts.models import User
+from tendero.core.errors import DomainError
 from tendero.core.forms import LineField, MultilineField
-from tendero.customers.errors import CustomerError
 from tendero.customers.models import (
     AcquisitionSource,
     Customer,
@@ -73,7 +73,7 @@ class ServiceErrorsMixin:
     # Service field names that a form calls differently.
     service_field_aliases: dict[str, str] = {}
 
-    def add_service_errors(self, error: CustomerError) -> None:
+    def add_service_errors(self, error: DomainError) -> None:
         form: Any = self
         placed = False
         for service_field, messages in error.field_errors.items():

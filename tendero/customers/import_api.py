@@ -21,8 +21,8 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from tendero.accounts.api import request_user
+from tendero.core.errors import InvalidData, NotAllowed
 from tendero.customers import exporting, importing
-from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
     Customer,
     CustomerKind,
@@ -133,7 +133,7 @@ def create_import(
     user = request_user(request)
     size = file.size or 0
     if size > settings.IMPORT_MAX_UPLOAD_BYTES:
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("The file is too large (%(size)s); the limit is %(limit)s.")
             % {
                 "size": filesizeformat(size),
@@ -150,7 +150,7 @@ def create_import(
         if not isinstance(parsed, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()
         ):
-            raise InvalidCustomerData(
+            raise InvalidData(
                 _("Please correct the errors below."),
                 {"mapping": [_("A JSON object of header: field.")]},
             )

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData
 from tendero.customers import services
-from tendero.customers.errors import InvalidCustomerData
 from tendero.customers.import_cells import (
     boolean_cell,
     row_fields,
@@ -159,7 +159,7 @@ def contact_batch(
             data["is_primary"] = boolean_cell(data["is_primary"])
         try:
             clean = services.clean_contact(data, None, str(customer.country or ""))
-        except InvalidCustomerData as exc:
+        except InvalidData as exc:
             run.reject(errors, number, cells, exc.field_errors)
             continue
         current = _matching_contact(contacts.get(customer.pk, []), clean)
@@ -233,7 +233,7 @@ def fact_batch(
             data["contact_id"] = contact.pk
         try:
             clean = knowledge.clean_fact_data(data, customer, current=None)
-        except InvalidCustomerData as exc:
+        except InvalidData as exc:
             run.reject(errors, number, cells, exc.field_errors)
             continue
         key = _fact_key(customer.pk, contact.pk if contact else None, clean)
@@ -301,7 +301,7 @@ def purchase_batch(
             data["quantity"] = _sheet_number(data["quantity"])
         try:
             values = ledger.clean_purchase_data(data, customer)
-        except InvalidCustomerData as exc:
+        except InvalidData as exc:
             run.reject(errors, number, cells, exc.field_errors)
             continue
         cleaned.append((number, cells, ledger.NewPurchase(customer, values)))

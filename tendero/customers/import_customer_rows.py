@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.bulk import AuditRow, CopyText, copy_audit_entries, insert_rows
+from tendero.core.errors import InvalidData
 from tendero.customers import services
-from tendero.customers.errors import InvalidCustomerData
 from tendero.customers.import_batches import (
     ImportRun,
 )
@@ -223,7 +223,7 @@ def _clean_rows(
             data.setdefault("kind", CustomerKind.PERSON)
         try:
             clean = services.clean_customer(data, current)
-        except InvalidCustomerData as exc:
+        except InvalidData as exc:
             results.append(_Rejected(exc.field_errors))
             continue
         result = _NewCustomer(clean)

@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tendero.customers.errors import CustomerError
+from tendero.core.errors import DomainError
 from tendero.customers.models import (
     ImportKind,
 )
@@ -27,7 +27,7 @@ _SNIFF_BYTES = 64 * 1024
 _CHUNK_BYTES = 1024 * 1024
 
 
-class UnusableFile(CustomerError):
+class UnusableFile(DomainError):
     """The file cannot be imported at all: unknown format, no header, a required
     column missing. (A bad row is not this: it is reported and skipped.)"""
 

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
 from tendero.accounts.models import User
+from tendero.core.errors import DomainError
 from tendero.core.spreadsheets import csv_lines
 from tendero.customers import exporting, import_files, importing
-from tendero.customers.errors import CustomerError
 from tendero.customers.forms import CustomerFilterForm
 from tendero.customers.models import Customer, ImportJob, ImportKind, ImportStatus
 from tendero.customers.tasks import run_import_job
@@ -94,7 +94,7 @@ def job_new(request: HttpRequest) -> HttpResponse:
         path = importing.store_upload(upload.chunks(), upload.name)
         try:
             job = importing.create_job(user, form.cleaned_data["kind"], path, upload.name)
-        except CustomerError as exc:
+        except DomainError as exc:
             path.unlink(missing_ok=True)
             form.add_error("file", exc.message)
         else:
@@ -132,7 +132,7 @@ def job_map(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             importing.set_mapping(user, job, mapping)
             importing.start_run(user, job, dry_run=request.POST.get("action") != "import")
-        except CustomerError as exc:
+        except DomainError as exc:
             problems = exc.field_errors.get("mapping") or [str(exc.message)]
         else:
             run_import_job(job.pk, user.pk)
@@ -157,7 +157,7 @@ def job_run(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     try:
         importing.start_run(user, job, dry_run=False)
-    except CustomerError as exc:
+    except DomainError as exc:
         messages.error(request, exc.message)
     else:
         run_import_job(job.pk, user.pk)

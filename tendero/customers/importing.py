@@ -41,8 +41,8 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.core import processes
+from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.services import require
-from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.import_batches import (
     ImportRun,
     Outcome,
@@ -150,11 +150,11 @@ def set_mapping(by: User, job: ImportJob, mapping: Mapping[str, str]) -> ImportJ
     """Replace the job's column mapping (header -> field, \"\" to ignore a column).
 
     Raises NotAllowed, UnusableFile (unknown header or field, unusable mapping),
-    InvalidCustomerData if the job is already running or done.
+    InvalidData if the job is already running or done.
     """
     _check_can_import(by)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED):
-        raise InvalidCustomerData(_("This import has already run."))
+        raise InvalidData(_("This import has already run."))
     clean = {header: "" for header in job.headers}
     for header, name in mapping.items():
         if header not in clean:
@@ -433,10 +433,10 @@ def fail_abandoned_jobs() -> int:
 
 def start_run(by: User, job: ImportJob, *, dry_run: bool) -> ImportJob:
     """Queue the job to run (for real or as a dry run). Raises NotAllowed, UnusableFile,
-    InvalidCustomerData if it is running or done already."""
+    InvalidData if it is running or done already."""
     _check_can_import(by)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.PREVIEWED, ImportStatus.FAILED):
-        raise InvalidCustomerData(_("This import has already run."))
+        raise InvalidData(_("This import has already run."))
     problems = mapping_problems(job.kind, job.mapping)
     if problems:
         raise UnusableFile(" ".join(problems), {"mapping": problems})

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.core.services import FieldErrors, audited, choice, clean_text, require
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.core.errors import InvalidData, NotAllowed
+from tendero.core.services import FieldErrors, audited, choice, claim_version, clean_text, require
 from tendero.customers.models import (
     FAMILY_RELATIONS,
     Contact,
@@ -167,7 +167,7 @@ def clean_fact_data(
     result is checked as a whole (a correction that turns a note into a family member
     needs a relation and a name). Returns the model's field values (contact,
     related_contact and source_interaction as objects, month_day derived), ready
-    for PersonalFact(**clean). Raises InvalidCustomerData with every field error.
+    for PersonalFact(**clean). Raises InvalidData with every field error.
     """
     errors = FieldErrors()
     for field in sorted(set(data) - FACT_FIELDS):
@@ -298,7 +298,7 @@ def record_fact(by: User, customer: Customer, data: Mapping[str, Any]) -> Person
     learned by `by` (now, unless data says when). Audited.
 
     Raises NotAllowed (no customers.add_personalfact, or a customer `by` cannot see),
-    InvalidCustomerData (every field error at once; nothing is written).
+    InvalidData (every field error at once; nothing is written).
     """
     require(by, "customers.add_personalfact")
     _require_visible(by, customer.pk)
@@ -308,39 +308,27 @@ def record_fact(by: User, customer: Customer, data: Mapping[str, Any]) -> Person
     return fact
 
 
-def _claim_fact_version(fact: PersonalFact, expected_version: int) -> None:
-    """Move the fact to its next version if it is still at `expected_version`
-    (inside the writing transaction, as services.claim_version)."""
-    bumped = PersonalFact.objects.filter(pk=fact.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not bumped:
-        current = PersonalFact.objects.filter(pk=fact.pk).values_list("version", flat=True).first()
-        raise VersionConflict(current or 0)
-    fact.refresh_from_db()
-
-
 def correct_fact(
     by: User, fact: PersonalFact, data: Mapping[str, Any], expected_version: int
 ) -> PersonalFact:
     """Correct a current fact: fields in `data` change, the others stay. The earlier
     values stay in the audit trail.
 
-    Raises NotAllowed, InvalidCustomerData (also for a retired fact),
+    Raises NotAllowed, InvalidData (also for a retired fact),
     VersionConflict (someone changed it since `expected_version`; nothing written).
     """
     require(by, "customers.change_personalfact")
     _require_visible(by, fact.customer_id)
     if fact.retired_at is not None:
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("This fact was retired and cannot be corrected; record a new one instead.")
         )
     clean = clean_fact_data(data, fact.customer, current=fact)
     try:
         with audited(by):
-            _claim_fact_version(fact, expected_version)
+            claim_version(fact, expected_version)
             if fact.retired_at is not None:
-                raise InvalidCustomerData(
+                raise InvalidData(
                     _("This fact was retired and cannot be corrected; record a new one instead.")
                 )
             for field, value in clean.items():
@@ -355,7 +343,7 @@ def correct_fact(
 def retire_fact(by: User, fact: PersonalFact, reason: str, expected_version: int) -> PersonalFact:
     """Mark a fact as no longer true (kept, with who retired it, when and why).
 
-    Raises NotAllowed, InvalidCustomerData (reason too long; the fact is already
+    Raises NotAllowed, InvalidData (reason too long; the fact is already
     retired), VersionConflict.
     """
     require(by, "customers.change_personalfact")
@@ -372,11 +360,11 @@ def retire_fact(by: User, fact: PersonalFact, reason: str, expected_version: int
                 .first()
             )
             if retired_at is not None:
-                raise InvalidCustomerData(
+                raise InvalidData(
                     _("This fact was already retired on %(date)s.")
                     % {"date": timezone.localtime(retired_at).date().isoformat()}
                 )
-            _claim_fact_version(fact, expected_version)
+            claim_version(fact, expected_version)
             fact.retired_at = timezone.now()
             fact.retired_by = by
             fact.retired_reason = reason

@@ -3,7 +3,7 @@
 Facts about a customer and their contacts, their family and relations, and the
 dates coming up. Customers and facts outside the caller's scope answer 404, like
 unknown ids; changes go through tendero.customers.knowledge, whose NotAllowed,
-InvalidCustomerData and VersionConflict become 403, 422 and 409.
+InvalidData and VersionConflict become 403, 422 and 409.
 """
 
 from typing import Any
@@ -16,9 +16,9 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.services import require_to_see
 from tendero.customers import knowledge
 from tendero.customers.api import get_visible_customer
-from tendero.customers.errors import NotAllowed
 from tendero.customers.knowledge_schemas import (
     FactIn,
     FactListParams,
@@ -39,14 +39,9 @@ WRITE_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 VERSIONED_WRITE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 
 
-def _require_read(request: HttpRequest) -> None:
-    if not request_user(request).has_perm("customers.view_personalfact"):
-        raise NotAllowed(_("You do not have permission to see this."))
-
-
 def _readable_customer(request: HttpRequest, customer_id: int) -> Customer:
     customer = get_visible_customer(request, customer_id)
-    _require_read(request)
+    require_to_see(request_user(request), "customers.view_personalfact")
     return customer
 
 
@@ -66,7 +61,7 @@ def _get_visible_fact(request: HttpRequest, fact_id: int) -> PersonalFact:
         )
     if fact is None:
         raise HttpError(404, _("No such fact."))
-    _require_read(request)
+    require_to_see(request_user(request), "customers.view_personalfact")
     return fact
 
 

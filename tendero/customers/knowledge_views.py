@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tendero.accounts.access import signed_in_user
+from tendero.core.errors import DomainError, NotAllowed
 from tendero.core.http import require_permission
 from tendero.customers import knowledge
-from tendero.customers.errors import CustomerError, NotAllowed
 from tendero.customers.knowledge_forms import FactEditForm, FactForm, RetireFactForm
 from tendero.customers.models import Contact, Customer, PersonalFact
 from tendero.customers.views import not_allowed, submit_form, visible_customer
@@ -206,7 +206,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
             knowledge.record_fact(signed_in_user(request), customer, form.service_data())
         except NotAllowed as exc:
             return not_allowed(request, exc)
-        except CustomerError as exc:
+        except DomainError as exc:
             form.add_service_errors(exc)
             status = exc.status
         else:

@@ -26,8 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.services import FieldErrors, audited, claim_version, require
-from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -211,13 +211,13 @@ def merge_customers(
     snapshot of the duplicate. Everything is in the audit trail with `by` as actor.
 
     Raises NotAllowed (no merge permission, or either customer out of the user's
-    scope), InvalidCustomerData (merging a customer with itself, bad field choices),
+    scope), InvalidData (merging a customer with itself, bad field choices),
     VersionConflict (either customer changed since the versions read). Nothing is
     written when it raises.
     """
     require(by, "customers.merge_customers")
     if survivor.pk == duplicate.pk:
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("A customer cannot be merged with itself."),
             {"duplicate_id": [_("Choose another customer.")]},
         )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData, VersionConflict
 from tendero.core.services import (
     FieldErrors,
     audited,
@@ -23,7 +24,6 @@ from tendero.core.services import (
     require,
 )
 from tendero.core.text import clean_line
-from tendero.customers.errors import InvalidCustomerData, VersionConflict
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     AcquisitionSource,
@@ -102,7 +102,7 @@ def _clean_list(
 
 
 def clean_customer(data: Mapping[str, Any], current: Customer | None) -> dict[str, Any]:
-    """Validate and normalise customer fields; raises InvalidCustomerData with every error."""
+    """Validate and normalise customer fields; raises InvalidData with every error."""
     errors = FieldErrors()
     unknown = set(data) - CUSTOMER_FIELDS
     for field in sorted(unknown):
@@ -199,7 +199,7 @@ def _check_tags_allowed(by: User, names: list[str] | None) -> None:
     }
     for name in names:
         if name.lower() not in known and not Tag.objects.filter(name__iexact=name).exists():
-            raise InvalidCustomerData(
+            raise InvalidData(
                 _("You may only use existing tags."),
                 {"tags": [_("“%(name)s” does not exist.") % {"name": name}]},
             )
@@ -226,7 +226,7 @@ def save_customer(customer: Customer) -> None:
         with transaction.atomic():
             customer.save()
     except IntegrityError as exc:
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("Please correct the errors below."), {"external_id": [external_id_taken()]}
         ) from exc
 
@@ -238,7 +238,7 @@ def create_customer(
 
     Whoever has no right to assign account executives becomes the new customer's
     account executive themselves, so the customer is in their portfolio.
-    Raises NotAllowed, InvalidCustomerData.
+    Raises NotAllowed, InvalidData.
     """
     require(by, "customers.add_customer")
     clean = clean_customer(data, None)
@@ -271,7 +271,7 @@ def update_customer(
 ) -> Customer:
     """Apply `changes` to `customer` if nobody changed it since `expected_version`.
 
-    Raises NotAllowed, InvalidCustomerData, VersionConflict (nothing is written then).
+    Raises NotAllowed, InvalidData, VersionConflict (nothing is written then).
     """
     require(by, "customers.change_customer")
     clean = clean_customer(changes, customer)
@@ -321,7 +321,7 @@ def delete_customer(by: User, customer: Customer) -> None:
 def _check_account_executive(user: User) -> None:
     # The same rule as forms.account_executive_candidates (User.objects.with_permission).
     if not user.is_active or not user.has_perm("customers.view_customer"):
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("This person cannot be an account executive."),
             {"account_executive": [_("Choose an active user who works with customers.")]},
         )
@@ -333,7 +333,7 @@ def assign_account_executive(
     """Make `user` the customer's account executive (None: nobody), closing the current
     assignment so that every period of the relationship is kept, all in the audit trail.
 
-    Raises NotAllowed, InvalidCustomerData.
+    Raises NotAllowed, InvalidData.
     """
     require(by, "customers.assign_account_executive")
     errors = FieldErrors()
@@ -363,7 +363,7 @@ def change_relationship_level(
 ) -> RelationshipLevelChange:
     """Move the relationship one rung up or down the ladder, with a reason.
 
-    Raises NotAllowed, InvalidCustomerData (skipping a rung, no reason, unknown level).
+    Raises NotAllowed, InvalidData (skipping a rung, no reason, unknown level).
     """
     require(by, "customers.change_relationship_level")
     errors = FieldErrors()
@@ -438,10 +438,10 @@ def _only_one_primary(contact: Contact) -> None:
 
 
 def create_contact(by: User, customer: Customer, data: Mapping[str, Any]) -> Contact:
-    """Add a person at an organisation customer. Raises NotAllowed, InvalidCustomerData."""
+    """Add a person at an organisation customer. Raises NotAllowed, InvalidData."""
     require(by, "customers.add_contact")
     if customer.kind != CustomerKind.ORGANISATION:
-        raise InvalidCustomerData(_("Only organisations have contacts."))
+        raise InvalidData(_("Only organisations have contacts."))
     clean = clean_contact(data, None, str(customer.country or ""))
     with audited(by):
         contact = Contact.objects.create(customer=customer, **clean)
@@ -455,7 +455,7 @@ def update_contact(
 ) -> Contact:
     """Change a contact if nobody changed it since `expected_version`.
 
-    Raises NotAllowed, InvalidCustomerData, VersionConflict.
+    Raises NotAllowed, InvalidData, VersionConflict.
     """
     require(by, "customers.change_contact")
     clean = clean_contact(changes, contact, str(contact.customer.country or ""))

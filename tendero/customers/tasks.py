@@ -5,8 +5,8 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from tendero.accounts.models import User
+from tendero.core.errors import DomainError
 from tendero.customers import importing
-from tendero.customers.errors import CustomerError
 from tendero.customers.models import ImportJob, ImportStatus
 
 
@@ -25,7 +25,7 @@ def run_import_job(job_id: int, user_id: int) -> None:
         return
     try:
         importing.run_import(job, user)
-    except CustomerError as exc:
+    except DomainError as exc:
         job.status = ImportStatus.FAILED
         job.message = str(exc.message)[:500]
         job.save(update_fields=["status", "message"])

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero import timeline
 from tendero.accounts.access import signed_in_user
+from tendero.core.errors import DomainError, NotAllowed, VersionConflict
 from tendero.core.http import require_permission
 from tendero.customers import briefing, services
-from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.forms import (
     AccountExecutiveForm,
     ContactEditForm,
@@ -396,7 +396,7 @@ def submit_form(
     except VersionConflict as exc:
         form.add_error(None, exc.message)
         return FormOutcome(status=409, conflict=True)
-    except CustomerError as exc:
+    except DomainError as exc:
         form.add_service_errors(exc)
         return FormOutcome(status=exc.status)
     if respond is not None:

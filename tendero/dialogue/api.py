@@ -3,7 +3,7 @@ list and contact rhythms.
 
 Every fetch is scoped to what the caller may see (outside it: 404, like an unknown
 id); every change goes through tendero.dialogue.services or tendero.dialogue.rhythm,
-whose NotAllowed, InvalidCustomerData and VersionConflict become 403, 422 and 409.
+whose NotAllowed, InvalidData and VersionConflict become 403, 422 and 409.
 """
 
 from typing import Any
@@ -16,8 +16,8 @@ from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
 from tendero.core.idempotency import idempotent
+from tendero.core.services import require_to_see
 from tendero.customers.api import get_visible_customer
-from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer
 from tendero.customers.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
 from tendero.dialogue import rhythm, services
@@ -43,11 +43,6 @@ READ_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut}
 WRITE_ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 VERSIONED_WRITE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 DISPLAY = ("customer", "contact", "department", "handled_by")
-
-
-def _require_read(request: HttpRequest, permission: str) -> None:
-    if not request_user(request).has_perm(permission):
-        raise NotAllowed(_("You do not have permission to see this."))
 
 
 def _visible_interaction(request: HttpRequest, interaction_id: int) -> Interaction:
@@ -77,7 +72,7 @@ def _visible_interaction(request: HttpRequest, interaction_id: int) -> Interacti
 def list_interactions(
     request: HttpRequest, customer_id: int, params: Query[InteractionListParams]
 ) -> dict[str, Any]:
-    _require_read(request, "dialogue.view_interaction")
+    require_to_see(request_user(request), "dialogue.view_interaction")
     customer = get_visible_customer(request, customer_id)
     qs = Interaction.objects.filter(customer=customer)
     if params.channel:
@@ -123,7 +118,7 @@ def create_interaction(request: HttpRequest, customer_id: int, payload: Interact
     summary="Show an interaction",
 )
 def get_interaction(request: HttpRequest, interaction_id: int) -> Interaction:
-    _require_read(request, "dialogue.view_interaction")
+    require_to_see(request_user(request), "dialogue.view_interaction")
     return _visible_interaction(request, interaction_id)
 
 
@@ -183,7 +178,7 @@ def complete_follow_up(request: HttpRequest, interaction_id: int) -> Interaction
     "see, newest first. " + PAGINATION_DESCRIPTION,
 )
 def list_voice(request: HttpRequest, params: Query[VoiceListParams]) -> dict[str, Any]:
-    _require_read(request, "dialogue.view_interaction")
+    require_to_see(request_user(request), "dialogue.view_interaction")
     filters = {
         "voice": params.voice,
         "channel": params.channel,
@@ -205,7 +200,7 @@ def list_voice(request: HttpRequest, params: Query[VoiceListParams]) -> dict[str
 )
 def list_going_quiet(request: HttpRequest, params: Query[GoingQuietParams]) -> dict[str, Any]:
     user = request_user(request)
-    _require_read(request, "customers.view_customer")
+    require_to_see(request_user(request), "customers.view_customer")
     today = timezone.localdate()
     qs = rhythm.going_quiet(user, today)
     counted = Customer.objects.visible_to(user).filter(next_contact_due__lt=today)

@@ -36,8 +36,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.services import audited, claim_version, require
-from tendero.customers.errors import InvalidCustomerData, NotAllowed
 from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
 
@@ -257,7 +257,7 @@ def set_contact_rhythm(
 
     A customer edit: it needs customers.change_customer, claims the customer's version
     (VersionConflict if someone changed it since `expected_version`) and is audited.
-    Raises NotAllowed, InvalidCustomerData, VersionConflict.
+    Raises NotAllowed, InvalidData, VersionConflict.
     """
     require(by, "customers.change_customer")
     if not Customer.objects.visible_to(by).filter(pk=customer.pk).exists():
@@ -267,7 +267,7 @@ def set_contact_rhythm(
         or not isinstance(days, int)
         or not MIN_RHYTHM_DAYS <= days <= MAX_RHYTHM_DAYS
     ):
-        raise InvalidCustomerData(
+        raise InvalidData(
             _("Please correct the errors below."),
             {
                 "days": [

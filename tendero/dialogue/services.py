@@ -9,14 +9,14 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.core.services import FieldErrors, audited, choice, clean_text, require
-from tendero.customers.errors import NotAllowed, VersionConflict
+from tendero.core.errors import NotAllowed
+from tendero.core.services import FieldErrors, audited, choice, claim_version, clean_text, require
 from tendero.customers.models import Contact, Customer
 from tendero.dialogue.models import Channel, Direction, Interaction, Sentiment, Voice
 from tendero.dialogue.rhythm import next_due_from_day, next_due_from_last_interaction
@@ -115,7 +115,7 @@ def clean_interaction_data(
     `current` is None, otherwise only the fields in `data` change).
 
     Returns model field values (ids for relations, omitted when not given). Pure
-    validation, no permission check. Raises InvalidCustomerData with every field error.
+    validation, no permission check. Raises InvalidData with every field error.
     """
     errors = FieldErrors()
     for field in sorted(set(data) - INTERACTION_FIELDS):
@@ -209,7 +209,7 @@ def record_interaction(by: User, customer: Customer, data: Mapping[str, Any]) ->
 
     Defaults: now, the acting user as the person who handled it and their department.
     Moves the customer's last_interaction_at and next_contact_due in the same
-    transaction. Raises NotAllowed, InvalidCustomerData.
+    transaction. Raises NotAllowed, InvalidData.
     """
     require(by, "dialogue.add_interaction")
     _require_visible(by, customer.pk)
@@ -231,25 +231,13 @@ def record_interaction(by: User, customer: Customer, data: Mapping[str, Any]) ->
     return interaction
 
 
-def _claim_interaction_version(interaction: Interaction, expected_version: int) -> None:
-    bumped = Interaction.objects.filter(pk=interaction.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    if not bumped:
-        current = (
-            Interaction.objects.filter(pk=interaction.pk).values_list("version", flat=True).first()
-        )
-        raise VersionConflict(current or 0)
-    interaction.refresh_from_db()
-
-
 def update_interaction(
     by: User, interaction: Interaction, data: Mapping[str, Any], expected_version: int
 ) -> Interaction:
     """Correct an interaction if nobody changed it since `expected_version`; only the
     fields in `data` change. Recomputes the customer's last interaction if it moved.
 
-    Raises NotAllowed, InvalidCustomerData, VersionConflict (nothing is written then).
+    Raises NotAllowed, InvalidData, VersionConflict (nothing is written then).
     """
     require(by, "dialogue.change_interaction")
     _require_visible(by, interaction.customer_id)
@@ -259,7 +247,7 @@ def update_interaction(
         del clean["occurred_at"]
     try:
         with audited(by):
-            _claim_interaction_version(interaction, expected_version)
+            claim_version(interaction, expected_version)
             moved = "occurred_at" in clean and clean["occurred_at"] != interaction.occurred_at
             for field, value in clean.items():
                 setattr(interaction, field, value)
@@ -285,7 +273,7 @@ def delete_interaction(by: User, interaction: Interaction) -> None:
 
 def complete_follow_up(by: User, interaction: Interaction) -> Interaction:
     """Mark what was left to do after the interaction as done (now). Doing it twice
-    keeps the first moment. Raises NotAllowed, InvalidCustomerData (nothing to do)."""
+    keeps the first moment. Raises NotAllowed, InvalidData (nothing to do)."""
     require(by, "dialogue.change_interaction")
     _require_visible(by, interaction.customer_id)
     if interaction.follow_up_on is None:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
+from tendero.core.errors import DomainError, NotAllowed, VersionConflict
 from tendero.core.http import require_permission
-from tendero.customers.errors import CustomerError, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue import rhythm, services
@@ -65,7 +65,7 @@ def _apply(form: Any, change: Callable[[], Any]) -> tuple[Any, int, bool]:
         return None, 409, True
     except NotAllowed:
         raise
-    except CustomerError as exc:
+    except DomainError as exc:
         form.add_service_errors(exc)
         return None, exc.status, False
 
@@ -201,7 +201,7 @@ def complete_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
         services.complete_follow_up(signed_in_user(request), interaction)
     except NotAllowed as exc:
         return not_allowed(request, exc)
-    except CustomerError as exc:
+    except DomainError as exc:
         if htmx_details(request):
             return render(request, "dialogue/_done.html", {"message": exc.message, "error": True})
         messages.error(request, exc.message)

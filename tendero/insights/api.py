@@ -13,8 +13,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.services import require_to_see
 from tendero.customers.api import get_visible_customer
-from tendero.customers.errors import NotAllowed
 from tendero.customers.schemas import ErrorOut
 from tendero.insights.models import CustomerValue, ModelRun
 from tendero.insights.schemas import CustomerValueOut, ModelRunList
@@ -71,6 +71,5 @@ def get_customer_value(request: HttpRequest, customer_id: int) -> dict[str, Any]
     "people who may see every customer.",
 )
 def list_model_runs(request: HttpRequest, params: Query[ModelRunParams]) -> dict[str, Any]:
-    if not request_user(request).has_perm("customers.view_all_customers"):
-        raise NotAllowed(_("You do not have permission to see this."))
+    require_to_see(request_user(request), "customers.view_all_customers")
     return {"items": list(ModelRun.objects.order_by("-started_at", "-id")[: params.limit])}

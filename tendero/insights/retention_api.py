@@ -8,11 +8,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
-from tendero.customers.errors import NotAllowed
+from tendero.core.services import require_to_see
 from tendero.customers.schemas import ErrorOut
 from tendero.insights.retention import (
     DISCOUNT_RATE,
@@ -145,8 +144,7 @@ class RetentionOut(Schema):
 )
 def get_retention(request: HttpRequest, params: Query[RetentionParams]) -> dict[str, Any]:
     user = request_user(request)
-    if not user.has_perm("customers.view_customer"):
-        raise NotAllowed(_("You do not have permission to see this."))
+    require_to_see(user, "customers.view_customer")
     result = retention(
         user,
         unit=params.unit,

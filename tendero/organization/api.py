@@ -1,11 +1,10 @@
 """Organization: REST endpoints."""
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Router
 
 from tendero.accounts.api import request_user
-from tendero.customers.errors import NotAllowed
+from tendero.core.services import require_to_see
 from tendero.customers.schemas import ErrorOut
 from tendero.dialogue.schemas import DepartmentOut
 from tendero.organization.models import Department
@@ -20,6 +19,5 @@ router = Router(tags=["Organization"])
     description="The departments interactions can be logged against, by name.",
 )
 def list_departments(request: HttpRequest) -> list[Department]:
-    if not request_user(request).has_perm("organization.view_department"):
-        raise NotAllowed(_("You do not have permission to see this."))
+    require_to_see(request_user(request), "organization.view_department")
     return list(Department.objects.active().order_by("name"))

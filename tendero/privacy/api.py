@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
+from tendero.core.errors import NotAllowed
 from tendero.customers.api import get_visible_customer
-from tendero.customers.errors import NotAllowed
 from tendero.customers.schemas import PAGINATION_DESCRIPTION, ErrorOut, Page, PageParams, UserRef
 from tendero.customers.schemas import paginate as paginate_queryset
 from tendero.privacy.models import AuditEntry

@@ -15,8 +15,8 @@ from django.urls import reverse
 from tendero.accounts.models import User
 from tendero.conftest import login
 from tendero.contracts.models import Purchase
+from tendero.core.errors import NotAllowed
 from tendero.customers import importing
-from tendero.customers.errors import NotAllowed
 from tendero.customers.models import ImportJob, ImportRowError
 from tendero.privacy.models import AuditEntry
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tendero.contracts import services
 from tendero.contracts.models import Purchase
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.privacy.models import AuditEntry
 
 
@@ -65,7 +65,7 @@ def test_what_is_not_an_amount(text):
 def test_an_amount_that_reads_two_ways_is_refused_not_guessed(sales, customer, text):
     """A Spanish thousand ("1.000") or an English one ("1,000") would otherwise be
     recorded as one euro."""
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase(sales, customer, {"amount": text})
     assert "two ways" in error.value.field_errors["amount"][0]
     for clear in ("1000", "1.000,00", "1,000.00", "0,500", "12,50"):
@@ -73,7 +73,7 @@ def test_an_amount_that_reads_two_ways_is_refused_not_guessed(sales, customer, t
 
 
 def test_every_problem_is_reported_at_once_and_nothing_written(sales, customer):
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase(
             sales,
             customer,
@@ -97,14 +97,14 @@ def test_every_problem_is_reported_at_once_and_nothing_written(sales, customer):
     "amount", [None, "", "0", 0, "nan", float("inf"), "1000000000000", True, [], "12.001"]
 )
 def test_bad_amounts_are_refused(sales, customer, amount):
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase(sales, customer, {"amount": amount})
     assert "amount" in error.value.field_errors
 
 
 def test_moments_before_1900_or_in_the_future_are_refused(sales, customer):
     for moment in ("1899-12-31", timezone.now() + timedelta(minutes=6), "not a date"):
-        with pytest.raises(InvalidCustomerData):
+        with pytest.raises(InvalidData):
             services.record_purchase(sales, customer, {"amount": 1, "occurred_at": moment})
     # Clocks drift: a few minutes ahead is fine; a day alone is its midnight.
     services.record_purchase(
@@ -133,7 +133,7 @@ def test_a_reference_of_another_purchase_is_refused(sales, manager, customer, th
         (manager, theirs, {}),
         (sales, customer, {"currency": "EUR"}),
     ]:
-        with pytest.raises(InvalidCustomerData) as error:
+        with pytest.raises(InvalidData) as error:
             services.record_purchase(by, who, {**data, **changed})
         assert "external_id" in error.value.field_errors
     assert Purchase.objects.count() == 1
@@ -161,7 +161,7 @@ def test_a_batch_is_all_or_nothing_with_errors_by_index(sales, customer, theirs)
         (theirs, {"amount": "2"}),  # not in the sales rep's portfolio
         (None, {"amount": "3"}),
     ]
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase_batch(sales, items)
 
     assert set(error.value.field_errors) == {
@@ -193,7 +193,7 @@ def test_a_batch_repeating_a_reference_with_other_values_is_refused(sales, custo
         (customer, {"amount": "1", "external_id": "B-1"}),
         (customer, {"amount": "2", "external_id": "B-1"}),
     ]
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase_batch(sales, items)
     assert set(error.value.field_errors) == {"items.1.external_id"}
     assert not Purchase.objects.exists()
@@ -218,7 +218,7 @@ def test_correcting_checks_the_version(sales, customer):
 def test_correcting_cannot_take_another_purchases_reference(sales, customer):
     services.record_purchase(sales, customer, {"amount": "5", "external_id": "R-1"})
     other = services.record_purchase(sales, customer, {"amount": "6", "external_id": "R-2"})
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.correct_purchase(sales, other, {"external_id": "R-1"}, 1)
     other.refresh_from_db()
     assert (other.external_id, other.version) == ("R-2", 1)
@@ -320,7 +320,7 @@ def test_quantities_as_people_write_them(sales, customer, text, expected):
     ],
 )
 def test_bad_quantities_are_refused_with_a_reason(sales, customer, amount, quantity, says):
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase(sales, customer, {"amount": amount, "quantity": quantity})
     assert says in " ".join(error.value.field_errors["quantity"])
     assert not Purchase.objects.exists()
@@ -333,7 +333,7 @@ def test_a_refund_of_money_only_returns_no_units(sales, customer):
 
 def test_a_product_name_is_text_of_at_most_120_characters(sales, customer):
     for product in ("x" * 121, "a\x00b", 42):
-        with pytest.raises(InvalidCustomerData) as error:
+        with pytest.raises(InvalidData) as error:
             services.record_purchase(sales, customer, {"amount": "1", "product": product})
         assert "product" in error.value.field_errors
     assert not Purchase.objects.exists()
@@ -351,7 +351,7 @@ def test_correcting_product_and_quantity_is_versioned_and_audited(sales, custome
     )  # fmt: skip
     with pytest.raises(VersionConflict):
         services.correct_purchase(sales, purchase, {"quantity": "5"}, 1)
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.correct_purchase(sales, purchase, {"quantity": ""}, 2)
     assert "quantity" in error.value.field_errors
     purchase.refresh_from_db()
@@ -368,7 +368,7 @@ def test_a_sale_corrected_into_a_refund_takes_its_units_back(sales, customer):
 
     services.correct_purchase(sales, purchase, {"amount": "-30"}, 1)
     assert purchase.quantity == Decimal("-3")
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.correct_purchase(sales, purchase, {"quantity": "3"}, 2)
     assert "A refund takes units back" in error.value.field_errors["quantity"][0]
     services.correct_purchase(sales, purchase, {"quantity": "0"}, 2)
@@ -403,7 +403,7 @@ def test_a_batch_writes_and_audits_product_and_quantity(sales, customer):
 
 
 def test_a_batch_reports_bad_quantities_by_index(sales, customer):
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         services.record_purchase_batch(
             sales, [(customer, {"amount": "1"}), (customer, {"amount": "1", "quantity": "-1"})]
         )

@@ -8,13 +8,13 @@ from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
+from tendero.core.errors import NotAllowed
 from tendero.customers.duplicates import (
     MAX_GROUP,
     detect_duplicates,
     dismiss_duplicate_pair,
     duplicates_of,
 )
-from tendero.customers.errors import NotAllowed
 from tendero.customers.models import Customer, CustomerEmail, CustomerPhone, DuplicatePair
 from tendero.customers.search import name_key
 

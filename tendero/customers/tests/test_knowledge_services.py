@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.knowledge import (
     NO_YEAR,
     clean_fact_data,
@@ -47,7 +47,7 @@ def interaction_with(customer: Customer) -> Interaction:
 
 
 def errors_of(call: Callable[[], Any]) -> dict[str, list[str]]:
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         call()
     return caught.value.field_errors
 
@@ -272,10 +272,10 @@ def test_retiring_keeps_the_fact_and_twice_is_refused(sales: User, customer: Cus
     assert retired.retired_by == sales
     assert retired.retired_reason == "Changed their mind"
     assert list(current_facts(customer)) == []
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         retire_fact(sales, fact, "", fact.version)
     assert "already retired" in caught.value.message
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         correct_fact(sales, fact, {"text": "x"}, fact.version)
 
 

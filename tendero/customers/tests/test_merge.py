@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tendero.accounts.models import User
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
 from tendero.customers.duplicates import detect_duplicates
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.merging import merge_customers
 from tendero.customers.models import (
     AccountExecutiveAssignment,
@@ -303,14 +303,14 @@ def test_a_customer_cannot_be_merged_with_itself(
     make_customer: MakeCustomer, manager: User
 ) -> None:
     customer = make_customer()
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         merge(manager, customer, customer)
 
 
 def test_unknown_field_choices_are_refused(make_customer: MakeCustomer, manager: User) -> None:
     survivor = make_customer()
     duplicate = make_customer()
-    with pytest.raises(InvalidCustomerData) as error:
+    with pytest.raises(InvalidData) as error:
         merge(
             manager,
             survivor,

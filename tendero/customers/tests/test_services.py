@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -38,7 +38,7 @@ def test_creating_a_customer_normalises_phones_and_emails(manager):
 
 
 def test_invalid_fields_are_all_reported_and_nothing_is_written(manager):
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         services.create_customer(
             manager,
             {
@@ -144,11 +144,11 @@ def test_only_roles_with_delete_permission_can_delete(sales, service_agent, make
 
 def test_relationship_level_moves_one_step_at_a_time_with_a_reason(manager, make_customer):
     customer = make_customer()
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.change_relationship_level(
             manager, customer, RelationshipLevel.RELATIONSHIP, "Big deal"
         )
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.change_relationship_level(manager, customer, RelationshipLevel.SOLUTIONS, "  ")
     change = services.change_relationship_level(
         manager, customer, RelationshipLevel.SOLUTIONS, "Needs documented and a solution delivered"
@@ -192,13 +192,13 @@ def test_a_user_without_customer_access_cannot_become_account_executive(
     manager, outsider, make_customer
 ):
     customer = make_customer()
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.assign_account_executive(manager, customer, outsider)
 
 
 def test_only_organisations_have_contacts(manager, make_customer):
     person = make_customer(kind="person")
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.create_contact(manager, person, {"first_name": "Luis"})
 
 
@@ -225,14 +225,14 @@ def test_a_stale_contact_edit_is_refused(manager, make_customer):
 
 def test_duplicate_external_ids_are_refused(manager, make_customer):
     make_customer(external_id="crm-1")
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         make_customer(external_id="crm-1")
     assert "external_id" in caught.value.field_errors
 
 
 def test_only_tag_managers_create_new_tags(sales, manager, make_customer):
     customer = make_customer(account_executive=sales, tags=["VIP"])
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.update_customer(sales, customer, customer.version, {"tags": ["brand-new"]})
     services.update_customer(sales, customer, customer.version, {"tags": ["vip"]})
     assert [t.name for t in customer.tags.all()] == ["VIP"]
@@ -240,7 +240,7 @@ def test_only_tag_managers_create_new_tags(sales, manager, make_customer):
 
 def test_lifecycle_stage_must_be_a_known_stage(manager, make_customer):
     customer = make_customer()
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.update_customer(manager, customer, customer.version, {"lifecycle_stage": "zombie"})
     services.update_customer(manager, customer, customer.version, {"lifecycle_stage": "at_risk"})
     customer.refresh_from_db()
@@ -297,7 +297,7 @@ def test_two_simultaneous_edits_of_one_version_cannot_both_win(manager, admin_us
 
 
 def test_nul_characters_are_refused_whoever_calls(manager):
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         services.create_customer(manager, {"kind": "person", "display_name": "Ana\x00"})
     assert "display_name" in caught.value.field_errors
 
@@ -335,7 +335,7 @@ def test_a_reassignment_is_in_the_audit_trail_with_the_end_of_the_previous_perio
 
 def test_an_overlong_reassignment_reason_is_refused_not_cut(manager, other_sales, make_customer):
     customer = make_customer()
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         services.assign_account_executive(manager, customer, other_sales, "x" * 201)
     assert "reason" in caught.value.field_errors
     customer.refresh_from_db()

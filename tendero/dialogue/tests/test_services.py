@@ -8,8 +8,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services as customer_services
-from tendero.customers.errors import InvalidCustomerData, NotAllowed, VersionConflict
 from tendero.customers.models import Customer
 from tendero.dialogue import rhythm, services
 from tendero.dialogue.models import Interaction
@@ -120,20 +120,20 @@ def test_iso_strings_are_accepted(sales, customer):
     ],
 )
 def test_invalid_data_is_refused_field_by_field(sales, customer, data, field):
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         log(sales, customer, **data)
     assert field in caught.value.field_errors
     assert not Interaction.objects.exists()
 
 
 def test_missing_required_fields_are_all_reported(sales, customer):
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         services.record_interaction(sales, customer, {})
     assert set(caught.value.field_errors) == {"channel", "direction", "subject"}
 
 
 def test_the_future_is_refused_beyond_five_minutes(sales, customer):
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         log(sales, customer, occurred_at=timezone.now() + timedelta(minutes=10))
     assert "occurred_at" in caught.value.field_errors
     assert log(sales, customer, occurred_at=timezone.now() + timedelta(minutes=2))
@@ -148,7 +148,7 @@ def test_inbound_voice_is_kept(sales, customer):
 def test_a_contact_of_another_customer_is_refused(manager, make_customer, sales, customer):
     other = make_customer(kind="organisation", display_name="Bodegas", account_executive=sales)
     stranger = customer_services.create_contact(manager, other, {"first_name": "Eva"})
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         log(sales, customer, contact_id=stranger.pk)
     assert "contact_id" in caught.value.field_errors
     own = log(sales, other, contact_id=stranger.pk)
@@ -157,7 +157,7 @@ def test_a_contact_of_another_customer_is_refused(manager, make_customer, sales,
 
 def test_an_inactive_department_is_refused(sales, customer):
     closed = Department.objects.create(code="old", name="Old", is_active=False)
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         log(sales, customer, department_id=closed.pk)
     assert "department_id" in caught.value.field_errors
 
@@ -165,7 +165,7 @@ def test_an_inactive_department_is_refused(sales, customer):
 def test_an_inactive_user_cannot_have_handled_it(sales, other_sales, customer):
     other_sales.is_active = False
     other_sales.save()
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         log(sales, customer, handled_by_id=other_sales.pk)
     assert "handled_by_id" in caught.value.field_errors
 
@@ -200,7 +200,7 @@ def test_update_checks_the_version(sales, customer):
 
 def test_update_refuses_a_voice_on_outbound(sales, customer):
     interaction = log(sales, customer, voice="complaint")
-    with pytest.raises(InvalidCustomerData) as caught:
+    with pytest.raises(InvalidData) as caught:
         services.update_interaction(sales, interaction, {"direction": "outbound"}, 1)
     assert "voice" in caught.value.field_errors
     services.update_interaction(sales, interaction, {"direction": "outbound", "voice": ""}, 1)
@@ -247,7 +247,7 @@ def test_completing_a_follow_up(sales, customer):
 
 def test_nothing_to_complete_without_a_follow_up(sales, customer):
     interaction = log(sales, customer)
-    with pytest.raises(InvalidCustomerData):
+    with pytest.raises(InvalidData):
         services.complete_follow_up(sales, interaction)
 
 
@@ -346,7 +346,7 @@ def test_setting_a_rhythm_needs_the_right_and_the_version(reader, manager, custo
     with pytest.raises(VersionConflict):
         rhythm.set_contact_rhythm(manager, customer, 10, customer.version + 1)
     for wrong in (0, 3651, True):
-        with pytest.raises(InvalidCustomerData):
+        with pytest.raises(InvalidData):
             rhythm.set_contact_rhythm(manager, customer, wrong, customer.version)
 
 

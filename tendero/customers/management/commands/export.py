@@ -13,8 +13,8 @@ from django.utils.dateparse import parse_datetime
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.core.errors import DomainError
 from tendero.customers import exporting
-from tendero.customers.errors import CustomerError
 from tendero.customers.models import Customer, CustomerKind, LifecycleStage
 
 
@@ -75,7 +75,7 @@ class Command(BaseCommand):
             queryset = exporting.export_queryset(
                 user, Customer.objects.matching(**filters).order_by("display_name", "id")
             )
-        except CustomerError as exc:
+        except DomainError as exc:
             raise CommandError(str(exc.message)) from exc
         output: Path | None = options["output"]
         if options["format"] == "xlsx":

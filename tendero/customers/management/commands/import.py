@@ -9,9 +9,9 @@ from django.db.models import Q
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.core.errors import DomainError
 from tendero.core.spreadsheets import CsvWriter
 from tendero.customers import importing
-from tendero.customers.errors import CustomerError
 from tendero.customers.models import ImportJob, ImportKind, ImportRowError
 
 EXIT_UNUSABLE = 2
@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 encoding=options["encoding"],
                 delimiter=options["delimiter"],
             )
-        except CustomerError as exc:
+        except DomainError as exc:
             self._unusable(str(exc.message))
         unknown = importing.unknown_columns(job)
         if unknown:

@@ -30,5 +30,8 @@
   } else {
     apply();
   }
+  // On the swap itself, so a chart htmx has just put in is never shown unstyled;
+  // and again once settled, for content htmx settles in late.
+  document.addEventListener("htmx:afterSwap", apply);
   document.addEventListener("htmx:afterSettle", apply);
 })();

@@ -241,6 +241,13 @@ class LikelihoodModel(Generic[Data]):
         """Per-row gradient, shape (rows, parameters), or None for numerical gradients."""
         return None
 
+    def _log_likelihood_hessian(
+        self, params: FloatArray, data: Data, weights: FloatArray
+    ) -> FloatArray | None:
+        """Hessian of `total_log_likelihood` in the natural parameters, or None when
+        the model has no analytic one (the standard errors then difference the gradient)."""
+        return None
+
     # Likelihood of a data set ------------------------------------------------
 
     def total_log_likelihood(self, params: FloatArray, data: Data, weights: FloatArray) -> float:
@@ -449,13 +456,15 @@ def _inverse_log_hessian(
 ) -> FloatArray | None:
     """Inverse Hessian of the objective in log-parameters, or None if not positive
     definite (or not finite around `params`)."""
-    objective = _objective(model, data, weights)
+    hessian = _analytic_log_hessian(model, params, data, weights)
+    if hessian is None:
+        objective = _objective(model, data, weights)
 
-    def gradient(log_params: FloatArray) -> FloatArray:
-        value, found = objective(log_params)
-        return found if math.isfinite(value) else np.full_like(found, math.nan)
+        def gradient(log_params: FloatArray) -> FloatArray:
+            value, found = objective(log_params)
+            return found if math.isfinite(value) else np.full_like(found, math.nan)
 
-    hessian = _central_hessian(gradient, np.log(params), np.full(len(params), 1e-4))
+        hessian = _central_hessian(gradient, np.log(params), np.full(len(params), 1e-4))
     if not np.all(np.isfinite(hessian)):
         return None
     try:
@@ -466,21 +475,49 @@ def _inverse_log_hessian(
     return np.asarray((inverse + inverse.T) / 2, dtype=np.float64)
 
 
+def _analytic_log_hessian(
+    model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
+) -> FloatArray | None:
+    """The objective's Hessian in log-parameters from the model's analytic Hessian,
+    or None when it has none.
+
+    With theta = exp(phi) and f the objective, d2f/dphi_i dphi_j =
+    theta_i theta_j d2f/dtheta_i dtheta_j + [i = j] theta_i df/dtheta_i.
+    """
+    with np.errstate(all="ignore"):
+        natural = model._log_likelihood_hessian(params, data, weights)
+        if natural is None:
+            return None
+        _, gradient = model._log_likelihood_and_gradient(params, data, weights)
+    total_weight = float(weights.sum())
+    penalty = 2 * model.penalizer_coef
+    objective_gradient = -gradient / total_weight + penalty * params
+    objective_hessian = -natural / total_weight + penalty * np.eye(len(params))
+    hessian = np.outer(params, params) * objective_hessian + np.diag(params * objective_gradient)
+    return np.asarray((hessian + hessian.T) / 2, dtype=np.float64)
+
+
 def _inverse_hessian(
     model: LikelihoodModel[Data], params: FloatArray, data: Data, weights: FloatArray
 ) -> FloatArray:
     """Inverse Hessian of the total penalised negative log-likelihood, natural parameters.
 
-    The Hessian is the central difference of the (analytic or numerical)
-    gradient, symmetrised. NaN-filled when it is singular.
+    The model's analytic Hessian where it has one; otherwise the central difference
+    of the (analytic or numerical) gradient, symmetrised. NaN-filled when it is
+    singular.
     """
     size = len(params)
     total_weight = float(weights.sum())
     # A numerical gradient is noisy at the 1e-10 level: difference it over a wider step.
     relative_step = 1e-4 if model.has_analytic_gradient else 1e-3
     with np.errstate(all="ignore"):
-        hessian = -_central_hessian(
-            lambda at: model.total_gradient(at, data, weights), params, relative_step * params
+        analytic = model._log_likelihood_hessian(params, data, weights)
+        hessian = -(
+            analytic
+            if analytic is not None
+            else _central_hessian(
+                lambda at: model.total_gradient(at, data, weights), params, relative_step * params
+            )
         )
     hessian = hessian + 2 * model.penalizer_coef * total_weight * np.eye(size)
     try:

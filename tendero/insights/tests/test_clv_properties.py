@@ -349,6 +349,32 @@ def test_analytic_gradients_match_finite_differences(scale: list[float]) -> None
     assert_gradient_matches_finite_differences(donors, point, data, grouped[:, 3])
 
 
+@FAST
+@given(scale=st.lists(st.floats(min_value=0.3, max_value=3), min_size=4, max_size=4))
+def test_analytic_hessians_match_differences_of_the_gradient(scale: list[float]) -> None:
+    rng = np.random.default_rng(11)
+    frequency, recency, age = simulate_bg_nbd(200, 40.0, BG_NBD, rng)
+    frequency[:3] = [500, 2000, 10_000]
+    recency[:3] = [20.0, 39.0, 40.0]
+    weights = rng.integers(1, 5, len(frequency)).astype(np.float64)
+    histories = FittingHistories.from_columns(frequency, recency, age)
+    for model, params in [(BetaGeoFitter(), BG_NBD), (ModifiedBetaGeoFitter(), MBG_NBD)]:
+        point = np.array(list(params.values())) * scale
+        analytic = model._log_likelihood_hessian(point, histories, weights)
+        assert analytic is not None
+        numeric = np.empty((4, 4))
+        for index in range(4):
+            shift = np.zeros(4)
+            shift[index] = 1e-4 * point[index]
+            upper = model.total_gradient(point + shift, histories, weights)
+            lower = model.total_gradient(point - shift, histories, weights)
+            numeric[:, index] = (upper - lower) / (2 * shift[index])
+        # Central differences of step 1e-4 * parameter err by up to ~5e-6 of the
+        # curvatures' scale (truncation and rounding); a wrong term errs by its size.
+        curvature = np.sqrt(np.abs(np.diag(numeric)))
+        assert np.all(np.abs(analytic - numeric) <= 2e-5 * np.outer(curvature, curvature))
+
+
 # Simulation ----------------------------------------------------------------------------
 
 

@@ -19,9 +19,10 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 # Debian packages the tests need: Chromium for the browser tests (driven by
-# Playwright through executable_path; no browser is downloaded). Installed when
-# missing and apt-get is there; otherwise the browser tests fail and say why.
-SYSTEM_PACKAGES := chromium
+# Playwright through executable_path; no browser is downloaded) and gettext for
+# the catalogue's drift check (makemessages). Installed when missing and apt-get
+# is there; otherwise those tests fail and say why.
+SYSTEM_PACKAGES := chromium gettext
 system-packages:
 	@missing=""; for package in $(SYSTEM_PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
@@ -45,9 +46,10 @@ demo: $(STAMP) messages
 lint: $(STAMP)
 	$(BIN)/ruff check tendero bench fuzz
 	$(BIN)/ruff format --check tendero bench fuzz
+	$(BIN)/lint-imports
 
 types: $(STAMP)
-	$(BIN)/mypy tendero
+	TENDERO_ENV=test $(BIN)/mypy tendero
 
 migrations-check: $(STAMP)
 	TENDERO_ENV=test $(BIN)/tendero makemigrations --check --dry-run

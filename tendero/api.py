@@ -15,10 +15,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from tendero.accounts.api import BearerTokenAuth, SessionAuth
-from tendero.core import http
+from tendero.core import http, registry
 from tendero.core.errors import DomainError
 from tendero.core.openapi import DocumentedAPI
-from tendero.customers.schemas import ErrorOut
+from tendero.core.schemas import ErrorOut
 
 
 def _is_json(content_type: str) -> bool:
@@ -171,32 +171,6 @@ def request_limit_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return api.create_response(request, {"detail": message}, status=status)
 
 
-from tendero.contracts.api import router as contracts_router  # noqa: E402
-from tendero.customers.api import router as customers_router  # noqa: E402
-from tendero.customers.duplicates_api import router as duplicates_router  # noqa: E402
-from tendero.customers.import_api import router as import_router  # noqa: E402
-from tendero.customers.knowledge_api import router as knowledge_router  # noqa: E402
-from tendero.customers.search_api import router as search_router  # noqa: E402
-from tendero.customers.timeline_api import router as timeline_router  # noqa: E402
-from tendero.dialogue.api import router as dialogue_router  # noqa: E402
-from tendero.insights.api import router as insights_router  # noqa: E402
-from tendero.insights.retention_api import router as retention_router  # noqa: E402
-from tendero.organization.api import router as organization_router  # noqa: E402
-from tendero.privacy.api import router as privacy_router  # noqa: E402
-
-# import_router first: its /customers/export must match before /customers/{customer_id}.
-for router in (
-    import_router,
-    customers_router,
-    search_router,
-    knowledge_router,
-    dialogue_router,
-    timeline_router,
-    duplicates_router,
-    organization_router,
-    privacy_router,
-    contracts_router,
-    insights_router,
-    retention_router,
-):
-    api.add_router("/", router)
+# Every app's router, as the apps registered them (tendero.core.registry), in their order.
+for registered in registry.api_routers:
+    api.add_router("/", registered.load())

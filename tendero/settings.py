@@ -97,7 +97,12 @@ INSTALLED_APPS = [
     "tendero.contracts",
     "tendero.privacy",
     "tendero.insights",
+    "tendero.workspace",
 ]
+if TENDERO_ENV == "test":
+    # An app that plugs in by registering only (tendero/tests/plugin): the proof that
+    # a new app needs no edit outside its folder and this line.
+    INSTALLED_APPS.append("tendero.tests.plugin")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -130,6 +135,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tendero.workspace.navigation.navigation",
             ],
         },
     }

@@ -10,5 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from tendero.accounts.roles import sync_roles_after_migrate
+        from tendero.core import registry
 
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="tendero-sync-roles")
+        registry.register_urls("tendero.accounts.urls", prefix="accounts/", order=10)

@@ -27,10 +27,10 @@ from tendero.contracts.schemas import (
     PurchasePatch,
 )
 from tendero.core.idempotency import idempotent
+from tendero.core.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
 from tendero.core.services import require_to_see
 from tendero.customers.api import get_visible_customer
 from tendero.customers.models import Customer
-from tendero.customers.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
 
 router = Router(tags=["Purchases"])
 

@@ -12,5 +12,18 @@ class ContractsConfig(AppConfig):
             audit,  # noqa: F401  (registers models with the audit trail)
             timeline_sources,
         )
+        from tendero.core import registry
 
         timeline_sources.register()
+        registry.register_api_router("tendero.contracts.api.router", order=100)
+        registry.register_urls("tendero.contracts.urls", order=80)
+        registry.register_nav_item(
+            registry.NavItem(
+                "purchases",
+                _("Purchases"),
+                "contracts:list",
+                permission="contracts.view_purchase",
+                app_names=("contracts",),
+            ),
+            order=50,
+        )

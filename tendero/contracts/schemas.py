@@ -13,7 +13,7 @@ from ninja import Field, Schema
 from tendero.contracts.models import PRODUCT_MAX_LENGTH, PurchaseSource
 from tendero.contracts.services import AMOUNT_DIGITS, MAX_BATCH, QUANTITY_DIGITS
 from tendero.core.decimals import decimal_field
-from tendero.customers.schemas import (
+from tendero.core.schemas import (
     BodyId,
     InputSchema,
     Moment,

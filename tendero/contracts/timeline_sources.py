@@ -8,9 +8,9 @@ from typing import Any
 from django.db.models import CharField, F, QuerySet
 from django.db.models.functions import Cast
 
-from tendero import timeline
 from tendero.contracts.models import Purchase
-from tendero.timeline import columns, person_name
+from tendero.core import timeline
+from tendero.core.timeline import columns, person_name
 
 
 def _purchases(customer_ids: list[int]) -> QuerySet[Any]:

@@ -19,11 +19,11 @@ from tendero.contracts import services
 from tendero.contracts.forms import PurchaseFilterForm, PurchaseForm
 from tendero.contracts.models import Purchase, PurchaseQuerySet
 from tendero.core.errors import DomainError, NotAllowed, VersionConflict
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
+from tendero.core.pagination import between_days, page_context
 from tendero.customers.models import Customer
 from tendero.customers.views import not_allowed, visible_customer
-from tendero.htmx import htmx_details
-from tendero.pagination import between_days, page_context
 
 PER_PAGE = 25
 

@@ -18,6 +18,11 @@ from django.utils.translation import gettext as _
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.core.text import clean_line, clean_multiline
 
+# Database integer limits: anything outside them cannot be a row, so it never
+# reaches a query (SQLite and PostgreSQL would fail on it rather than answer "none").
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1
+
 
 class Actor(Protocol):
     """Who acts: a user of Tendero (anything with Django's permission check)."""

@@ -17,6 +17,7 @@ from ninja.errors import HttpError
 from tendero.accounts.api import request_user
 from tendero.accounts.models import User
 from tendero.core.errors import InvalidData
+from tendero.core.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, PageParams, paginate
 from tendero.core.services import require_to_see
 from tendero.customers import services
 from tendero.customers.models import (
@@ -27,8 +28,6 @@ from tendero.customers.models import (
     Tag,
 )
 from tendero.customers.schemas import (
-    MAX_ID,
-    PAGINATION_DESCRIPTION,
     AccountExecutiveIn,
     AssignmentPage,
     ContactIn,
@@ -41,14 +40,11 @@ from tendero.customers.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
-    ErrorOut,
-    PageParams,
     RelationshipLevelChangeOut,
     RelationshipLevelChangePage,
     RelationshipLevelIn,
     TagListParams,
     TagPage,
-    paginate,
 )
 
 router = Router(tags=["customers"])

@@ -8,9 +8,54 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from tendero.core import registry
         from tendero.customers import (
             audit,  # noqa: F401  (registers models with the audit trail)
             timeline_sources,
         )
 
         timeline_sources.register()
+
+        # The import router first: its /customers/export must match before
+        # /customers/{customer_id}.
+        registry.register_api_router("tendero.customers.import_api.router", order=10)
+        registry.register_api_router("tendero.customers.api.router", order=20)
+        registry.register_api_router("tendero.customers.search_api.router", order=30)
+        registry.register_api_router("tendero.customers.knowledge_api.router", order=40)
+        registry.register_api_router("tendero.customers.timeline_api.router", order=60)
+        registry.register_api_router("tendero.customers.duplicates_api.router", order=70)
+
+        registry.register_urls("tendero.customers.urls", prefix="customers/", order=20)
+        registry.register_urls("tendero.customers.knowledge_urls", order=30)
+        registry.register_urls("tendero.customers.search_urls", order=40)
+        registry.register_urls("tendero.customers.import_urls", order=50)
+        registry.register_urls("tendero.customers.duplicates_urls", order=60)
+
+        registry.register_nav_item(
+            registry.NavItem(
+                "customers", _("Customers"), "customers:list", app_names=("customers",)
+            ),
+            order=10,
+        )
+        registry.register_nav_item(
+            registry.NavItem(
+                "duplicates",
+                _("Duplicates"),
+                "duplicates:list",
+                permission="customers.view_duplicatepair",
+                app_names=("duplicates",),
+                parent="customers",
+            ),
+            order=30,
+        )
+        registry.register_nav_item(
+            registry.NavItem(
+                "imports",
+                _("Imports"),
+                "imports:list",
+                permission="customers.import_data",
+                app_names=("imports",),
+                parent="customers",
+            ),
+            order=40,
+        )

@@ -13,6 +13,17 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import (
+    MAX_ID,
+    PAGINATION_DESCRIPTION,
+    BodyId,
+    ErrorOut,
+    InputSchema,
+    Page,
+    PageParams,
+    Version,
+    paginate,
+)
 from tendero.core.services import require_to_see
 from tendero.customers.api import VERSIONED_WRITE_ERRORS, customer_out, get_visible_customer
 from tendero.customers.duplicates import (
@@ -23,18 +34,7 @@ from tendero.customers.duplicates import (
 )
 from tendero.customers.merging import MergeableField, merge_customers
 from tendero.customers.models import Customer, DuplicatePair, DuplicateReason
-from tendero.customers.schemas import (
-    MAX_ID,
-    PAGINATION_DESCRIPTION,
-    BodyId,
-    CustomerOut,
-    ErrorOut,
-    InputSchema,
-    Page,
-    PageParams,
-    Version,
-    paginate,
-)
+from tendero.customers.schemas import CustomerOut
 
 router = Router(tags=["Duplicates"])
 

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
+from tendero.core.pagination import fetch_window, page_number
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,
     duplicates_of,
@@ -25,8 +27,6 @@ from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_c
 from tendero.customers.models import Customer, DuplicatePair, PersonalFact
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue.models import Interaction
-from tendero.htmx import htmx_details
-from tendero.pagination import fetch_window, page_number
 
 PER_PAGE = 20
 

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from tendero import timeline
 from tendero.accounts.models import User
+from tendero.core import timeline
 from tendero.core.errors import DomainError
 from tendero.core.forms import LineField, MultilineField
 from tendero.customers.models import (

@@ -22,17 +22,7 @@ from ninja.files import UploadedFile
 
 from tendero.accounts.api import request_user
 from tendero.core.errors import InvalidData, NotAllowed
-from tendero.customers import exporting, importing
-from tendero.customers.models import (
-    Customer,
-    CustomerKind,
-    ImportJob,
-    ImportKind,
-    ImportRowError,
-    LifecycleStage,
-    RelationshipLevel,
-)
-from tendero.customers.schemas import (
+from tendero.core.schemas import (
     MAX_ID,
     ErrorOut,
     Moment,
@@ -43,6 +33,16 @@ from tendero.customers.schemas import (
     TagName,
     Text,
     paginate,
+)
+from tendero.customers import exporting, importing
+from tendero.customers.models import (
+    Customer,
+    CustomerKind,
+    ImportJob,
+    ImportKind,
+    ImportRowError,
+    LifecycleStage,
+    RelationshipLevel,
 )
 from tendero.customers.tasks import run_import_job
 

@@ -24,12 +24,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tendero.accounts.access import signed_in_user
 from tendero.accounts.models import User
 from tendero.core.errors import DomainError
+from tendero.core.htmx import htmx_details
 from tendero.core.spreadsheets import csv_lines
 from tendero.customers import exporting, import_files, importing
 from tendero.customers.forms import CustomerFilterForm
 from tendero.customers.models import Customer, ImportJob, ImportKind, ImportStatus
 from tendero.customers.tasks import run_import_job
-from tendero.htmx import htmx_details
 
 ERRORS_PER_PAGE = 50
 JOBS_PER_PAGE = 25

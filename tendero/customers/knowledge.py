@@ -22,7 +22,15 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.core.errors import InvalidData, NotAllowed
-from tendero.core.services import FieldErrors, audited, choice, claim_version, clean_text, require
+from tendero.core.services import (
+    MAX_ID,
+    FieldErrors,
+    audited,
+    choice,
+    claim_version,
+    clean_text,
+    require,
+)
 from tendero.customers.models import (
     FAMILY_RELATIONS,
     Contact,
@@ -57,7 +65,6 @@ REASON_MAX = 200
 NO_YEAR = 1604
 # Clocks differ a little between browsers, phones and servers.
 CLOCK_SKEW = timedelta(minutes=5)
-MAX_ID = 2**63 - 1
 
 _TRUE_WORDS = frozenset({"1", "true", "yes", "y", "on", "si", "sí", "x"})
 _FALSE_WORDS = frozenset({"", "0", "false", "no", "n", "off"})

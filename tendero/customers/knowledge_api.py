@@ -16,6 +16,7 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import MAX_ID, ErrorOut, PageParams, paginate
 from tendero.core.services import require_to_see
 from tendero.customers import knowledge
 from tendero.customers.api import get_visible_customer
@@ -30,7 +31,6 @@ from tendero.customers.knowledge_schemas import (
     RetireIn,
 )
 from tendero.customers.models import Customer, PersonalFact
-from tendero.customers.schemas import MAX_ID, ErrorOut, PageParams, paginate
 
 router = Router(tags=["Personal knowledge"])
 

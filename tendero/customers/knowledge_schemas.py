@@ -13,9 +13,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictBool
 
-from tendero.customers.knowledge import REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
-from tendero.customers.models import FactKind, PersonalFact, RelationKind
-from tendero.customers.schemas import (
+from tendero.core.schemas import (
     BodyId,
     Day,
     InputSchema,
@@ -30,6 +28,8 @@ from tendero.customers.schemas import (
     UserRef,
     Version,
 )
+from tendero.customers.knowledge import REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
+from tendero.customers.models import FactKind, PersonalFact, RelationKind
 
 
 class PersonRef(Schema):

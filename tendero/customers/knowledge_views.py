@@ -20,12 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tendero.accounts.access import signed_in_user
 from tendero.core.errors import DomainError, NotAllowed
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
 from tendero.customers import knowledge
 from tendero.customers.knowledge_forms import FactEditForm, FactForm, RetireFactForm
 from tendero.customers.models import Contact, Customer, PersonalFact
 from tendero.customers.views import not_allowed, submit_form, visible_customer
-from tendero.htmx import htmx_details
 
 PAGE = "customers/knowledge/page.html"
 PANEL = "customers/knowledge/_panel.html"

@@ -6,8 +6,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import ErrorOut, QueryParams, Text
 from tendero.customers.models import Customer
-from tendero.customers.schemas import ErrorOut, QueryParams, Text
 from tendero.customers.search import MAX_LIMIT, MAX_QUERY_LENGTH, search_customers
 
 router = Router(tags=["Search"])

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from tendero import timeline
+from tendero.core import timeline
+from tendero.core.schemas import ErrorOut, QueryParams
 from tendero.customers import briefing
 from tendero.customers.api import get_visible_customer
 from tendero.customers.models import Customer
-from tendero.customers.schemas import ErrorOut, QueryParams
 from tendero.dialogue.models import Channel, Direction
 
 router = Router(tags=["Timeline"])

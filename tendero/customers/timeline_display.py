@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from tendero.core.timeline import Entry
 from tendero.customers.models import FactKind, RelationKind, RelationshipLevel
 from tendero.dialogue.models import Channel, Direction, Sentiment, Voice
-from tendero.timeline import Entry
 
 
 def _label(choices: type[models.Choices], value: str | int) -> str:

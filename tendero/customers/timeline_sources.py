@@ -9,14 +9,14 @@ from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
-from tendero import timeline
+from tendero.core import timeline
+from tendero.core.timeline import columns, person_name
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     CustomerMerge,
     PersonalFact,
     RelationshipLevelChange,
 )
-from tendero.timeline import columns, person_name
 
 
 def _facts(customer_ids: list[int]) -> QuerySet[Any]:

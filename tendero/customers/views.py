@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tendero import timeline
 from tendero.accounts.access import signed_in_user
+from tendero.core import timeline
 from tendero.core.errors import DomainError, NotAllowed, VersionConflict
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
+from tendero.core.pagination import fetch_window, page_number
 from tendero.customers import briefing, services
 from tendero.customers.forms import (
     AccountExecutiveForm,
@@ -35,9 +37,7 @@ from tendero.customers.forms import (
 from tendero.customers.models import Contact, Customer, RelationshipLevel
 from tendero.customers.timeline_display import describe_entries
 from tendero.customers.validation import format_phone
-from tendero.htmx import htmx_details
 from tendero.organization.models import Department
-from tendero.pagination import fetch_window, page_number
 from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25

@@ -8,9 +8,32 @@ class DialogueConfig(AppConfig):
     verbose_name = _("Dialogue")
 
     def ready(self) -> None:
+        from tendero.core import registry
         from tendero.dialogue import (
             audit,  # noqa: F401  (registers models with the audit trail)
             timeline_sources,
         )
 
         timeline_sources.register()
+        registry.register_api_router("tendero.dialogue.api.router", order=50)
+        registry.register_urls("tendero.dialogue.urls", order=70)
+        registry.register_nav_item(
+            registry.NavItem(
+                "going_quiet",
+                _("Going quiet"),
+                "dialogue:going_quiet",
+                view_names=("dialogue:going_quiet",),
+                parent="customers",
+            ),
+            order=10,
+        )
+        registry.register_nav_item(
+            registry.NavItem(
+                "voice",
+                _("Customer's voice"),
+                "dialogue:voice",
+                view_names=("dialogue:voice",),
+                parent="customers",
+            ),
+            order=20,
+        )

@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import Strict
 
-from tendero.customers.models import Customer, RelationshipLevel
-from tendero.customers.schemas import (
+from tendero.core.schemas import (
     BodyId,
     Day,
     InputSchema,
@@ -25,6 +24,7 @@ from tendero.customers.schemas import (
     UserRef,
     Version,
 )
+from tendero.customers.models import Customer, RelationshipLevel
 from tendero.dialogue.models import Channel, Direction, Interaction, Sentiment, Voice
 
 VoiceOrBlank = Voice | Literal[""]
@@ -176,12 +176,6 @@ class ContactRhythmOut(Schema):
     last_interaction_at: datetime | None
     next_contact_due: date | None
     version: int
-
-
-class DepartmentOut(Schema):
-    id: int
-    code: str
-    name: str
 
 
 def interaction_for_display(interaction: Interaction) -> Interaction:

@@ -7,9 +7,9 @@ from typing import Any
 from django.db.models import CharField, F, QuerySet
 from django.db.models.functions import Coalesce
 
-from tendero import timeline
+from tendero.core import timeline
+from tendero.core.timeline import EMPTY, person_name
 from tendero.dialogue.models import Interaction
-from tendero.timeline import EMPTY, person_name
 
 
 def _interactions(customer_ids: list[int]) -> QuerySet[Any]:

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
 from tendero.core.errors import DomainError, NotAllowed, VersionConflict
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
+from tendero.core.pagination import between_days, page_context
 from tendero.customers.models import Customer
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue import rhythm, services
@@ -31,8 +33,6 @@ from tendero.dialogue.forms import (
     VoiceFilterForm,
 )
 from tendero.dialogue.models import Interaction
-from tendero.htmx import htmx_details
-from tendero.pagination import between_days, page_context
 
 PER_PAGE = 25
 TIMELINE_CHANGED = json.dumps({"timeline-changed": True})

@@ -13,9 +13,9 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import ErrorOut
 from tendero.core.services import require_to_see
 from tendero.customers.api import get_visible_customer
-from tendero.customers.schemas import ErrorOut
 from tendero.insights.models import CustomerValue, ModelRun
 from tendero.insights.schemas import CustomerValueOut, ModelRunList
 

@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import ErrorOut
 from tendero.core.services import require_to_see
-from tendero.customers.schemas import ErrorOut
 from tendero.insights.retention import (
     DISCOUNT_RATE,
     LAPSE_DAYS,

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
-from tendero.htmx import htmx_details
 from tendero.insights import charts
 from tendero.insights.retention import (
     MAX_COHORTS,

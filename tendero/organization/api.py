@@ -4,10 +4,10 @@ from django.http import HttpRequest
 from ninja import Router
 
 from tendero.accounts.api import request_user
+from tendero.core.schemas import ErrorOut
 from tendero.core.services import require_to_see
-from tendero.customers.schemas import ErrorOut
-from tendero.dialogue.schemas import DepartmentOut
 from tendero.organization.models import Department
+from tendero.organization.schemas import DepartmentOut
 
 router = Router(tags=["Organization"])
 

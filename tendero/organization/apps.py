@@ -6,3 +6,8 @@ class OrganizationConfig(AppConfig):
     name = "tendero.organization"
     label = "organization"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from tendero.core import registry
+
+        registry.register_api_router("tendero.organization.api.router", order=80)

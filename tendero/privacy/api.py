@@ -10,9 +10,9 @@ from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
 from tendero.core.errors import NotAllowed
+from tendero.core.schemas import PAGINATION_DESCRIPTION, ErrorOut, Page, PageParams, UserRef
+from tendero.core.schemas import paginate as paginate_queryset
 from tendero.customers.api import get_visible_customer
-from tendero.customers.schemas import PAGINATION_DESCRIPTION, ErrorOut, Page, PageParams, UserRef
-from tendero.customers.schemas import paginate as paginate_queryset
 from tendero.privacy.models import AuditEntry
 
 router = Router(tags=["audit"])

@@ -6,3 +6,8 @@ class PrivacyConfig(AppConfig):
     name = "tendero.privacy"
     label = "privacy"
     verbose_name = _("Privacy and audit")
+
+    def ready(self) -> None:
+        from tendero.core import registry
+
+        registry.register_api_router("tendero.privacy.api.router", order=90)

@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tendero import pagination
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
+from tendero.core import pagination
 from tendero.customers import services
 from tendero.customers.models import (
     AccountExecutiveAssignment,

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tendero import timeline
 from tendero.accounts.models import User
 from tendero.conftest import login
+from tendero.core import timeline
 from tendero.customers.models import Customer, PersonalFact
 from tendero.dialogue.models import Interaction
 from tendero.organization.models import Department

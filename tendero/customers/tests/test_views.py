@@ -599,7 +599,7 @@ def test_list_paginates_25_per_page(
 def test_list_count_is_capped(
     client: Client, manager: User, make_customer: MakeCustomer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tendero import pagination
+    from tendero.core import pagination
     from tendero.customers import views
 
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)

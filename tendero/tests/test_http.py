@@ -188,7 +188,7 @@ def test_the_import_upload_still_takes_a_multipart_form(manager):
 
 @pytest.fixture
 def failing_view(settings):
-    settings.ROOT_URLCONF = "tendero.core.tests.failing_urls"
+    settings.ROOT_URLCONF = "tendero.tests.failing_urls"
 
 
 def test_a_server_error_on_a_page_is_a_500_page(manager, failing_view):

@@ -1,0 +1,9 @@
+"""What the organization API answers."""
+
+from ninja import Schema
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str

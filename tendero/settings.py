@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "tendero.core",
     "tendero.accounts",
     "tendero.organization",
+    "tendero.audit",
     "tendero.customers",
     "tendero.dialogue",
     "tendero.contracts",
@@ -305,7 +306,7 @@ HUEY["consumer"] = {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "threa
 
 # Audit trail: django-auditlog writing into our own entry model, which keeps
 # the customer id of every change so a customer's whole history is one query.
-AUDITLOG_LOGENTRY_MODEL = "privacy.AuditEntry"
+AUDITLOG_LOGENTRY_MODEL = "audit.AuditEntry"
 # auditlog's own migrations would create its (swapped-out, unused) table anyway.
 MIGRATION_MODULES = {"auditlog": None}
 AUDITLOG_DISABLE_REMOTE_ADDR = True

@@ -25,7 +25,7 @@ _CUSTOMER_READ = [
     "customers.view_customer",
     "customers.view_contact",
     "customers.view_tag",
-    "privacy.view_auditentry",
+    "audit.view_auditentry",
     "customers.view_personalfact",
     "dialogue.view_interaction",
     "organization.view_department",

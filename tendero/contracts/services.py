@@ -35,19 +35,20 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.bulk import AuditRow, copy_audit_entries, insert_rows
+from tendero.audit.bulk import AuditRow, copy_audit_entries
+from tendero.audit.models import AuditEntry
 from tendero.contracts.models import (
     PRODUCT_MAX_LENGTH,
     Purchase,
     PurchaseSource,
     default_currency,
 )
+from tendero.core.bulk import insert_rows
 from tendero.core.decimals import check_decimal, to_decimal
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.core.services import FieldErrors, audited, claim_version, clean_text, require
 from tendero.customers.models import Customer
 from tendero.customers.validation import validate_currency
-from tendero.privacy.models import AuditEntry
 
 # How far ahead of the server's clock a purchase may be (clocks drift).
 FUTURE_TOLERANCE = timedelta(minutes=5)

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import NotAllowed
 from tendero.core.spreadsheets import XlsxSheet, csv_lines, xlsx_workbook
 from tendero.customers.models import Customer
-from tendero.privacy.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,9 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
-from tendero.bulk import AuditRow, CopyText, copy_audit_entries, insert_rows
+from tendero.audit.bulk import AuditRow, copy_audit_entries
+from tendero.audit.models import AuditEntry
+from tendero.core.bulk import CopyText, insert_rows
 from tendero.core.errors import InvalidData
 from tendero.customers import services
 from tendero.customers.import_batches import (
@@ -42,7 +44,6 @@ from tendero.customers.models import (
     Tag,
 )
 from tendero.customers.search import name_key, tokens_from
-from tendero.privacy.models import AuditEntry
 
 logger = logging.getLogger(__name__)
 

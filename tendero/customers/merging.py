@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.services import FieldErrors, audited, claim_version, require
 from tendero.customers.models import (
@@ -39,7 +40,6 @@ from tendero.customers.models import (
     SearchToken,
 )
 from tendero.customers.services import save_customer
-from tendero.privacy.models import AuditEntry
 
 SURVIVOR = "survivor"
 DUPLICATE = "duplicate"

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tendero.accounts.access import signed_in_user
+from tendero.audit.models import AuditEntry
 from tendero.core import timeline
 from tendero.core.errors import DomainError, NotAllowed, VersionConflict
 from tendero.core.htmx import htmx_details
@@ -38,7 +39,6 @@ from tendero.customers.models import Contact, Customer, RelationshipLevel
 from tendero.customers.timeline_display import describe_entries
 from tendero.customers.validation import format_phone
 from tendero.organization.models import Department
-from tendero.privacy.models import AuditEntry
 
 PER_PAGE = 25
 AUDIT_ROWS = 50
@@ -297,7 +297,7 @@ def _history_context(
     if can_change_level and level_form is None:
         level_form = RelationshipLevelForm(auto_id="id_level_%s")
     audit: list[AuditEntry] = []
-    if user.has_perm("privacy.view_auditentry"):
+    if user.has_perm("audit.view_auditentry"):
         audit = list(
             AuditEntry.objects.for_customer(customer.pk).select_related("actor", "content_type")[
                 :AUDIT_ROWS
@@ -315,7 +315,7 @@ def _history_context(
         "level_form": level_form if can_change_level else None,
         "ae_form": ae_form if can_assign else None,
         "audit": audit,
-        "can_see_audit": user.has_perm("privacy.view_auditentry"),
+        "can_see_audit": user.has_perm("audit.view_auditentry"),
         "audit_limit": AUDIT_ROWS,
     }
 

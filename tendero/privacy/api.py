@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from tendero.accounts.api import request_user
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import NotAllowed
 from tendero.core.schemas import PAGINATION_DESCRIPTION, ErrorOut, Page, PageParams, UserRef
 from tendero.core.schemas import paginate as paginate_queryset
 from tendero.customers.api import get_visible_customer
-from tendero.privacy.models import AuditEntry
 
 router = Router(tags=["audit"])
 
@@ -71,7 +71,7 @@ def customer_audit_trail(
     request: HttpRequest, customer_id: int, params: Query[PageParams]
 ) -> dict[str, Any]:
     customer = get_visible_customer(request, customer_id)
-    if not request_user(request).has_perm("privacy.view_auditentry"):
+    if not request_user(request).has_perm("audit.view_auditentry"):
         raise NotAllowed(_("You do not have permission to see the audit trail."))
     entries = (
         AuditEntry.objects.for_customer(customer.pk)

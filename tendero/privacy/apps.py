@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class PrivacyConfig(AppConfig):
     name = "tendero.privacy"
     label = "privacy"
-    verbose_name = _("Privacy and audit")
+    verbose_name = _("Privacy")
 
     def ready(self) -> None:
         from tendero.core import registry

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from babel.messages.pofile import read_po
 
 SPANISH = Path(__file__).resolve().parents[1] / "locale" / "es" / "LC_MESSAGES" / "django.po"
@@ -29,9 +28,7 @@ def test_every_message_in_the_code_is_in_the_catalogue(tmp_path):
     if shutil.which("xgettext") is None:
         pytest.fail("xgettext is missing: make system-packages installs gettext")
     copy = tmp_path / "tendero"
-    shutil.copytree(
-        SPANISH.parents[3], copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
-    )
+    shutil.copytree(SPANISH.parents[3], copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     environment = {
         **os.environ,
         "PYTHONPATH": str(tmp_path),

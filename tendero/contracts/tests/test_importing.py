@@ -13,12 +13,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.conftest import login
 from tendero.contracts.models import Purchase
 from tendero.core.errors import NotAllowed
 from tendero.customers import importing
 from tendero.customers.models import ImportJob, ImportRowError
-from tendero.privacy.models import AuditEntry
 
 SPANISH = (
     "Cliente;Fecha;Importe;Moneda;Referencia;Descripción\n"

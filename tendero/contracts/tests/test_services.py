@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tendero.audit.models import AuditEntry
 from tendero.contracts import services
 from tendero.contracts.models import Purchase
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
-from tendero.privacy.models import AuditEntry
 
 
 @pytest.fixture

@@ -275,7 +275,7 @@ def test_the_timeline_names_the_product_and_its_units(client, sales, customer):
 
 
 def test_a_purchase_is_corrected_with_the_version_read_and_audited(client, sales, customer):
-    from tendero.privacy.models import AuditEntry
+    from tendero.audit.models import AuditEntry
 
     purchase = services.record_purchase(
         sales, customer, {"amount": "12,50", "product": "Router", "description": "Oops"}

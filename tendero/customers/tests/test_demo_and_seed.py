@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.customers import demo, demo_knowledge, demo_people, seeding, seeding_history
 from tendero.customers.models import (
     FAMILY_RELATIONS,
@@ -32,7 +33,6 @@ from tendero.customers.models import (
 )
 from tendero.customers.validation import normalise_email, normalise_phone
 from tendero.dialogue.models import Interaction
-from tendero.privacy.models import AuditEntry
 
 SMALL_DEMO = 300
 

@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
+from tendero.audit.models import AuditEntry
 from tendero.conftest import login
 from tendero.customers.models import Customer
-from tendero.privacy.models import AuditEntry
 
 API = "/api/v1"
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.customers.models import Customer, ImportJob, ImportRowError
-from tendero.privacy.models import AuditEntry
 
 FILES = Path(__file__).parent / "files"
 SPANISH = FILES / "clientes_es_cp1252.csv"

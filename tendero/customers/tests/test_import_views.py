@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
+from tendero.audit.models import AuditEntry
 from tendero.conftest import login
 from tendero.customers.models import Customer, ImportJob, ImportRowError
-from tendero.privacy.models import AuditEntry
 
 FILES = Path(__file__).parent / "files"
 SPANISH = FILES / "clientes_es_cp1252.csv"

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tendero.accounts.models import User
-from tendero.bulk import insert_rows
+from tendero.audit.models import AuditEntry
+from tendero.core.bulk import insert_rows
 from tendero.customers import import_customer_rows, importing
 from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError, PersonalFact
-from tendero.privacy.models import AuditEntry
 
 
 def _run(user: User, kind: str, path: Path, **options: Any) -> ImportJob:

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
 from tendero.customers.knowledge import (
@@ -25,7 +26,6 @@ from tendero.customers.knowledge import (
 )
 from tendero.customers.models import Customer, PersonalFact
 from tendero.dialogue.models import Interaction
-from tendero.privacy.models import AuditEntry
 
 MakeCustomer = Callable[..., Customer]
 

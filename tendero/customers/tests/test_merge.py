@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tendero.accounts.models import User
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
 from tendero.customers.duplicates import detect_duplicates
@@ -24,7 +25,6 @@ from tendero.customers.models import (
     SearchToken,
 )
 from tendero.dialogue.models import Interaction
-from tendero.privacy.models import AuditEntry
 
 MakeCustomer = Callable[..., Customer]
 

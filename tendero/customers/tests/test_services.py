@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
 from tendero.customers.models import (
@@ -12,7 +13,6 @@ from tendero.customers.models import (
     LifecycleStage,
     RelationshipLevel,
 )
-from tendero.privacy.models import AuditEntry
 
 
 def test_creating_a_customer_normalises_phones_and_emails(manager):

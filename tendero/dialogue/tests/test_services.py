@@ -8,13 +8,13 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from tendero.audit.models import AuditEntry as LogEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services as customer_services
 from tendero.customers.models import Customer
 from tendero.dialogue import rhythm, services
 from tendero.dialogue.models import Interaction
 from tendero.organization.models import Department
-from tendero.privacy.models import AuditEntry as LogEntry
 
 CALL = {"channel": "phone", "direction": "inbound", "subject": "Asked about delivery"}
 

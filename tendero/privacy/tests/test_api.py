@@ -7,9 +7,9 @@ from django.test import Client
 
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
+from tendero.audit.models import AuditEntry
 from tendero.customers import services
 from tendero.customers.models import Customer
-from tendero.privacy.models import AuditEntry
 
 API = "/api/v1"
 

@@ -1,5 +1,5 @@
+from tendero.audit.models import AuditEntry
 from tendero.customers import services
-from tendero.privacy.models import AuditEntry
 
 
 def test_changes_read_as_before_and_after_text_including_tags(manager, make_customer):

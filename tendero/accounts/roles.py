@@ -1,9 +1,13 @@
-"""Roles are groups with permissions. This module is the single definition of them."""
+"""Roles are groups with permissions. This module names them; each app grants its
+own permissions to them (`tendero.core.registry.grant`, from its `ready()`), and the
+groups are kept equal to what is granted after every migration."""
 
 from typing import Any
 
 from django.apps import apps as global_apps
 from django.utils.translation import gettext_lazy as _
+
+from tendero.core import registry
 
 ADMINISTRATOR = "administrator"
 MANAGER = "manager"
@@ -21,99 +25,28 @@ ROLE_LABELS = {
     READ_ONLY: _("Read-only"),
 }
 
-_CUSTOMER_READ = [
-    "customers.view_customer",
-    "customers.view_contact",
-    "customers.view_tag",
-    "audit.view_auditentry",
-    "customers.view_personalfact",
-    "dialogue.view_interaction",
-    "organization.view_department",
-    "contracts.view_purchase",
-]
-_SEE_EVERY_CUSTOMER = ["customers.view_all_customers"]
-_CUSTOMER_WRITE = [
-    "customers.add_customer",
-    "customers.change_customer",
-    "customers.add_contact",
-    "customers.change_contact",
-    "customers.delete_contact",
-    "customers.add_personalfact",
-    "customers.change_personalfact",
-    "dialogue.add_interaction",
-    "dialogue.change_interaction",
-    "contracts.add_purchase",
-    "contracts.change_purchase",
-]
-# Looking after the customer base as a whole: duplicates, imports, exports.
-_DATA_STEWARD = [
-    "customers.view_duplicatepair",
-    "customers.change_duplicatepair",
-    "customers.merge_customers",
-    "customers.import_data",
-    "customers.view_importjob",
-    "customers.export_customers",
-]
+EVERYONE = tuple(ROLE_LABELS)
+# The roles that see every customer; the others (sales) see their own portfolio.
+SEE_EVERY_CUSTOMER = (ADMINISTRATOR, MANAGER, SERVICE, MARKETING, READ_ONLY)
+# The roles that work customers' records: account executives and their managers.
+CUSTOMER_WRITERS = (ADMINISTRATOR, MANAGER, SALES)
+MANAGERS = (ADMINISTRATOR, MANAGER)
 
-ROLE_PERMISSIONS: dict[str, list[str]] = {
-    ADMINISTRATOR: [
-        *_CUSTOMER_READ,
-        *_SEE_EVERY_CUSTOMER,
-        *_CUSTOMER_WRITE,
-        "customers.delete_customer",
-        "customers.add_tag",
-        "customers.change_tag",
-        "customers.delete_tag",
-        "customers.assign_account_executive",
-        "customers.change_relationship_level",
-        *_DATA_STEWARD,
-        "dialogue.delete_interaction",
-        "contracts.delete_purchase",
-        "accounts.view_user",
-        "accounts.add_user",
-        "accounts.change_user",
-        "organization.add_department",
-        "organization.change_department",
-    ],
-    MANAGER: [
-        *_CUSTOMER_READ,
-        *_SEE_EVERY_CUSTOMER,
-        *_CUSTOMER_WRITE,
-        "customers.delete_customer",
-        "customers.add_tag",
-        "customers.change_tag",
-        "customers.assign_account_executive",
-        "customers.change_relationship_level",
-        *_DATA_STEWARD,
-        "dialogue.delete_interaction",
-        "contracts.delete_purchase",
-    ],
-    # Account executives see and work their own portfolio.
-    SALES: [*_CUSTOMER_READ, *_CUSTOMER_WRITE, "customers.change_relationship_level"],
-    SERVICE: [
-        *_CUSTOMER_READ,
-        *_SEE_EVERY_CUSTOMER,
-        "customers.change_customer",
-        "customers.add_contact",
-        "customers.change_contact",
-        "customers.add_personalfact",
-        "customers.change_personalfact",
-        "dialogue.add_interaction",
-        "dialogue.change_interaction",
-    ],
-    MARKETING: [
-        *_CUSTOMER_READ,
-        *_SEE_EVERY_CUSTOMER,
-        "dialogue.add_interaction",
-        "customers.export_customers",
-    ],
-    READ_ONLY: [*_CUSTOMER_READ, *_SEE_EVERY_CUSTOMER],
-}
+
+def role_permissions() -> dict[str, list[str]]:
+    """Each role's permissions, as the apps grant them from their `ready()`."""
+    return {role: sorted(registry.role_grants.of(role)) for role in ROLE_LABELS}
+
+
+def register() -> None:
+    registry.grant(
+        (ADMINISTRATOR,), "accounts.view_user", "accounts.add_user", "accounts.change_user"
+    )
 
 
 def _permissions_by_name(apps: Any) -> dict[str, Any]:
     Permission = apps.get_model("auth", "Permission")
-    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    wanted = {perm for perms in role_permissions().values() for perm in perms}
     found = {}
     for permission in Permission.objects.select_related("content_type"):
         key = f"{permission.content_type.app_label}.{permission.codename}"
@@ -123,7 +56,7 @@ def _permissions_by_name(apps: Any) -> dict[str, Any]:
 
 
 def missing_permissions(apps: Any = global_apps) -> set[str]:
-    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    wanted = {perm for perms in role_permissions().values() for perm in perms}
     return wanted - _permissions_by_name(apps).keys()
 
 
@@ -137,7 +70,7 @@ def sync_roles(apps: Any = global_apps) -> None:
     missing = missing_permissions(apps)
     if missing:
         raise LookupError(f"Permissions not found: {sorted(missing)}")
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in role_permissions().items():
         group, _created = Group.objects.get_or_create(name=role)
         group.permissions.set([by_name[p] for p in perms])
 

@@ -6,3 +6,8 @@ class AuditConfig(AppConfig):
     name = "tendero.audit"
     label = "audit"
     verbose_name = _("Audit trail")
+
+    def ready(self) -> None:
+        from tendero.audit import grants
+
+        grants.register()

@@ -10,10 +10,12 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         from tendero.contracts import (
             audit,  # noqa: F401  (registers models with the audit trail)
+            grants,
             timeline_sources,
         )
         from tendero.core import registry
 
+        grants.register()
         timeline_sources.register()
         registry.register_api_router("tendero.contracts.api.router", order=100)
         registry.register_urls("tendero.contracts.urls", order=80)

@@ -13,7 +13,7 @@ and can create no import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -156,3 +156,36 @@ def register_nav_item(item: NavItem, *, order: int = 100) -> None:
             return
         navigation.unregister(item.key)
     navigation.register(item.key, item, order=order)
+
+
+# Role grants ---------------------------------------------------------------------------
+
+
+class RoleGrants:
+    """The permissions ("app.codename") each role holds, granted by the apps that
+    define them: an app's roles see its objects without another app listing them."""
+
+    def __init__(self) -> None:
+        self._permissions: dict[str, set[str]] = {}
+
+    def grant(self, role: str, permissions: Iterable[str]) -> None:
+        self._permissions.setdefault(role, set()).update(permissions)
+
+    def revoke(self, role: str, permissions: Iterable[str]) -> None:
+        self._permissions.get(role, set()).difference_update(permissions)
+
+    def of(self, role: str) -> frozenset[str]:
+        return frozenset(self._permissions.get(role, ()))
+
+    def roles(self) -> list[str]:
+        return list(self._permissions)
+
+
+role_grants = RoleGrants()
+
+
+def grant(roles: Iterable[str], *permissions: str) -> None:
+    """Give each of `roles` the `permissions`; `tendero.accounts.roles` names the roles
+    and keeps their groups equal to what is granted."""
+    for role in roles:
+        role_grants.grant(role, permissions)

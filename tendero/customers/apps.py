@@ -11,9 +11,11 @@ class CustomersConfig(AppConfig):
         from tendero.core import registry
         from tendero.customers import (
             audit,  # noqa: F401  (registers models with the audit trail)
+            grants,
             timeline_sources,
         )
 
+        grants.register()
         timeline_sources.register()
 
         # The import router first: its /customers/export must match before

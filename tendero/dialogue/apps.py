@@ -11,9 +11,11 @@ class DialogueConfig(AppConfig):
         from tendero.core import registry
         from tendero.dialogue import (
             audit,  # noqa: F401  (registers models with the audit trail)
+            grants,
             timeline_sources,
         )
 
+        grants.register()
         timeline_sources.register()
         registry.register_api_router("tendero.dialogue.api.router", order=50)
         registry.register_urls("tendero.dialogue.urls", order=70)

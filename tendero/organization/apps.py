@@ -9,5 +9,7 @@ class OrganizationConfig(AppConfig):
 
     def ready(self) -> None:
         from tendero.core import registry
+        from tendero.organization import grants
 
+        grants.register()
         registry.register_api_router("tendero.organization.api.router", order=80)

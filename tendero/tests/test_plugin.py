@@ -1,14 +1,15 @@
 """An app plugs into Tendero by registering from its `ready()`: tendero/tests/plugin,
 installed by the test settings only, brings a timeline source, an API router, its
-pages and a sidebar entry without any edit to another app."""
+pages, a sidebar entry and a role grant without any edit to another app."""
 
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group
 from django.test import Client
 
+from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
 from tendero.conftest import login
@@ -19,8 +20,8 @@ SOURCE = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def note_reader(sales: User) -> User:
-    sales.user_permissions.add(Permission.objects.get(codename="view_fieldnote"))
-    return User.objects.get(pk=sales.pk)
+    """An account executive: the plugin grants the sales role its permission."""
+    return sales
 
 
 @pytest.fixture
@@ -29,6 +30,13 @@ def note(make_customer, sales: User) -> FieldNote:
     return FieldNote.objects.create(
         customer=customer, noted_at=datetime(2026, 3, 2, 10, tzinfo=UTC), text="Nueva nave"
     )
+
+
+def test_its_role_grant_reaches_the_role_and_no_other(sales, reader):
+    assert sales.has_perm("plugin.view_fieldnote")
+    assert not reader.has_perm("plugin.view_fieldnote")
+    holders = Group.objects.filter(permissions__codename="view_fieldnote")
+    assert list(holders.values_list("name", flat=True)) == [roles.SALES]
 
 
 def _bearer(user: User) -> Client:
@@ -77,7 +85,7 @@ def test_its_page_is_served_and_its_entry_is_in_the_sidebar(note, note_reader):
     assert '<a href="/field-notes/">Field notes</a>' in elsewhere
 
 
-def test_people_without_its_permission_neither_see_nor_open_it(note, sales):
-    client = login(Client(), sales)
+def test_people_without_its_permission_neither_see_nor_open_it(note, reader):
+    client = login(Client(), reader)
     assert "Field notes" not in client.get("/customers/").content.decode()
     assert client.get("/field-notes/").status_code == 403

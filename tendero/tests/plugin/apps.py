@@ -8,9 +8,11 @@ class PluginConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from tendero.accounts import roles
         from tendero.core import registry, timeline
         from tendero.tests.plugin import sources
 
+        registry.grant((roles.SALES,), "plugin.view_fieldnote")
         timeline.register(sources.FIELD_NOTES)
         registry.register_api_router("tendero.tests.plugin.api.router", order=900)
         registry.register_urls("tendero.tests.plugin.urls", prefix="field-notes/", order=900)

@@ -18,6 +18,9 @@ class ContractsConfig(AppConfig):
         grants.register()
         timeline_sources.register()
         registry.register_api_router("tendero.contracts.api.router", order=100)
+        registry.register_demo_step(
+            "contracts.purchases", "tendero.contracts.demo_steps.purchases", order=60
+        )
         registry.register_urls("tendero.contracts.urls", order=80)
         registry.register_nav_item(
             registry.NavItem(

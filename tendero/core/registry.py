@@ -13,9 +13,10 @@ and can create no import cycle.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.module_loading import import_string
 
@@ -189,3 +190,40 @@ def grant(roles: Iterable[str], *permissions: str) -> None:
     and keeps their groups equal to what is granted."""
     for role in roles:
         role_grants.grant(role, permissions)
+
+
+# Demo steps ----------------------------------------------------------------------------
+
+
+@dataclass
+class DemoRun:
+    """What the demo's steps share. The customers' step makes the people and the
+    customers; every other app's step adds its part of their life (interactions,
+    purchases, scores...), counts what it made in `counts` and may leave in `results`
+    what a later step builds on."""
+
+    customers: list[Any]
+    users: dict[str, Any]
+    today: datetime
+    say: Callable[[str], None]
+    counts: dict[str, int] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A step of `tendero demo`: `path` ("module.function") is called with the DemoRun,
+    inside the demo's transaction, after the steps of lower order."""
+
+    key: str
+    path: str
+
+    def run(self, demo: DemoRun) -> None:
+        import_string(self.path)(demo)
+
+
+demo_steps: Registry[DemoStep] = Registry("demo steps")
+
+
+def register_demo_step(key: str, path: str, *, order: int = 100) -> None:
+    demo_steps.register(key, DemoStep(key, path), order=order)

@@ -33,6 +33,11 @@ class CustomersConfig(AppConfig):
         registry.register_urls("tendero.customers.import_urls", order=50)
         registry.register_urls("tendero.customers.duplicates_urls", order=60)
 
+        steps = "tendero.customers.demo_steps"
+        registry.register_demo_step("customers.knowledge", f"{steps}.knowledge", order=20)
+        registry.register_demo_step("customers.search", f"{steps}.search_index", order=40)
+        registry.register_demo_step("customers.duplicates", f"{steps}.duplicates", order=50)
+
         registry.register_nav_item(
             registry.NavItem(
                 "customers", _("Customers"), "customers:list", app_names=("customers",)

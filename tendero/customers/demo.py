@@ -10,11 +10,12 @@ at a time with the customer's level equal to the last change, E.164 phones and
 valid emails. Everything comes from a fixed random seed, so two runs on the same
 day produce the same data.
 
-Then the customers' lives: three years of interactions with rhythms, departments
-and relationships going quiet (`tendero.dialogue.demo`), personal knowledge and a
-few duplicates (`tendero.customers.demo_knowledge`), contact rhythms, the search
-index and duplicate detection (the services' own functions). Loading the whole
-demo takes about 20 s of CPU.
+Then the customers' lives, from the demo steps each app registers
+(`tendero.core.registry.register_demo_step`): three years of interactions with
+rhythms, departments and relationships going quiet (dialogue), personal knowledge
+and a few duplicates, the search index and duplicate detection (customers),
+purchases (contracts) and lifetime value (insights). Loading the whole demo takes
+about 20 s of CPU.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.utils import timezone
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.core import registry
 from tendero.customers.demo_people import (
     ALL_TAGS,
     DEMOTION_REASONS,
@@ -158,119 +160,27 @@ def create_demo_data(
         builder = _DemoBuilder(users, customers)
         counts = builder.build()
         counts["edits"] = _recent_edits(users)
-        counts |= _life_of_the_customers(builder.customer_rows, users, builder.today, say)
-    say(
-        f"{COMPANY_NAME}: created {counts['customers']:,} customers "
-        f"({counts['duplicates']} of them duplicates of others), {counts['contacts']:,} "
-        f"contacts, {counts['assignments']:,} account-executive assignments and "
-        f"{counts['level_changes']:,} relationship-level changes; "
-        f"{counts['edits']} recent edits in the audit trail."
-    )
-    say(
-        f"{counts['interactions']:,} interactions over three years "
-        f"({counts['quiet']} relationships going quiet), {counts['facts']:,} personal facts "
-        f"({counts['recorded_facts']} recorded through the services), "
-        f"{counts['duplicate_pairs']} possible duplicates to review."
-    )
-    say(
-        f"{counts['purchases']:,} purchases over three years; lifetime value scored for "
-        f"{counts['scored']:,} customers."
-    )
+        say(
+            f"{COMPANY_NAME}: created {counts['customers']:,} customers "
+            f"({counts['duplicates']} of them duplicates of others), {counts['contacts']:,} "
+            f"contacts, {counts['assignments']:,} account-executive assignments and "
+            f"{counts['level_changes']:,} relationship-level changes; "
+            f"{counts['edits']} recent edits in the audit trail."
+        )
+        _life_of_the_customers(builder.customer_rows, users, builder.today, say)
     return demo_logins()
 
 
 def _life_of_the_customers(
     customers: list[Customer], users: dict[str, User], today: datetime, say: Callable[[str], None]
 ) -> dict[str, int]:
-    """Interactions, rhythms, personal knowledge, the search index and duplicate
-    detection for the demo customers (saved). The steps written by other modules are
-    called if they are installed; a missing one is reported, not faked."""
-    from tendero.customers.demo_knowledge import (
-        create_demo_facts,
-        record_demo_facts_through_services,
-    )
-    from tendero.dialogue.demo import create_demo_interactions
-
-    counts: dict[str, int] = {}
-    dialogue = create_demo_interactions(customers, users, today)
-    counts["interactions"] = dialogue.interactions
-    counts["quiet"] = len(dialogue.quiet_customer_ids)
-    counts["facts"] = create_demo_facts(customers, today, fallback=users["manager"])
-    counts["recorded_facts"] = record_demo_facts_through_services(customers, users)
-    counts["facts"] += counts["recorded_facts"]
-    _set_rhythms_by_hand(customers, users, dialogue.rhythms)
-    try:
-        from tendero.dialogue.rhythm import refresh_contact_rhythms
-    except ImportError:
-        say("Contact rhythms not computed: tendero.dialogue.rhythm is not installed.")
-    else:
-        refresh_contact_rhythms([c.pk for c in customers], today=today.date())
-    try:
-        from tendero.customers.search import index_customers
-    except ImportError:
-        say("Search index not built: tendero.customers.search is not installed.")
-    else:
-        index_customers([c.pk for c in customers])
-    counts["duplicate_pairs"] = 0
-    try:
-        from tendero.customers.duplicates import detect_duplicates
-    except ImportError:
-        say("Duplicates not detected: tendero.customers.duplicates is not installed.")
-    else:
-        counts["duplicate_pairs"] = detect_duplicates()
-    counts |= _purchases_and_value(customers, today, say)
-    return counts
-
-
-def _purchases_and_value(
-    customers: list[Customer], today: datetime, say: Callable[[str], None]
-) -> dict[str, int]:
-    """Three years of purchases from a buy-till-you-die process, then every customer's
-    lifetime value scored from them, as the nightly task does: first as it would have
-    been scored a year, six and three months ago (which leaves the monthly snapshots
-    the scorecard compares with), then as of yesterday; and the Insights figures
-    worked out, as the nightly refresh does."""
-    from tendero.contracts.demo import create_demo_purchases
-    from tendero.insights.pipeline import score_all
-    from tendero.insights.refresh import refresh_retention
-
-    # The demo's own seed: the purchases do not shift when other steps change.
-    purchases = create_demo_purchases(customers, today, random.Random(20_261_123))
-    yesterday = (today - timedelta(days=1)).date()
-    for days_back in (365, 182, 91):
-        score_all(trigger="demo", calibration_end=yesterday - timedelta(days=days_back))
-    run = score_all(trigger="demo", calibration_end=yesterday)
-    if run.status != "succeeded":
-        say(f"Lifetime value not scored: {run.message}")
-    # The Insights page reads figures refreshed nightly: work them out now.
-    refresh_retention(trigger="demo")
-    return {"purchases": purchases, "scored": run.n_customers}
-
-
-def _set_rhythms_by_hand(
-    customers: list[Customer], users: dict[str, User], rhythms: dict[int, int]
-) -> int:
-    """A few top accounts whose account executive chose the rhythm (weekly or
-    fortnightly) rather than let Tendero learn it: through the service, so it is
-    audited. Returns how many were set."""
-    try:
-        from tendero.dialogue.rhythm import set_contact_rhythm
-    except ImportError:
-        return 0
-    active = {u.pk: u for u in users.values() if u.is_active}
-    chosen = [
-        c
-        for c in customers
-        if c.relationship_level == RelationshipLevel.TRUST
-        and c.account_executive_id in active
-        and rhythms.get(c.pk, 999) <= 14
-    ][:8]
-    for customer in chosen:
-        fresh = Customer.objects.get(pk=customer.pk)
-        set_contact_rhythm(
-            active[fresh.account_executive_id or 0], fresh, rhythms[customer.pk], fresh.version
-        )
-    return len(chosen)
+    """The life of the demo customers (saved): each installed app's demo step, in
+    order (interactions, personal knowledge, rhythms, the search index, duplicates,
+    purchases, lifetime value...), each saying what it made."""
+    demo = registry.DemoRun(customers=customers, users=users, today=today, say=say)
+    for step in registry.demo_steps:
+        step.run(demo)
+    return demo.counts
 
 
 def _recent_edits(users: dict[str, User]) -> int:

@@ -18,6 +18,9 @@ class DialogueConfig(AppConfig):
         grants.register()
         timeline_sources.register()
         registry.register_api_router("tendero.dialogue.api.router", order=50)
+        steps = "tendero.dialogue.demo_steps"
+        registry.register_demo_step("dialogue.interactions", f"{steps}.interactions", order=10)
+        registry.register_demo_step("dialogue.rhythms", f"{steps}.rhythms", order=30)
         registry.register_urls("tendero.dialogue.urls", order=70)
         registry.register_nav_item(
             registry.NavItem(

@@ -11,6 +11,7 @@ class InsightsConfig(AppConfig):
         from tendero.core import registry
 
         registry.register_api_router("tendero.insights.api.router", order=110)
+        registry.register_demo_step("insights.value", "tendero.insights.demo_steps.value", order=70)
         registry.register_api_router("tendero.insights.retention_api.router", order=120)
         registry.register_urls("tendero.insights.urls", order=90)
         registry.register_urls("tendero.insights.retention_urls", order=100)

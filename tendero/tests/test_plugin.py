@@ -1,8 +1,9 @@
 """An app plugs into Tendero by registering from its `ready()`: tendero/tests/plugin,
 installed by the test settings only, brings a timeline source, an API router, its
-pages, a sidebar entry and a role grant without any edit to another app."""
+pages, a sidebar entry, a role grant and a demo step without any edit to another app."""
 
 from datetime import UTC, datetime
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
 from tendero.conftest import login
+from tendero.core import registry
+from tendero.customers import demo
 from tendero.tests.plugin.models import FieldNote
 
 SOURCE = Path(__file__).resolve().parents[1]
@@ -89,3 +92,11 @@ def test_people_without_its_permission_neither_see_nor_open_it(note, reader):
     client = login(Client(), reader)
     assert "Field notes" not in client.get("/customers/").content.decode()
     assert client.get("/field-notes/").status_code == 403
+
+
+def test_its_demo_step_runs_with_the_demo_after_the_others(db):
+    out = StringIO()
+    demo.create_demo_data(stdout=out, customers=100)
+    assert list(registry.demo_steps)[-1].key == "plugin.field_notes"
+    assert FieldNote.objects.count() == 3
+    assert out.getvalue().rstrip().endswith("3 field notes.")

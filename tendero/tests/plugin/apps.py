@@ -15,6 +15,9 @@ class PluginConfig(AppConfig):
         registry.grant((roles.SALES,), "plugin.view_fieldnote")
         timeline.register(sources.FIELD_NOTES)
         registry.register_api_router("tendero.tests.plugin.api.router", order=900)
+        registry.register_demo_step(
+            "plugin.field_notes", "tendero.tests.plugin.demo_steps.field_notes", order=900
+        )
         registry.register_urls("tendero.tests.plugin.urls", prefix="field-notes/", order=900)
         registry.register_nav_item(
             registry.NavItem(

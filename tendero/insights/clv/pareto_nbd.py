@@ -16,11 +16,10 @@ its parameters have no convenient closed form.
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar, Self
 
 import numpy as np
-from scipy.special import expit, gammaln, hyp2f1, hyperu
+from scipy.special import expit, gammaln, gammasgn, hyp2f1, hyperu, poch
 
 from .estimation import (
     ArrayLike,
@@ -198,14 +197,71 @@ def _hyp2f1_unit(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
     value = np.asarray(hyp2f1(1.0, b, c, z), dtype=np.float64)
     failed = ~np.isfinite(value)
     if failed.any():
+        value[failed] = _hyp2f1_unit_near_one(b[failed], c[failed], z[failed])
+        failed = ~np.isfinite(value)
+    if failed.any():
         value[failed] = _hyp2f1_unit_fraction(b[failed], c[failed], z[failed])
     return np.clip(value, 1.0, 1 / (1 - z))
 
 
-# Depth of the continued fraction: enough for 1e-10 relative accuracy up to
-# z = 1 - 1e-6 (checked against mpmath on 1,500 random (b, c, z)); closer to 1 it
-# is cut off there, and the value's bounds still hold.
+# Within this of 1, z is left to the connection formula where it applies: the
+# continued fraction would need more than 16,000 terms there.
+_NEAR_ONE = 1e-6
+# ...which it does unless c - 1 - b is this close to a whole number (a pole of its
+# Gamma functions that its two terms cancel).
+_NEAR_WHOLE = 1e-3
+
+
+def _hyp2f1_unit_near_one(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
+    """2F1(1, b; c; z) for z within 1e-6 of 1 by the connection formula at z = 1,
+    with w = 1 - z and d = c - 1 - b:
+
+        (c-1)/d 2F1(1, b; 1-d; w) + Gamma(-d) Gamma(c)/Gamma(b) w^d z^(1-c)
+
+    (its second series is 2F1(c-1, c-b; c-b; w) = z^(1-c)), the Gammas in log
+    space. NaN where it does not apply (z farther from 1, d nearly whole) or does
+    not give a value within the bounds."""
+    w = 1 - z
+    d = c - 1 - b
+    value = np.full_like(z, np.nan)
+    usable = (w < _NEAR_ONE) & (np.abs(d - np.round(d)) > _NEAR_WHOLE) & (b * w < 100)
+    if not usable.any():
+        return value
+    b, c, w, d = b[usable], c[usable], w[usable], d[usable]
+    with np.errstate(all="ignore"):
+        regular = (c - 1) / d * _hyp2f1_unit_series(b, 1 - d, w)
+        log_singular = gammaln(-d) + np.log(poch(b, c - b)) + d * np.log(w) + (1 - c) * np.log1p(-w)
+        singular = gammasgn(-d) * np.exp(log_singular)
+        total = regular + singular
+    total[~((total >= 1) & (total <= 1 / w * (1 + 1e-9)))] = np.nan
+    value[usable] = total
+    return value
+
+
+# The continued fraction is evaluated from the top (modified Lentz) and stops when a
+# further term changes the value by less than this, relatively: at most about 1e-11
+# in all, since it takes some 16 / sqrt(1-z) terms at worst (checked against mpmath).
+_FRACTION_TOLERANCE = 1e-15
+# Where it has not settled by then (z within 1e-6 of 1 with b and c alike), it is
+# cut off, and the value's bounds still hold.
 _FRACTION_MAX_DEPTH = 20_000
+_TINY = 1e-300
+
+
+def _hyp2f1_unit_series(b: FloatArray, c: FloatArray, w: FloatArray) -> FloatArray:
+    """2F1(1, b; c; w) by its power series, for small w with b w below 100 (scipy's
+    hyp2f1 gives NaN there for b in the hundreds of thousands): the terms grow
+    while k < b w and then shrink at least as fast as w^k."""
+    total = np.ones_like(w)
+    term = np.ones_like(w)
+    for k in range(10_000):
+        term = term * (b + k) / (c + k) * w
+        total += term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            break
+    else:
+        total[:] = np.nan
+    return total
 
 
 def _hyp2f1_unit_fraction(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
@@ -215,13 +271,17 @@ def _hyp2f1_unit_fraction(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatA
         1 / (1 + k1 z / (1 + k2 z / (1 + ...))),
         k(2m+1) = -(c'+m)(b+m) / ((c'+2m)(c'+2m+1)),  k(2m) = (b-c'-m) m / ((c'+2m-1)(c'+2m)),
 
-    evaluated from the bottom up. It converges everywhere on [0, 1), in about
-    16 / sqrt(1-z) terms: far fewer than the power series' 20 / (1-z).
+    evaluated from the top, term by term (Lentz's method), until the value settles.
+    It converges everywhere on [0, 1), in at most about 16 / sqrt(1-z) terms (far
+    fewer than the power series' 20 / (1-z)), and in a few when c is large beside
+    m: then the even terms are nearly 0. That is where an optimiser walking towards
+    a Poisson limit (r and alpha in the millions, c above scipy's 171) takes it.
     """
     shifted = c - 1
-    depth = min(_FRACTION_MAX_DEPTH, math.ceil(16 / math.sqrt(1 - float(z.max()))) + 100)
     value = np.ones_like(z)
-    for n in range(depth, 0, -1):
+    numerators = np.ones_like(z)  # Lentz's C
+    denominators = np.zeros_like(z)  # Lentz's D
+    for n in range(1, _FRACTION_MAX_DEPTH + 1):
         m = n // 2
         if n == 1:  # -(c')(b) / ((c')(c'+1)) with c' cancelled: c' is 0 when c is 1
             k = -b / c
@@ -229,7 +289,16 @@ def _hyp2f1_unit_fraction(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatA
             k = -(shifted + m) * (b + m) / ((shifted + 2 * m) * (shifted + 2 * m + 1))
         else:
             k = (b - shifted - m) * m / ((shifted + 2 * m - 1) * (shifted + 2 * m))
-        value = 1 + k * z / value
+        term = k * z
+        denominators = 1 + term * denominators
+        denominators[denominators == 0] = _TINY
+        numerators = 1 + term / numerators
+        numerators[numerators == 0] = _TINY
+        denominators = 1 / denominators
+        step = numerators * denominators
+        value *= step
+        if np.all(np.abs(step - 1) <= _FRACTION_TOLERANCE):
+            break
     return np.asarray(1 / value, dtype=np.float64)
 
 

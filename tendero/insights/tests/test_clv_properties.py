@@ -271,6 +271,25 @@ def test_pareto_nbd_hypergeometric_near_one(b: float, c: float, z: float, expect
     assert value == pytest.approx(expected, rel=1e-9)
 
 
+# Where an optimiser walks towards the Poisson limit (r and alpha in the millions,
+# beta small: found fitting daily purchases), z is within 1e-9 of 1 and c above 171.
+NEAR_THE_POISSON_LIMIT = [
+    (693817.7182883832, 693818.75006060567, 1 - 1.5e-9),
+    (693820.7182883832, 693821.75006060567, 0.9999998818),
+    (694017.7182883832, 694018.75006060567, 1 - 1.5e-9),
+    (10000.0, 10001.5, 1 - 5e-7),
+    (30.0, 31.2, 1 - 1e-9),
+]
+
+
+@pytest.mark.parametrize(("b", "c", "z"), NEAR_THE_POISSON_LIMIT)
+def test_pareto_nbd_hypergeometric_near_the_poisson_limit(b: float, c: float, z: float) -> None:
+    from tendero.insights.clv import reference
+
+    value = _hyp2f1_unit(np.array([b]), np.array([c]), np.array([z]))[0]
+    assert value == pytest.approx(float(reference.hyp2f1_unit(b, c, z)), rel=1e-12)
+
+
 def test_pareto_nbd_likelihood_of_a_heavy_buyer_when_beta_is_much_smaller_than_alpha() -> None:
     """Found by hypothesis: scipy's 2F1 overflows here and the bound it was clipped to
     was 3 times the true value. Expected from mpmath (the defining integral)."""

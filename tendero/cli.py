@@ -16,6 +16,7 @@ import sys
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tendero.settings")
     if sys.argv[1:2] == ["clv"]:
+        # Imported here: `tendero clv` on files starts without Django's setup.
         from tendero.insights.management.commands import clv
 
         if clv.runs_without_apps(sys.argv[2:]):

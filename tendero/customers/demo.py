@@ -36,6 +36,8 @@ from django.utils import timezone
 from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.core import registry
+from tendero.customers import services
+from tendero.customers.demo_knowledge import make_duplicates
 from tendero.customers.demo_people import (
     ALL_TAGS,
     DEMOTION_REASONS,
@@ -187,8 +189,6 @@ def _recent_edits(users: dict[str, User]) -> int:
     """A few edits made the way people make them (through the services), so that the
     audit trail on customer pages has something to show: who changed what, before
     and after. Deterministic: the same customers get the same edits."""
-    from tendero.customers import services
-
     manager = users["manager"]
     service_agent = users["sofia.service"]
     demo = Customer.objects.filter(external_id__startswith=EXTERNAL_ID_PREFIX).order_by("pk")
@@ -272,8 +272,6 @@ class _DemoBuilder:
         self.extras: list[dict[str, Any]] = []
 
     def build(self) -> dict[str, int]:
-        from tendero.customers.demo_knowledge import make_duplicates
-
         for index in range(1, self.count + 1):
             self._customer(index)
         duplicates = make_duplicates(self.customer_rows, self.extras)

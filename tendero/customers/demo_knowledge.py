@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tendero.accounts.models import User
+from tendero.customers.knowledge import record_fact
 from tendero.customers.models import (
     Contact,
     Customer,
@@ -451,12 +452,7 @@ def record_demo_facts_through_services(
     customers: Sequence[Customer], users: dict[str, User], count: int = 9
 ) -> int:
     """Record `count` facts through `tendero.customers.knowledge.record_fact`, each by
-    the customer's account executive. Returns how many were recorded (0 when the
-    knowledge services are not installed)."""
-    try:
-        from tendero.customers.knowledge import record_fact
-    except ImportError:
-        return 0
+    the customer's account executive. Returns how many were recorded."""
     active = {u.pk: u for u in users.values() if u.is_active}
     recorded = 0
     for customer in customers:

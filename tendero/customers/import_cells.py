@@ -13,6 +13,7 @@ from django.utils import translation
 from django_countries import countries
 
 from tendero.core.spreadsheets import restore_cell
+from tendero.customers.forms import LANGUAGE_CHOICES
 from tendero.customers.import_files import (
     LIST_FIELDS,
     normalise_header,
@@ -88,8 +89,6 @@ def _lookup(name: str) -> dict[str, str]:
             found.update({"espana": "ES", "mexico": "MX", "eeuu": "US", "usa": "US", "uk": "GB"})
             _CACHE[name] = found
         elif name == "language":
-            from tendero.customers.forms import LANGUAGE_CHOICES
-
             languages: dict[str, str] = {}
             for code, label in LANGUAGE_CHOICES:
                 if code:

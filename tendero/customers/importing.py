@@ -71,6 +71,7 @@ from tendero.customers.models import (
     ImportRowError,
     ImportStatus,
 )
+from tendero.customers.search import index_customers
 
 logger = logging.getLogger(__name__)
 
@@ -381,8 +382,6 @@ def _save_progress(job: ImportJob, outcome: Outcome) -> None:
 
 
 def _index_for_search(customer_ids: list[int]) -> None:
-    from tendero.customers.search import index_customers
-
     index_customers(customer_ids)
 
 

@@ -28,7 +28,7 @@ from tendero.core.schemas import (
     UserRef,
     Version,
 )
-from tendero.customers.knowledge import REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
+from tendero.customers.knowledge import NO_YEAR, REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
 from tendero.customers.models import FactKind, PersonalFact, RelationKind
 
 
@@ -78,8 +78,6 @@ class FactOut(Schema):
 
     @staticmethod
     def resolve_year_known(obj: PersonalFact) -> bool:
-        from tendero.customers.knowledge import NO_YEAR
-
         return obj.date is not None and obj.date.year != NO_YEAR
 
     @staticmethod

@@ -29,6 +29,7 @@ from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.services import FieldErrors, audited, claim_version, require
+from tendero.customers import search
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
@@ -184,9 +185,6 @@ def _move_values(
 
 
 def _reindex(customer_ids: list[int]) -> None:
-    # The search helper owns tokens and name keys; imported late (it imports us not).
-    from tendero.customers import search
-
     search.index_customers(customer_ids)
 
 

@@ -131,6 +131,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         """Customers for whom every word of `text` begins one of their search tokens
         (names, contacts' names, emails, phones, tax id), accents and case ignored:
         "jose per" finds José Pérez. See tendero.customers.search."""
+        # Imported here: the search module builds on these models.
         from tendero.customers.search import filter_customers
 
         return filter_customers(self, text)  # type: ignore[return-value]

@@ -49,9 +49,10 @@ from django.db.models import (
 from django.db.models.functions import Collate
 from django.db.models.lookups import GreaterThanOrEqual, LessThan, StartsWith
 
+from tendero.customers.models import Contact, Customer, CustomerEmail, CustomerPhone, SearchToken
+
 if TYPE_CHECKING:
     from tendero.accounts.models import User
-    from tendero.customers.models import Customer
 
 TOKEN_LENGTH = 100
 MAX_QUERY_LENGTH = 200
@@ -59,7 +60,6 @@ MAX_LIMIT = 50
 BATCH_SIZE = 2000
 
 _WORD = re.compile(r"[^\W_]+")
-_PHONE_PUNCTUATION = re.compile(r"[\s+\-().]")
 _TAX_ID_PUNCTUATION = re.compile(r"[\s.\-]")
 _QUERY_SEPARATORS = re.compile(r"[\s.\-/+()]")
 
@@ -279,7 +279,6 @@ def tokens_for(customer: Customer) -> set[str]:
 
 
 def _batches(customer_ids: Iterable[int] | None) -> Iterator[list[int]]:
-    from tendero.customers.models import Customer
 
     if customer_ids is not None:
         ids = sorted(set(customer_ids))
@@ -339,13 +338,6 @@ def index_customers(
     batches of 2,000). Writes only what changed, so it is safe to run twice. Returns how
     many customers were indexed; `progress` is called with the running total after
     each batch. Call it inside the transaction that changed the customers."""
-    from tendero.customers.models import (
-        Contact,
-        Customer,
-        CustomerEmail,
-        CustomerPhone,
-        SearchToken,
-    )
 
     done = 0
     for batch in _batches(customer_ids):
@@ -423,19 +415,11 @@ def _has_token_starting_with(prefix: str, outer: str = "pk", *, as_range: bool =
     """The customer (`outer`) has a token starting with `prefix`. As a plain LIKE the
     check runs on the customer's own few tokens (the (customer, token) index); as a
     byte-order range (`as_range`) the database may instead read the whole range once."""
-    from tendero.customers.models import SearchToken
 
     tokens = SearchToken.objects.filter(customer_id=OuterRef(outer))
     if as_range:
         return Exists(tokens.filter(*_prefix_conditions(prefix)))
     return Exists(tokens.filter(token__startswith=prefix))
-
-
-def matching_condition(q: str) -> Q | None:
-    """A filter on customers for `q` (every word begins one of their tokens), or None
-    when `q` has nothing to search for (empty, or only punctuation)."""
-    parsed = parse_query(q)
-    return _condition(parsed) if parsed else None
 
 
 def _condition(parsed: ParsedQuery) -> Q:
@@ -476,7 +460,6 @@ class _InArray(Func):
 def _candidate_ids(parsed: ParsedQuery) -> set[int] | None:
     """Every customer matching `parsed` (all of them, not only those a user may see),
     or None when the driving word begins more than CANDIDATE_ROWS tokens."""
-    from tendero.customers.models import SearchToken
 
     driving, *others = parsed.words
     rows = SearchToken.objects.filter(*_prefix_conditions(driving))
@@ -523,7 +506,6 @@ def _rarest_first(query_words: Sequence[str]) -> list[tuple[str, int]]:
     one query over the index), rarest first, longest first among equals; none if a word begins no
     token at all. Driving the scan with the rarest word keeps "mar gar" from probing
     every "mar…" customer for a "gar…"."""
-    from tendero.customers.models import SearchToken
 
     selects = []
     params: list[Any] = []
@@ -580,7 +562,6 @@ def _ordered_matches(user: User | Any, parsed: ParsedQuery, limit: int) -> list[
     does not, the words are intersected: one query counting each word's tokens (up
     to RANGE_SAMPLE), which decides how each is checked, and one for the rows; those
     results follow the pair matches."""
-    from tendero.customers.models import Customer, SearchToken
 
     visible = Customer.objects.visible_to(user)
     if visible.query.is_empty():
@@ -633,7 +614,6 @@ def search_customers(user: User | Any, q: str, limit: int = 10) -> list[Customer
     the token that matched (so "jos" lists José before Josefa). Each result carries
     `matched_token`, `primary_email_address` and `primary_phone_number` (at most three
     queries in all). Nothing for an empty query or one of only punctuation."""
-    from tendero.customers.models import Customer, CustomerEmail, CustomerPhone
 
     limit = max(1, min(int(limit), MAX_LIMIT))
     parsed = parse_query(q)

@@ -42,6 +42,7 @@ from django.db import connection, models, transaction
 from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.customers.demo import Writer
+from tendero.customers.demo_knowledge import ENGLISH_FAMILY_NAMES, INTERESTS, SPANISH_FAMILY_NAMES
 from tendero.customers.demo_people import (
     ENGLISH_FIRST_NAMES,
     ENGLISH_SURNAMES,
@@ -68,6 +69,7 @@ from tendero.customers.models import (
     SearchToken,
     Tag,
 )
+from tendero.customers.search import email_tokens, name_key, tax_id_token, tokens_from
 from tendero.customers.seeding_history import (
     LONG_HISTORY,
     History,
@@ -81,7 +83,9 @@ from tendero.customers.seeding_tables import (
     date_format,
     timestamp_format,
 )
+from tendero.dialogue.demo import ensure_departments
 from tendero.dialogue.models import Interaction
+from tendero.organization.models import Department
 
 SEED_SALES_USERS = tuple(f"seed.sales{n:02d}" for n in range(1, 9))
 # The colleagues who handle what is not the account executive's, by department.
@@ -166,7 +170,6 @@ def ensure_seed_staff() -> dict[str, list[int]]:
     """The departments (the demo's) and, for each department other than sales and
     logistics, the seeded colleagues who handle its interactions (created without a
     usable password if missing). Returns user ids by department code."""
-    from tendero.dialogue.demo import ensure_departments
 
     departments = ensure_departments()
     wanted = [
@@ -302,7 +305,6 @@ def _ensure_tags() -> tuple[list[int], int]:
 
 
 def _department_ids() -> dict[str, int]:
-    from tendero.organization.models import Department
 
     return dict(Department.objects.values_list("code", "pk"))
 
@@ -396,14 +398,12 @@ def _reserve_customer_ids(count: int) -> int:
 
 @functools.lru_cache(maxsize=65_536)
 def _name_tokens(display_name: str) -> frozenset[str]:
-    from tendero.customers.search import tokens_from
 
     return frozenset(tokens_from(display_name=display_name))
 
 
 @functools.lru_cache(maxsize=65_536)
 def _name_key(display_name: str) -> str:
-    from tendero.customers.search import name_key
 
     return name_key(display_name)
 
@@ -437,12 +437,6 @@ class _Generator:
         long_tag_id: int,
         facts: bool,
     ) -> None:
-        from tendero.customers.demo_knowledge import (
-            ENGLISH_FAMILY_NAMES,
-            INTERESTS,
-            SPANISH_FAMILY_NAMES,
-        )
-        from tendero.customers.search import email_tokens, tax_id_token
 
         self.email_tokens = email_tokens
         self.tax_id_token = tax_id_token

@@ -17,6 +17,7 @@ from django.db import connection
 
 from tendero.core.apportion import largest_remainders
 from tendero.customers.seeding_tables import Table, date_format
+from tendero.dialogue import demo as dialogue_demo
 from tendero.dialogue.models import Interaction
 
 LONG_HISTORY = 2_500
@@ -64,7 +65,6 @@ class History:
         now: datetime,
         ts: Callable[[datetime], Any],
     ) -> None:
-        from tendero.dialogue import demo as dialogue_demo
 
         self.rng = random.Random(first_id * 31 + 7)
         self.first_id = first_id

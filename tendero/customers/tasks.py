@@ -7,6 +7,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from tendero.accounts.models import User
 from tendero.core.errors import DomainError
 from tendero.customers import importing
+from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import ImportJob, ImportStatus
 
 
@@ -47,6 +48,4 @@ def fail_abandoned_imports() -> int:
 @db_periodic_task(crontab(hour="2", minute="40"))
 def detect_duplicate_customers() -> int:
     """Every night at 02:40: refresh the possible duplicate pairs; returns how many are open."""
-    from tendero.customers.duplicates import detect_duplicates
-
     return detect_duplicates()

@@ -148,9 +148,6 @@ def _columns(request: HttpRequest, active: str) -> list[dict[str, str]]:
 # ---------------------------------------------------------------- detail
 
 
-TABS = ("overview", "knowledge", "contacts", "history")
-
-
 def _departments() -> list[tuple[int, str]]:
     return list(Department.objects.active().values_list("pk", "name"))
 

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from tendero.contracts.models import default_currency
 from tendero.customers.models import Customer
+from tendero.insights.forecasting import DAYS_PER_PERIOD
 from tendero.insights.models import (
     CustomerValue,
     ModelRun,
@@ -302,8 +303,6 @@ def _write_in_chunks(run: ModelRun, columns: dict[str, Any], scored_at: datetime
 def write_scores(run: ModelRun, histories: Histories, scores: Scores | None) -> None:
     """Upsert every scored customer's row and delete the rows no longer scored, in
     one transaction."""
-    from tendero.insights.forecasting import DAYS_PER_PERIOD
-
     scored_at = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":

@@ -20,6 +20,7 @@ def refresh_insights() -> int:
     """Every night at 03:15: the Insights page's figures worked out again from the
     purchases ledger (idempotent: a second run replaces them with the same). Returns
     the refresh's id."""
+    # Imported here, like the scoring: the refresh brings NumPy.
     from tendero.insights.refresh import refresh_retention
 
     return refresh_retention(trigger="task").pk

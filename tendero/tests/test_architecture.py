@@ -1,5 +1,6 @@
 """Rules of the architecture that import-linter's contracts (.importlinter) do not
-state: no module imports another app's private names."""
+state: no module imports another app's private names, and no import inside a
+function dodges a cycle unseen (each says why it is there)."""
 
 import ast
 from pathlib import Path
@@ -36,3 +37,35 @@ def test_no_module_imports_a_private_name_of_another_app():
                 if alias.name.startswith("_")
             ]
     assert crossings == []
+
+
+def _in_ready(path: Path, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """An AppConfig's ready(): where Django's apps import their registrations."""
+    return path.name == "apps.py" and function.name == "ready"
+
+
+def test_every_import_inside_a_function_says_why():
+    unexplained = []
+    for module, path in _modules():
+        if ".tests" in module:
+            continue
+        lines = path.read_text().splitlines()
+        for function in ast.walk(ast.parse("\n".join(lines), str(path))):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if _in_ready(path, function):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                names += [alias.name for alias in getattr(node, "names", [])]
+                if not any(name.startswith("tendero") for name in names):
+                    continue
+                # The comment may head a group of imports.
+                above = node.lineno - 2
+                while lines[above].strip().startswith(("from ", "import ")):
+                    above -= 1
+                if not (lines[above].strip().startswith("#") or "#" in lines[node.lineno - 1]):
+                    unexplained.append(f"{module}:{node.lineno}")
+    assert unexplained == []

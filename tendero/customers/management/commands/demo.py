@@ -24,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Imported here: `tendero help` lists this command without loading the demo.
         from tendero.customers.demo import create_demo_data
 
         call_command("migrate", interactive=False, verbosity=0)

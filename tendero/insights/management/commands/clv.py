@@ -163,6 +163,8 @@ class Command(BaseCommand):
     # Subcommands ------------------------------------------------------------------
 
     def _summarize(self, options: dict[str, Any]) -> None:
+        # Imported by the subcommand that needs it: each file command loads only its own
+        # part of the models (the whole process is what `bench/clv.py` times).
         from tendero.insights.clv import summarize_transactions
 
         purchases = read_transactions(options["transactions"])
@@ -256,6 +258,7 @@ class Command(BaseCommand):
         return [("expected_spend", expected_spend), ("clv", value)]
 
     def _validate(self, options: dict[str, Any]) -> None:
+        # Imported here: validation brings the charts, which other subcommands never need.
         from tendero.insights.validation import tracking_chart_svg, validate
 
         path = options["transactions"]
@@ -301,6 +304,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Tracking chart written to {chart_path}.")
 
     def _score(self, options: dict[str, Any]) -> None:
+        # Imported here: scoring the database needs Django's models, the file commands not.
         from tendero.insights.pipeline import score_all
 
         try:

@@ -1,6 +1,8 @@
 """The cast every test can call on: one user per role, plus a second sales rep
-and an outsider without any role, and a helper to make customers."""
+and an outsider without any role, a helper to make customers, and the clients
+that sign them in (pages) or carry their API token (API)."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.test import Client
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
+from tendero.accounts.services import create_api_token
 from tendero.customers import services
 from tendero.customers.models import Customer
 
@@ -79,3 +82,15 @@ def make_customer(manager: User) -> Callable[..., Customer]:
 def login(client: Client, user: User) -> Client:
     client.force_login(user)
     return client
+
+
+def api_client(user: User) -> Client:
+    """A client carrying a new API token of `user`."""
+    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
+
+
+def send(client: Client, method: str, url: str, body: Any = None) -> Any:
+    """`method` ("post", "patch"...) to `url` with `body` as JSON (None: no body)."""
+    return getattr(client, method)(
+        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
+    )

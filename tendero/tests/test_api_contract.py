@@ -2,25 +2,15 @@
 are ISO 8601 dates (not numbers read as timestamps), and length limits on text are
 said in characters."""
 
-import json
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
 from tendero.api import api
+from tendero.conftest import api_client, send
 
 API = "/api/v1"
-
-
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
-def _send(client: Client, method: str, url: str, body: Any) -> Any:
-    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
 
 
 @pytest.fixture
@@ -42,18 +32,18 @@ def _nullable(schema: dict[str, Any]) -> bool:
 @pytest.fixture
 def records(admin_user: User, make_customer) -> dict[str, dict[str, Any]]:
     """One of each record that has a PATCH, as the API answers it."""
-    client = _api(admin_user)
+    client = api_client(admin_user)
     customer = make_customer(kind="organisation", display_name="Bodegas Ruiz")
     base = f"{API}/customers/{customer.pk}"
     created = {
         "customers": client.get(base).json(),
-        "contacts": _send(client, "post", f"{base}/contacts", {"first_name": "Eva"}).json(),
-        "purchases": _send(client, "post", f"{base}/purchases", {"amount": "5"}).json(),
-        "interactions": _send(
+        "contacts": send(client, "post", f"{base}/contacts", {"first_name": "Eva"}).json(),
+        "purchases": send(client, "post", f"{base}/purchases", {"amount": "5"}).json(),
+        "interactions": send(
             client, "post", f"{base}/interactions",
             {"channel": "phone", "direction": "outbound", "subject": "Llamada"},
         ).json(),
-        "facts": _send(
+        "facts": send(
             client, "post", f"{base}/facts", {"kind": "interest", "text": "Vela"}
         ).json(),
     }  # fmt: skip
@@ -62,7 +52,7 @@ def records(admin_user: User, make_customer) -> dict[str, dict[str, Any]]:
 
 
 def test_every_nullable_field_of_a_patch_accepts_null(document, admin_user, records):
-    client = _api(admin_user)
+    client = api_client(admin_user)
     refused = {}
     for path, operations in document["paths"].items():
         if "patch" not in operations:
@@ -74,7 +64,7 @@ def test_every_nullable_field_of_a_patch_accepts_null(document, admin_user, reco
             if not _nullable(declared):
                 continue
             record = client.get(f"{API}/{collection}/{records[collection]['id']}").json()
-            response = _send(
+            response = send(
                 client,
                 "patch",
                 f"{API}/{collection}/{record['id']}",
@@ -99,12 +89,12 @@ def test_patches_declare_nullable_only_the_fields_that_can_be_cleared(document):
 
 
 def test_null_clears_an_interactions_follow_up(admin_user, records):
-    client = _api(admin_user)
+    client = api_client(admin_user)
     interaction = records["interactions"]
     url = f"{API}/interactions/{interaction['id']}"
-    planned = _send(client, "patch", url, {"version": 1, "follow_up_on": "2030-01-01"}).json()
+    planned = send(client, "patch", url, {"version": 1, "follow_up_on": "2030-01-01"}).json()
 
-    cleared = _send(client, "patch", url, {"version": planned["version"], "follow_up_on": None})
+    cleared = send(client, "patch", url, {"version": planned["version"], "follow_up_on": None})
 
     assert cleared.status_code == 200
     assert cleared.json()["follow_up_on"] is None
@@ -134,7 +124,7 @@ def test_the_date_parameters_are_found(document):
 @pytest.mark.parametrize("value", ["0.5", "1700000000", "0", "-1"])
 def test_a_number_is_not_a_date(document, admin_user, make_customer, value):
     customer = make_customer()
-    client = _api(admin_user)
+    client = api_client(admin_user)
     accepted = []
     for path, name, _fmt in _date_parameters(document):
         url = path.replace("{customer_id}", str(customer.pk))
@@ -149,7 +139,7 @@ def test_a_number_is_not_a_date(document, admin_user, make_customer, value):
 
 def test_iso_dates_are_still_dates(document, admin_user, make_customer):
     customer = make_customer()
-    client = _api(admin_user)
+    client = api_client(admin_user)
     refused = []
     for path, name, fmt in _date_parameters(document):
         url = path.replace("{customer_id}", str(customer.pk))
@@ -164,8 +154,8 @@ def test_iso_dates_are_still_dates(document, admin_user, make_customer):
 
 def test_a_number_is_not_a_moment_in_a_body_either(admin_user, make_customer):
     customer = make_customer()
-    response = _send(
-        _api(admin_user), "post", f"{API}/customers/{customer.pk}/purchases",
+    response = send(
+        api_client(admin_user), "post", f"{API}/customers/{customer.pk}/purchases",
         {"amount": "5", "occurred_at": 1700000000},
     )  # fmt: skip
     assert response.status_code == 422
@@ -180,7 +170,7 @@ def test_a_number_is_not_a_moment_in_a_body_either(admin_user, make_customer):
     [("/search", 200), ("/customers", 200), ("/tags", 50), ("/customers/export", 200)],
 )
 def test_the_q_length_message_says_characters(admin_user, url, limit):
-    response = _api(admin_user).get(f"{API}{url}", {"q": "a" * (limit + 1)})
+    response = api_client(admin_user).get(f"{API}{url}", {"q": "a" * (limit + 1)})
 
     assert response.status_code == 422
     assert response.json()["errors"]["q"] == [f"At most {limit} characters."]
@@ -188,8 +178,8 @@ def test_the_q_length_message_says_characters(admin_user, url, limit):
 
 def test_a_patched_text_too_long_says_characters(admin_user, make_customer):
     customer = make_customer()
-    response = _send(
-        _api(admin_user), "patch", f"{API}/customers/{customer.pk}",
+    response = send(
+        api_client(admin_user), "patch", f"{API}/customers/{customer.pk}",
         {"version": customer.version, "display_name": "a" * 201},
     )  # fmt: skip
     assert response.json()["errors"]["display_name"] == ["At most 200 characters."]

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login, send
 from tendero.contracts import services as ledger
 from tendero.contracts.models import Purchase
 from tendero.customers import importing
@@ -22,14 +20,6 @@ from tendero.customers.models import Customer, ImportRowError
 
 API = "/api/v1"
 LEAKS = ("already has", "already recorded", "another purchase", "in use", "different customer")
-
-
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
-def _send(client: Client, method: str, url: str, body: Any) -> Any:
-    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
 
 
 def _answer(response: Any, key: str) -> tuple[int, str]:
@@ -61,11 +51,11 @@ def _can_import(user: User) -> User:
 
 
 def test_creating_a_customer_with_another_reps_external_id_answers_as_with_ones_own(sales, world):
-    client = _api(sales)
+    client = api_client(sales)
     body = {"kind": "person", "display_name": "Copia"}
 
-    theirs = _send(client, "post", f"{API}/customers", {**body, "external_id": "O-1"})
-    mine = _send(client, "post", f"{API}/customers", {**body, "external_id": "S-1"})
+    theirs = send(client, "post", f"{API}/customers", {**body, "external_id": "O-1"})
+    mine = send(client, "post", f"{API}/customers", {**body, "external_id": "S-1"})
 
     assert theirs.status_code == 422
     assert _answer(theirs, "O-1") == _answer(mine, "S-1")
@@ -77,11 +67,11 @@ def test_changing_the_external_id_to_another_reps_answers_as_to_ones_own(
     sales, make_customer, world
 ):
     second = make_customer(display_name="Carla", external_id="S-2", account_executive=sales)
-    client = _api(sales)
+    client = api_client(sales)
     url = f"{API}/customers/{second.pk}"
 
-    theirs = _send(client, "patch", url, {"version": second.version, "external_id": "O-1"})
-    mine = _send(client, "patch", url, {"version": second.version, "external_id": "S-1"})
+    theirs = send(client, "patch", url, {"version": second.version, "external_id": "O-1"})
+    mine = send(client, "patch", url, {"version": second.version, "external_id": "S-1"})
 
     assert theirs.status_code == 422
     assert _answer(theirs, "O-1") == _answer(mine, "S-1")
@@ -112,11 +102,11 @@ def test_import_rows_with_another_reps_keys_say_nothing_about_them(
 
 
 def test_a_purchase_with_another_reps_reference_answers_as_with_ones_own(sales, world):
-    client = _api(sales)
+    client = api_client(sales)
     url = f"{API}/customers/{world['mine'].pk}/purchases"
 
-    theirs = _send(client, "post", url, {"amount": "99", "external_id": "P-THEIRS"})
-    mine = _send(client, "post", url, {"amount": "99", "external_id": "P-MINE"})
+    theirs = send(client, "post", url, {"amount": "99", "external_id": "P-THEIRS"})
+    mine = send(client, "post", url, {"amount": "99", "external_id": "P-MINE"})
 
     assert theirs.status_code == 422
     assert _answer(theirs, "P-THEIRS") == _answer(mine, "P-MINE")
@@ -126,10 +116,10 @@ def test_a_purchase_with_another_reps_reference_answers_as_with_ones_own(sales, 
 
 def test_replaying_another_reps_purchase_exactly_never_returns_it(sales, world):
     # Their purchase's very amount and reference, sent for one's own customer.
-    client = _api(sales)
+    client = api_client(sales)
     url = f"{API}/customers/{world['mine'].pk}/purchases"
 
-    response = _send(client, "post", url, {"amount": "10", "external_id": "P-THEIRS"})
+    response = send(client, "post", url, {"amount": "10", "external_id": "P-THEIRS"})
 
     assert response.status_code == 422
     assert "Berta" not in response.content.decode()
@@ -137,13 +127,13 @@ def test_replaying_another_reps_purchase_exactly_never_returns_it(sales, world):
 
 
 def test_a_batch_with_another_reps_reference_answers_as_with_ones_own(sales, world):
-    client = _api(sales)
+    client = api_client(sales)
     item = {"customer_id": world["mine"].pk, "amount": "99"}
 
-    theirs = _send(
+    theirs = send(
         client, "post", f"{API}/purchases/batch", {"items": [{**item, "external_id": "P-THEIRS"}]}
     )
-    mine = _send(
+    mine = send(
         client, "post", f"{API}/purchases/batch", {"items": [{**item, "external_id": "P-MINE"}]}
     )
 
@@ -154,11 +144,11 @@ def test_a_batch_with_another_reps_reference_answers_as_with_ones_own(sales, wor
 
 def test_correcting_a_reference_to_another_reps_answers_as_to_ones_own(sales, world):
     purchase = ledger.record_purchase(sales, world["mine"], {"amount": "5", "external_id": "P-2"})
-    client = _api(sales)
+    client = api_client(sales)
     url = f"{API}/purchases/{purchase.pk}"
 
-    theirs = _send(client, "patch", url, {"version": purchase.version, "external_id": "P-THEIRS"})
-    mine = _send(client, "patch", url, {"version": purchase.version, "external_id": "P-MINE"})
+    theirs = send(client, "patch", url, {"version": purchase.version, "external_id": "P-THEIRS"})
+    mine = send(client, "patch", url, {"version": purchase.version, "external_id": "P-MINE"})
 
     assert theirs.status_code == 422
     assert _answer(theirs, "P-THEIRS") == _answer(mine, "P-MINE")
@@ -203,7 +193,7 @@ def test_tags_are_one_shared_vocabulary_that_every_rep_sees(sales, make_customer
     # create tags) tells nothing about other reps' customers.
     make_customer(display_name="Berta", tags=["vip-olga"], account_executive=other_sales)
 
-    names = [tag["name"] for tag in _api(sales).get(f"{API}/tags").json()["items"]]
+    names = [tag["name"] for tag in api_client(sales).get(f"{API}/tags").json()["items"]]
 
     assert "vip-olga" in names
 

@@ -8,19 +8,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login
 
 API = "/api/v1"
 # One MiB over settings.DATA_UPLOAD_MAX_MEMORY_SIZE (5 MiB).
 SIX_MIB = 6 * 1024 * 1024
 MANY_FIELDS = "&".join(f"f{i}=1" for i in range(10_000))
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def assert_json_error(response, status: int) -> dict:

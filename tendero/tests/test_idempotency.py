@@ -12,18 +12,14 @@ from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
-from tendero.accounts.models import User
 from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client
 from tendero.contracts.models import Purchase
 from tendero.core import tasks
 from tendero.core.models import IdempotencyKey
 from tendero.dialogue.models import Interaction
 
 API = "/api/v1"
-
-
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
 
 
 def _post(client: Client, url: str, body: Any, key: str | None = None) -> Any:
@@ -60,7 +56,7 @@ def _endpoints(customer) -> list[tuple[str, dict[str, Any], Any]]:
 @pytest.mark.parametrize("endpoint", [0, 1, 2], ids=["interaction", "purchase", "batch"])
 def test_a_replay_answers_the_same_and_writes_nothing(sales, customer, endpoint):
     url, body, rows = _endpoints(customer)[endpoint]
-    client = _api(sales)
+    client = api_client(sales)
 
     first = _post(client, url, body, "retry-1")
     again = _post(client, url, body, "retry-1")
@@ -73,7 +69,7 @@ def test_a_replay_answers_the_same_and_writes_nothing(sales, customer, endpoint)
 @pytest.mark.parametrize("endpoint", [0, 1, 2], ids=["interaction", "purchase", "batch"])
 def test_the_same_key_with_another_body_is_refused(sales, customer, endpoint):
     url, body, rows = _endpoints(customer)[endpoint]
-    client = _api(sales)
+    client = api_client(sales)
     _post(client, url, body, "retry-1")
 
     changed = json.loads(json.dumps(body).replace('"Llamada"', '"Otra"').replace('"3"', '"4"'))
@@ -88,7 +84,7 @@ def test_the_same_key_with_another_body_is_refused(sales, customer, endpoint):
 
 def test_the_same_key_for_another_customer_is_refused(sales, make_customer, customer):
     second = make_customer(display_name="Berta", account_executive=sales)
-    client = _api(sales)
+    client = api_client(sales)
     _post(client, f"{API}/customers/{customer.pk}/purchases", {"amount": "1"}, "k")
 
     other = _post(client, f"{API}/customers/{second.pk}/purchases", {"amount": "1"}, "k")
@@ -99,9 +95,9 @@ def test_the_same_key_for_another_customer_is_refused(sales, make_customer, cust
 
 def test_keys_belong_to_their_user(sales, manager, customer):
     url = f"{API}/customers/{customer.pk}/purchases"
-    mine = _post(_api(sales), url, {"amount": "1"}, "shared")
+    mine = _post(api_client(sales), url, {"amount": "1"}, "shared")
 
-    theirs = _post(_api(manager), url, {"amount": "1"}, "shared")
+    theirs = _post(api_client(manager), url, {"amount": "1"}, "shared")
 
     assert theirs.status_code == 201
     assert theirs.json()["id"] != mine.json()["id"]
@@ -110,7 +106,7 @@ def test_keys_belong_to_their_user(sales, manager, customer):
 
 def test_without_a_key_every_request_counts(sales, customer):
     url = f"{API}/customers/{customer.pk}/purchases"
-    client = _api(sales)
+    client = api_client(sales)
     _post(client, url, {"amount": "1"})
     _post(client, url, {"amount": "1"})
     assert Purchase.objects.filter(customer=customer).count() == 2
@@ -118,7 +114,9 @@ def test_without_a_key_every_request_counts(sales, customer):
 
 @pytest.mark.parametrize("key", ["", "x" * 256, "tab\there", "ñandú"])
 def test_a_key_must_be_1_to_255_printable_characters(sales, customer, key):
-    response = _post(_api(sales), f"{API}/customers/{customer.pk}/purchases", {"amount": "1"}, key)
+    response = _post(
+        api_client(sales), f"{API}/customers/{customer.pk}/purchases", {"amount": "1"}, key
+    )
 
     assert response.status_code == 422
     assert "Idempotency-Key" in response.json()["detail"]
@@ -128,7 +126,7 @@ def test_a_key_must_be_1_to_255_printable_characters(sales, customer, key):
 
 def test_a_refused_request_keeps_no_answer_and_may_be_corrected(sales, customer):
     url = f"{API}/customers/{customer.pk}/purchases"
-    client = _api(sales)
+    client = api_client(sales)
 
     refused = _post(client, url, {"amount": "1.001", "currency": "EUR"}, "k")
     fixed = _post(client, url, {"amount": "1", "currency": "EUR"}, "k")
@@ -140,7 +138,7 @@ def test_a_refused_request_keeps_no_answer_and_may_be_corrected(sales, customer)
 
 def test_keys_expire_after_a_day_and_the_nightly_purge_removes_them(sales, customer):
     url = f"{API}/customers/{customer.pk}/purchases"
-    client = _api(sales)
+    client = api_client(sales)
     _post(client, url, {"amount": "1"}, "old")
     IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
 
@@ -155,7 +153,7 @@ def test_keys_expire_after_a_day_and_the_nightly_purge_removes_them(sales, custo
 
 
 def test_the_answer_is_stored_with_the_rows(sales, customer):
-    _post(_api(sales), f"{API}/customers/{customer.pk}/purchases", {"amount": "1"}, "k")
+    _post(api_client(sales), f"{API}/customers/{customer.pk}/purchases", {"amount": "1"}, "k")
 
     stored = IdempotencyKey.objects.get()
     purchase = Purchase.objects.get()

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
 from tendero.api import api
+from tendero.conftest import api_client
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 MISSING_ID = "987654321"
@@ -94,10 +94,6 @@ def test_the_creating_operations_declare_the_idempotency_key_header(document):
     }
 
 
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
 def _call(client: Client, method: str, path: str, operation: dict[str, Any], **extra: Any) -> Any:
     url = path
     for parameter in operation.get("parameters", []):
@@ -113,7 +109,7 @@ def test_what_each_operation_answers_is_declared(document, admin_user: User, sal
     """Every operation, called for records that do not exist, with an empty body, a
     body that is not JSON or not sent as JSON, and without authentication: each
     answer is declared."""
-    clients = {"nobody": Client(), "admin": _api(admin_user), "sales": _api(sales)}
+    clients = {"nobody": Client(), "admin": api_client(admin_user), "sales": api_client(sales)}
     undeclared = []
     for method, path, operation in _operations(document):
         tries: list[tuple[str, dict[str, Any]]] = [(who, {}) for who in clients]
@@ -128,7 +124,7 @@ def test_what_each_operation_answers_is_declared(document, admin_user: User, sal
 
 
 def test_the_served_document_is_the_one_declaring_them(admin_user: User):
-    served = _api(admin_user).get("/api/v1/openapi.json").json()
+    served = api_client(admin_user).get("/api/v1/openapi.json").json()
 
     responses = served["paths"]["/api/v1/purchases/{purchase_id}"]["patch"]["responses"]
     assert {"401", "403", "404", "409", "413", "415", "422"} <= set(responses)

@@ -12,8 +12,7 @@ from django.test import Client
 
 from tendero.accounts import roles
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login
 from tendero.core import registry
 from tendero.customers import demo
 from tendero.tests.plugin.models import FieldNote
@@ -42,10 +41,6 @@ def test_its_role_grant_reaches_the_role_and_no_other(sales, reader):
     assert list(holders.values_list("name", flat=True)) == [roles.SALES]
 
 
-def _bearer(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
 def test_nothing_outside_the_plugin_names_it_but_the_settings():
     naming = {
         path.relative_to(SOURCE).as_posix()
@@ -58,11 +53,11 @@ def test_nothing_outside_the_plugin_names_it_but_the_settings():
 
 
 def test_its_router_is_mounted_under_the_api_with_its_permission(note, note_reader, outsider):
-    answered = _bearer(note_reader).get("/api/v1/field-notes")
+    answered = api_client(note_reader).get("/api/v1/field-notes")
     assert answered.status_code == 200
     expected = {"id": note.pk, "customer_id": note.customer_id, "text": "Nueva nave"}
     assert answered.json() == [expected]
-    assert _bearer(outsider).get("/api/v1/field-notes").status_code == 403
+    assert api_client(outsider).get("/api/v1/field-notes").status_code == 403
     assert Client().get("/api/v1/field-notes").status_code == 401
 
 
@@ -72,7 +67,7 @@ def test_its_operation_is_in_the_openapi_document(admin_user):
 
 
 def test_its_rows_are_on_the_customer_timeline(note, note_reader):
-    page = _bearer(note_reader).get(f"/api/v1/customers/{note.customer_id}/timeline").json()
+    page = api_client(note_reader).get(f"/api/v1/customers/{note.customer_id}/timeline").json()
     entries = [(entry["kind"], entry["title"]) for entry in page["entries"]]
     assert ("field_note", "Nueva nave") in entries
     html = login(Client(), note_reader).get(f"/customers/{note.customer_id}/").content.decode()

@@ -1,30 +1,17 @@
 """The purchases REST API: scope (404 outside it), permissions (403), bad input (422
 with nothing written), versions (409), idempotent references and batches."""
 
-import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client, send
 from tendero.contracts import services
 from tendero.contracts.models import Purchase
 
 API = "/api/v1"
 MOMENT = "2024-05-01T10:00:00Z"
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    return getattr(client, method)(
-        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
-    )
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login, send
 from tendero.contracts import services
 from tendero.contracts.models import Purchase
 from tendero.customers import importing
@@ -21,14 +18,6 @@ API = "/api/v1"
 MOMENT = "2024-05-01T10:00:00Z"
 HUGE_AMOUNTS = [1e26, "1e30", 1.797e308, "1e26", 10**30, "1" + "0" * 40]
 HUGE_QUANTITIES = [1e25, "1e25", 10**25]
-
-
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
-def _send(client: Client, method: str, url: str, body: Any) -> Any:
-    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
 
 
 def _messages(response: Any) -> str:
@@ -47,11 +36,11 @@ def purchase(sales, customer):
 
 @pytest.mark.parametrize("amount", HUGE_AMOUNTS)
 def test_a_huge_amount_is_too_large_through_the_api(sales, customer, purchase, amount):
-    client = _api(sales)
+    client = api_client(sales)
     answers = [
-        _send(client, "post", f"{API}/customers/{customer.pk}/purchases", {"amount": amount}),
-        _send(client, "patch", f"{API}/purchases/{purchase.pk}", {"amount": amount, "version": 1}),
-        _send(
+        send(client, "post", f"{API}/customers/{customer.pk}/purchases", {"amount": amount}),
+        send(client, "patch", f"{API}/purchases/{purchase.pk}", {"amount": amount, "version": 1}),
+        send(
             client, "post", f"{API}/purchases/batch",
             {"items": [{"customer_id": customer.pk, "amount": amount}]},
         ),
@@ -66,12 +55,12 @@ def test_a_huge_amount_is_too_large_through_the_api(sales, customer, purchase, a
 
 @pytest.mark.parametrize("quantity", HUGE_QUANTITIES)
 def test_a_huge_quantity_is_too_large_through_the_api(sales, customer, purchase, quantity):
-    client = _api(sales)
+    client = api_client(sales)
     body = {"amount": "10", "quantity": quantity}
     answers = [
-        _send(client, "post", f"{API}/customers/{customer.pk}/purchases", body),
-        _send(client, "patch", f"{API}/purchases/{purchase.pk}", {**body, "version": 1}),
-        _send(
+        send(client, "post", f"{API}/customers/{customer.pk}/purchases", body),
+        send(client, "patch", f"{API}/purchases/{purchase.pk}", {**body, "version": 1}),
+        send(
             client, "post", f"{API}/purchases/batch",
             {"items": [{"customer_id": customer.pk, **body}]},
         ),

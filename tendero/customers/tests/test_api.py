@@ -1,15 +1,12 @@
 """The customers REST API, /api/v1/: reads scoped per role, writes through services."""
 
-import json
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client, send
 from tendero.core import pagination
 from tendero.customers import services
 from tendero.customers.models import (
@@ -21,17 +18,6 @@ from tendero.customers.models import (
 )
 
 API = "/api/v1"
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    return getattr(client, method)(
-        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
-    )
 
 
 @pytest.fixture

@@ -3,18 +3,13 @@ in one-line fields, C1 controls, zero-width characters, U+2028, noncharacters) a
 refused in every text field with the same message whatever the way in: the API, the
 pages' forms and imports. Multi-line notes keep their line breaks and tabs."""
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login, send
 from tendero.contracts.models import Purchase
 from tendero.core.text import clean_line
 from tendero.customers import importing, services
@@ -46,14 +41,6 @@ def _message(text: str) -> str:
     return error.value.messages[0]
 
 
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
-def _send(client: Client, method: str, url: str, body: Any) -> Any:
-    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
-
-
 @pytest.fixture
 def customer(make_customer, sales) -> Customer:
     return make_customer(
@@ -63,39 +50,39 @@ def customer(make_customer, sales) -> Customer:
 
 @pytest.mark.parametrize("text", BAD.values(), ids=BAD.keys())
 def test_the_api_refuses_them_in_one_line_fields_with_the_rule_s_message(sales, customer, text):
-    client = _api(sales)
+    client = api_client(sales)
     contact = services.create_contact(sales, customer, {"first_name": "Eva"})
     answers = {
-        "display_name": _send(client, "post", f"{API}/customers", {**PERSON, "display_name": text}),
-        "city": _send(
+        "display_name": send(client, "post", f"{API}/customers", {**PERSON, "display_name": text}),
+        "city": send(
             client, "patch", f"{API}/customers/{customer.pk}", {"city": text, "version": 1}
         ),
-        "first_name": _send(
+        "first_name": send(
             client, "post", f"{API}/customers/{customer.pk}/contacts", {"first_name": text}
         ),
-        "role": _send(
+        "role": send(
             client, "patch", f"{API}/contacts/{contact.pk}", {"role": text, "version": 1}
         ),
-        "tags.0": _send(
+        "tags.0": send(
             client, "post", f"{API}/customers", {**PERSON, "display_name": "Eva", "tags": [text]}
         ),
-        "related_name": _send(
+        "related_name": send(
             client, "post", f"{API}/customers/{customer.pk}/facts",
             {"kind": "family", "relation": "child", "related_name": text},
         ),
-        "subject": _send(
+        "subject": send(
             client, "post", f"{API}/customers/{customer.pk}/interactions",
             {"channel": "phone", "direction": "outbound", "subject": text},
         ),
-        "description": _send(
+        "description": send(
             client, "post", f"{API}/customers/{customer.pk}/purchases",
             {"amount": "10", "description": text},
         ),
-        "product": _send(
+        "product": send(
             client, "post", f"{API}/customers/{customer.pk}/purchases",
             {"amount": "10", "product": text},
         ),
-        "external_id": _send(
+        "external_id": send(
             client, "post", f"{API}/customers/{customer.pk}/purchases",
             {"amount": "10", "external_id": text},
         ),
@@ -144,12 +131,12 @@ def test_the_import_refuses_them_row_by_row_with_the_same_message(
 
 
 def test_notes_keep_line_breaks_and_tabs_but_refuse_the_rest(sales, customer):
-    client = _api(sales)
+    client = api_client(sales)
     url = f"{API}/customers/{customer.pk}/interactions"
     call = {"channel": "phone", "direction": "outbound", "subject": "Call"}
 
-    good = _send(client, "post", url, {**call, "notes": "Asked:\r\n\t- delivery\nOK"})
-    bad = _send(client, "post", url, {**call, "notes": "Asked\x1b[31m about it"})
+    good = send(client, "post", url, {**call, "notes": "Asked:\r\n\t- delivery\nOK"})
+    bad = send(client, "post", url, {**call, "notes": "Asked\x1b[31m about it"})
 
     assert good.status_code == 201, good.content
     assert Interaction.objects.get().notes == "Asked:\n\t- delivery\nOK"
@@ -159,8 +146,8 @@ def test_notes_keep_line_breaks_and_tabs_but_refuse_the_rest(sales, customer):
 
 def test_emoji_sequences_and_joiners_in_names_are_kept(sales, customer):
     name = "Lucía 👩\u200d💻"
-    response = _send(
-        _api(sales), "post", f"{API}/customers", {"kind": "person", "display_name": name}
+    response = send(
+        api_client(sales), "post", f"{API}/customers", {"kind": "person", "display_name": name}
     )
     assert response.status_code == 201, response.content
     assert Customer.objects.get(pk=response.json()["id"]).display_name == name

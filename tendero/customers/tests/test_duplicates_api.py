@@ -1,14 +1,12 @@
 """The duplicates API: pairs, dismissing, live candidates and merging, scoped per role."""
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client, send
 from tendero.customers import services
 from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import Customer, CustomerMerge, DuplicatePair
@@ -16,17 +14,6 @@ from tendero.dialogue.models import Interaction
 
 API = "/api/v1"
 MakeCustomer = Callable[..., Customer]
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    return getattr(client, method)(
-        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
-    )
 
 
 def twins(make_customer: MakeCustomer, name: str = "Ana Ruiz", **extra: object) -> list[Customer]:

@@ -8,9 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
 from tendero.audit.models import AuditEntry
-from tendero.conftest import login
+from tendero.conftest import api_client, login
 from tendero.customers.models import Customer, ImportJob, ImportRowError
 
 FILES = Path(__file__).parent / "files"
@@ -228,12 +227,8 @@ def test_list_shows_jobs(client: Client, manager: User) -> None:
 # API
 
 
-def _api(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
-
-
 def test_api_done_means_scenario(admin_user: User) -> None:
-    client = _api(admin_user)
+    client = api_client(admin_user)
     with SPANISH.open("rb") as handle:
         response = client.post(f"{API}/imports", {"kind": "customers", "file": handle})
 
@@ -266,7 +261,7 @@ def test_api_mapping_overrides(admin_user: User, tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text("Ref,Denominación\nR9,Lucía Vega\n")
     with path.open("rb") as handle:
-        response = _api(admin_user).post(
+        response = api_client(admin_user).post(
             f"{API}/imports",
             {
                 "kind": "customers",
@@ -282,7 +277,7 @@ def test_api_mapping_overrides(admin_user: User, tmp_path: Path) -> None:
 
 def test_api_bad_mapping_is_422(admin_user: User) -> None:
     with SPANISH.open("rb") as handle:
-        response = _api(admin_user).post(
+        response = api_client(admin_user).post(
             f"{API}/imports", {"kind": "customers", "file": handle, "mapping": '{"Nombre": "x"}'}
         )
 
@@ -293,11 +288,11 @@ def test_api_bad_mapping_is_422(admin_user: User) -> None:
 
 def test_api_reader_cannot_import(reader: User, admin_user: User) -> None:
     with SPANISH.open("rb") as handle:
-        response = _api(reader).post(f"{API}/imports", {"kind": "customers", "file": handle})
+        response = api_client(reader).post(f"{API}/imports", {"kind": "customers", "file": handle})
 
     assert response.status_code == 403
     assert not ImportJob.objects.exists()
 
 
 def test_api_unknown_job_is_404(admin_user: User) -> None:
-    assert _api(admin_user).get(f"{API}/imports/999").status_code == 404
+    assert api_client(admin_user).get(f"{API}/imports/999").status_code == 404

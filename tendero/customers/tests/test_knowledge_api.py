@@ -1,7 +1,6 @@
 """The personal knowledge API: facts, relations and important dates, scoped per
 reader, writes through the knowledge services."""
 
-import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -11,24 +10,13 @@ from django.test import Client
 from django.utils import timezone
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client, send
 from tendero.customers import services
 from tendero.customers.knowledge import record_fact, retire_fact
 from tendero.customers.models import Customer, PersonalFact
 
 API = "/api/v1"
 MakeCustomer = Callable[..., Customer]
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    return getattr(client, method)(
-        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
-    )
 
 
 @pytest.fixture

@@ -9,16 +9,11 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login
 from tendero.customers.models import Customer
 
 MakeCustomer = Callable[..., Customer]
 API = "/api/v1"
-
-
-def api_client(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
 
 
 @pytest.fixture

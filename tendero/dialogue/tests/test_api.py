@@ -1,7 +1,6 @@
 """The dialogue REST API: interactions, the customer's voice, going quiet, contact
 rhythms and departments; 401/403/404/409/422, never 500."""
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,8 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client, send
 from tendero.customers.models import Customer
 from tendero.dialogue import services
 from tendero.dialogue.models import Interaction
@@ -18,17 +16,6 @@ from tendero.organization.models import Department
 
 API = "/api/v1"
 CALL = {"channel": "phone", "direction": "inbound", "subject": "Asked about delivery"}
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
-
-
-def send(client: Client, method: str, url: str, body: Any = None) -> Any:
-    return getattr(client, method)(
-        url, data=json.dumps(body) if body is not None else None, content_type="application/json"
-    )
 
 
 @pytest.fixture

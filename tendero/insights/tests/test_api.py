@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
+from tendero.conftest import api_client
 from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
 from tendero.insights.models import ModelRun
@@ -18,10 +18,6 @@ from tendero.insights.pipeline import score_all
 
 API = "/api/v1"
 END = date(2025, 6, 30)
-
-
-def api_client(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
-from tendero.conftest import login
+from tendero.conftest import api_client, login
 from tendero.contracts.models import Purchase
 from tendero.customers.models import Customer
 from tendero.insights.refresh import refresh_retention
@@ -247,10 +246,6 @@ def test_a_sales_rep_sees_only_their_portfolios_products_on_the_page(
 
 
 # The API
-
-
-def api_client(user: User) -> Client:
-    return Client(headers={"Authorization": f"Bearer {create_api_token(user, 'test').raw}"})
 
 
 def test_the_api_gives_the_product_view(recent_sales_by_product: None, manager: User) -> None:

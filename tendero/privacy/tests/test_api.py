@@ -6,17 +6,12 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tendero.accounts.models import User
-from tendero.accounts.services import create_api_token
 from tendero.audit.models import AuditEntry
+from tendero.conftest import api_client
 from tendero.customers import services
 from tendero.customers.models import Customer
 
 API = "/api/v1"
-
-
-def api_client(user: User) -> Client:
-    raw = create_api_token(user, "test").raw
-    return Client(headers={"Authorization": f"Bearer {raw}"})
 
 
 def test_the_trail_shows_before_and_after_of_an_update_with_its_actor(

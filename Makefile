@@ -91,5 +91,12 @@ bench: $(BENCH_STAMP) messages
 bench-load: $(BENCH_STAMP) messages
 	$(BIN)/python -m bench.load
 
+# The timeline's compiled-SQL cache against compiling each read, on SQLite and
+# PostgreSQL, each in a database of its own with the demo company.
+.PHONY: bench-timeline
+bench-timeline: $(STAMP) messages
+	$(BIN)/python -m bench.timeline_cache
+	BENCH_DATABASE_URL="$(POSTGRES_URL)_bench" $(BIN)/python -m bench.timeline_cache
+
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from django.utils.module_loading import import_string
@@ -49,6 +49,11 @@ class Registry(Generic[Item]):
 
     def unregister(self, key: str) -> None:
         self._items.pop(key, None)
+
+    def entries(self) -> list[tuple[str, int, Item]]:
+        """(key, order, item) of every item, in order."""
+        ordered = sorted(self._items.items(), key=lambda entry: (entry[1][0], entry[0]))
+        return [(key, order, item) for key, (order, item) in ordered]
 
     def __iter__(self) -> Iterator[Item]:
         ordered = sorted(self._items.items(), key=lambda entry: (entry[1][0], entry[0]))
@@ -227,3 +232,34 @@ demo_steps: Registry[DemoStep] = Registry("demo steps")
 
 def register_demo_step(key: str, path: str, *, order: int = 100) -> None:
     demo_steps.register(key, DemoStep(key, path), order=order)
+
+
+# Briefing sections ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BriefingSection:
+    """A part of the customer 360 page's briefing ("before you talk to them") and of
+    its "what is open" column, brought by the app that owns what it shows.
+
+    `build` ("module.function") is called with the customer (fetched for the 360
+    page) and today's date and returns the section's data, in a fixed number of
+    queries whatever the customer's history. `template`, when set, is included in
+    the briefing and `open_template` in "what is open", each with `data`; the data's
+    `open_items` (a count, 0 when absent) says whether it has anything open.
+    """
+
+    key: str
+    build: str
+    template: str = ""
+    open_template: str = ""
+
+    def data(self, customer: Any, today: date) -> Any:
+        return import_string(self.build)(customer, today)
+
+
+briefing_sections: Registry[BriefingSection] = Registry("briefing sections")
+
+
+def register_briefing_section(section: BriefingSection, *, order: int = 100) -> None:
+    briefing_sections.register(section.key, section, order=order)

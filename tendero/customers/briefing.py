@@ -1,15 +1,20 @@
 """The briefing "before you talk to them": what a shopkeeper would remember when
 the customer walks in. One read, a fixed number of queries however long the
-customer's history is."""
+customer's history is. How to address them, their contacts, dates coming up and
+what we know are the customers' own; the other apps add their sections
+(tendero.core.registry.register_briefing_section): the dialogue its last
+conversations and open follow-ups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from tendero.core import registry
 from tendero.customers.knowledge import UpcomingDate, recent_and_upcoming
 from tendero.customers.models import (
     AccountExecutiveAssignment,
@@ -19,14 +24,23 @@ from tendero.customers.models import (
     CustomerPhone,
     PersonalFact,
 )
-from tendero.dialogue.models import Interaction
 
 RECENT_FACTS = 5
-RECENT_INTERACTIONS = 3
-# The open follow-ups shown, soonest due first; the rest are counted and listed on
-# their own page, so the page costs the same for a customer with thousands of them.
-OPEN_FOLLOW_UPS_SHOWN = 5
 DATES_AHEAD_DAYS = 30
+
+
+@dataclass
+class Section:
+    """A registered briefing section with its data for this customer."""
+
+    key: str
+    template: str
+    open_template: str
+    data: Any
+
+    @property
+    def open_items(self) -> int:
+        return int(getattr(self.data, "open_items", 0) or 0)
 
 
 @dataclass
@@ -37,16 +51,17 @@ class Briefing:
     primary_contact: Contact | None
     upcoming_dates: list[UpcomingDate]
     recent_facts: list[PersonalFact]
-    recent_interactions: list[Interaction]
-    open_follow_ups: list[Interaction]
-    open_follow_ups_total: int
-    days_since_last_contact: int | None
-    overdue_days: int | None
     tenure_days: int | None
+    # What the other apps bring (tendero.core.registry.briefing_sections), in order.
+    sections: list[Section] = field(default_factory=list)
+
+    def section(self, key: str) -> Any:
+        """The data of the section registered under `key` (None: not installed)."""
+        return next((s.data for s in self.sections if s.key == key), None)
 
     @property
     def has_anything_open(self) -> bool:
-        return bool(self.open_follow_ups or self.overdue_days)
+        return any(section.open_items for section in self.sections)
 
 
 def with_briefing_fields(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -65,44 +80,13 @@ def with_briefing_fields(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
-def _interactions(customer: Customer) -> tuple[list[Interaction], list[Interaction], int]:
-    """The latest interactions, the open follow-ups due soonest and how many follow-ups
-    are open in all, in one query whatever the length of the history."""
-    mine = Interaction.objects.filter(customer_id=customer.pk)
-    latest = mine.order_by("-occurred_at", "-id").values("id")[:RECENT_INTERACTIONS]
-    open_ones = mine.follow_ups_open()
-    soonest = open_ones.order_by("follow_up_on", "id").values("id")[:OPEN_FOLLOW_UPS_SHOWN]
-    # The count is a subquery that does not depend on the row: computed once.
-    open_total = open_ones.values("customer_id").annotate(total=Count("id")).values("total")
-    rows: list[Interaction] = list(
-        mine.filter(Q(pk__in=Subquery(latest)) | Q(pk__in=Subquery(soonest)))
-        .annotate(open_total=Subquery(open_total))
-        # Who handled it is all the briefing shows of the related rows.
-        .select_related("handled_by")
-        .order_by("-occurred_at", "-id")
-    )
-    # Any row newer than the third latest interaction is one of the latest three.
-    recent = rows[:RECENT_INTERACTIONS]
-    due = sorted(
-        (row for row in rows if row.is_follow_up_open),
-        key=lambda row: (row.follow_up_on or date.max, row.pk),
-    )[:OPEN_FOLLOW_UPS_SHOWN]
-    total = int(getattr(rows[0], "open_total", 0) or 0) if rows else 0
-    return recent, due, total
-
-
 def build(customer: Customer, contacts: list[Contact], today: date | None = None) -> Briefing:
     """The briefing for `customer` (already fetched through `with_briefing_fields`
     and scoped to the reader); `contacts` are its contacts, already fetched."""
     now = timezone.now()
     today = today or timezone.localdate()
-    recent, open_ones, open_total = _interactions(customer)
     facts, dates = recent_and_upcoming(customer, today, limit=RECENT_FACTS, days=DATES_AHEAD_DAYS)
     primary = next((c for c in contacts if c.is_primary), contacts[0] if contacts else None)
-    last: datetime | None = customer.last_interaction_at
-    overdue = None
-    if customer.next_contact_due and customer.next_contact_due < today:
-        overdue = (today - customer.next_contact_due).days
     assigned_since: datetime | None = getattr(customer, "assigned_since", None)
     return Briefing(
         customer=customer,
@@ -111,10 +95,9 @@ def build(customer: Customer, contacts: list[Contact], today: date | None = None
         primary_contact=primary,
         upcoming_dates=dates,
         recent_facts=facts,
-        recent_interactions=recent,
-        open_follow_ups=open_ones,
-        open_follow_ups_total=open_total,
-        days_since_last_contact=(now - last).days if last else None,
-        overdue_days=overdue,
         tenure_days=max((now - assigned_since).days, 0) if assigned_since else None,
+        sections=[
+            Section(s.key, s.template, s.open_template, s.data(customer, today))
+            for s in registry.briefing_sections
+        ],
     )

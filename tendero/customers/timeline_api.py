@@ -167,6 +167,7 @@ def customer_briefing(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     customer = briefing.with_briefing_fields(Customer.objects.filter(pk=visible.pk)).get()
     contacts = list(customer.contacts.all()) if customer.is_organisation else []
     brief = briefing.build(customer, contacts)
+    talks = brief.section("dialogue.conversations")
 
     def interaction(row: Any) -> dict[str, Any]:
         return {
@@ -208,10 +209,10 @@ def customer_briefing(request: HttpRequest, customer_id: int) -> dict[str, Any]:
             }
             for fact in brief.recent_facts
         ],
-        "recent_interactions": [interaction(row) for row in brief.recent_interactions],
-        "open_follow_ups": [interaction(row) for row in brief.open_follow_ups],
-        "open_follow_ups_total": brief.open_follow_ups_total,
+        "recent_interactions": [interaction(row) for row in talks.recent],
+        "open_follow_ups": [interaction(row) for row in talks.open_follow_ups],
+        "open_follow_ups_total": talks.open_follow_ups_total,
         "last_interaction_at": customer.last_interaction_at,
         "next_contact_due": customer.next_contact_due,
-        "overdue_days": brief.overdue_days,
+        "overdue_days": talks.overdue_days,
     }

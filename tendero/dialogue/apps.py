@@ -18,6 +18,15 @@ class DialogueConfig(AppConfig):
         grants.register()
         timeline_sources.register()
         registry.register_api_router("tendero.dialogue.api.router", order=50)
+        registry.register_briefing_section(
+            registry.BriefingSection(
+                "dialogue.conversations",
+                "tendero.dialogue.briefing.conversations",
+                template="dialogue/_briefing_conversations.html",
+                open_template="dialogue/_open_conversations.html",
+            ),
+            order=10,
+        )
         steps = "tendero.dialogue.demo_steps"
         registry.register_demo_step("dialogue.interactions", f"{steps}.interactions", order=10)
         registry.register_demo_step("dialogue.rhythms", f"{steps}.rhythms", order=30)

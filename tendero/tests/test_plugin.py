@@ -1,6 +1,7 @@
 """An app plugs into Tendero by registering from its `ready()`: tendero/tests/plugin,
 installed by the test settings only, brings a timeline source, an API router, its
-pages, a sidebar entry, a role grant and a demo step without any edit to another app."""
+pages, a sidebar entry, a role grant, a demo step and a section of the 360 page's
+briefing and "what is open" without any edit to another app."""
 
 from datetime import UTC, datetime
 from io import StringIO
@@ -95,3 +96,11 @@ def test_its_demo_step_runs_with_the_demo_after_the_others(db):
     assert list(registry.demo_steps)[-1].key == "plugin.field_notes"
     assert FieldNote.objects.count() == 3
     assert out.getvalue().rstrip().endswith("3 field notes.")
+
+
+def test_its_section_is_in_the_briefing_and_in_what_is_open(note, note_reader):
+    html = login(Client(), note_reader).get(f"/customers/{note.customer_id}/").content.decode()
+    briefing = html[html.index('class="card briefing"') : html.index('class="c360-main"')]
+    assert '<li class="field-note">Nueva nave</li>' in briefing
+    assert '<li class="open-note">To type up: Nueva nave</li>' in html
+    assert "Nothing open" not in html

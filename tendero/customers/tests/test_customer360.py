@@ -195,6 +195,7 @@ def test_a_quiet_relationship_shows_as_open(
     assert "Going quiet" in html and "9 days ago" in html
 
 
+@pytest.mark.usefixtures("product_sections_only")
 def test_the_page_costs_the_same_whatever_the_history(
     client: Client,
     customer: Customer,
@@ -288,6 +289,7 @@ def test_the_open_follow_ups_page_escapes_and_pages(
     assert client.get(url + "?page=nonsense").status_code == 200
 
 
+@pytest.mark.usefixtures("product_sections_only")
 def test_an_organisation_page_stays_within_budget(
     client: Client,
     make_customer: Callable[..., Customer],

@@ -15,6 +15,15 @@ class PluginConfig(AppConfig):
         registry.grant((roles.SALES,), "plugin.view_fieldnote")
         timeline.register(sources.FIELD_NOTES)
         registry.register_api_router("tendero.tests.plugin.api.router", order=900)
+        registry.register_briefing_section(
+            registry.BriefingSection(
+                "plugin.field_notes",
+                "tendero.tests.plugin.briefing.latest_notes",
+                template="plugin/briefing_notes.html",
+                open_template="plugin/open_notes.html",
+            ),
+            order=900,
+        )
         registry.register_demo_step(
             "plugin.field_notes", "tendero.tests.plugin.demo_steps.field_notes", order=900
         )

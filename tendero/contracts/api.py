@@ -27,8 +27,8 @@ from tendero.contracts.schemas import (
     PurchasePatch,
 )
 from tendero.core.idempotency import idempotent
-from tendero.core.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
-from tendero.core.services import require_to_see
+from tendero.core.schemas import PAGINATION_DESCRIPTION, ErrorOut, paginate
+from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers.api import get_visible_customer
 from tendero.customers.models import Customer
 

@@ -17,8 +17,8 @@ from ninja.errors import HttpError
 from tendero.accounts.api import request_user
 from tendero.accounts.models import User
 from tendero.core.errors import InvalidData
-from tendero.core.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, PageParams, paginate
-from tendero.core.services import require_to_see
+from tendero.core.schemas import PAGINATION_DESCRIPTION, ErrorOut, PageParams, paginate
+from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers import services
 from tendero.customers.models import (
     AccountExecutiveAssignment,

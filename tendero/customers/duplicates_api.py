@@ -14,7 +14,6 @@ from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
 from tendero.core.schemas import (
-    MAX_ID,
     PAGINATION_DESCRIPTION,
     BodyId,
     ErrorOut,
@@ -24,7 +23,7 @@ from tendero.core.schemas import (
     Version,
     paginate,
 )
-from tendero.core.services import require_to_see
+from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers.api import VERSIONED_WRITE_ERRORS, customer_out, get_visible_customer
 from tendero.customers.duplicates import (
     dismiss_duplicate_pair,

@@ -23,7 +23,6 @@ from ninja.files import UploadedFile
 from tendero.accounts.api import request_user
 from tendero.core.errors import InvalidData, NotAllowed
 from tendero.core.schemas import (
-    MAX_ID,
     ErrorOut,
     Moment,
     ObjectId,
@@ -34,6 +33,7 @@ from tendero.core.schemas import (
     Text,
     paginate,
 )
+from tendero.core.services import MAX_ID
 from tendero.customers import exporting, importing
 from tendero.customers.models import (
     Customer,

@@ -142,7 +142,7 @@ def job_map(request: HttpRequest, pk: int) -> HttpResponse:
         "columns": _mapping_rows(job),
         "fields": list(import_files.FIELD_LABELS[job.kind].items()),
         "preview": importing.preview_rows(job),
-        "problems": problems or importing.mapping_problems(job.kind, job.mapping),
+        "problems": problems or import_files.mapping_problems(job.kind, job.mapping),
         "without_external_id": job.kind == ImportKind.CUSTOMERS
         and "external_id" not in job.mapping.values(),
     }

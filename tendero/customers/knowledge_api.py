@@ -16,8 +16,8 @@ from ninja import Query, Router, Status
 from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
-from tendero.core.schemas import MAX_ID, ErrorOut, PageParams, paginate
-from tendero.core.services import require_to_see
+from tendero.core.schemas import ErrorOut, PageParams, paginate
+from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers import knowledge
 from tendero.customers.api import get_visible_customer
 from tendero.customers.knowledge_schemas import (

@@ -16,8 +16,8 @@ from ninja.errors import HttpError
 
 from tendero.accounts.api import request_user
 from tendero.core.idempotency import idempotent
-from tendero.core.schemas import MAX_ID, PAGINATION_DESCRIPTION, ErrorOut, paginate
-from tendero.core.services import require_to_see
+from tendero.core.schemas import PAGINATION_DESCRIPTION, ErrorOut, paginate
+from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers.api import get_visible_customer
 from tendero.customers.models import Customer
 from tendero.dialogue import rhythm, services

@@ -13,9 +13,9 @@ from ninja import Field, Query, Router, Schema
 from tendero.accounts.api import request_user
 from tendero.core.schemas import ErrorOut
 from tendero.core.services import require_to_see
+from tendero.insights.refresh import LAPSE_DAYS
 from tendero.insights.retention import (
     DISCOUNT_RATE,
-    LAPSE_DAYS,
     MAX_COHORTS,
     MAX_PERIODS,
     MAX_TOP_PRODUCTS,

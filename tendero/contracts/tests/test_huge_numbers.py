@@ -11,6 +11,7 @@ import pytest
 from tendero.conftest import api_client, login, send
 from tendero.contracts import services
 from tendero.contracts.models import Purchase
+from tendero.core.errors import InvalidData
 from tendero.customers import importing
 from tendero.customers.models import ImportRowError
 
@@ -84,7 +85,7 @@ def test_the_form_says_too_large(client, sales, customer, field):
 
 def test_the_service_says_too_large_before_any_arithmetic(sales, customer):
     for data in ({"amount": "1e26"}, {"amount": 1.797e308}, {"amount": "5", "quantity": 1e25}):
-        with pytest.raises(services.InvalidData) as error:
+        with pytest.raises(InvalidData) as error:
             services.record_purchase(sales, customer, data)
         assert "too large" in json.dumps(error.value.field_errors)
 

@@ -17,7 +17,7 @@ from tendero.audit.models import AuditEntry
 from tendero.conftest import login
 from tendero.contracts.models import Purchase
 from tendero.core.errors import NotAllowed
-from tendero.customers import importing
+from tendero.customers import import_files, importing
 from tendero.customers.models import ImportJob, ImportRowError
 
 SPANISH = (
@@ -55,12 +55,12 @@ def spanish_file(tmp_path: Path) -> Path:
 def test_headers_in_spanish_and_english() -> None:
     spanish = ["Cliente", "Fecha", "Importe", "Moneda", "Referencia", "Descripción", "Otra"]
     english = ["Customer", "Date", "Amount", "Currency", "External id", "Description"]
-    assert importing.recognise_headers(spanish, "purchases") == {
+    assert import_files.recognise_headers(spanish, "purchases") == {
         "Cliente": "customer_external_id", "Fecha": "occurred_at", "Importe": "amount",
         "Moneda": "currency", "Referencia": "external_id", "Descripción": "description",
         "Otra": "",
     }  # fmt: skip
-    assert importing.recognise_headers(english, "purchases") == {
+    assert import_files.recognise_headers(english, "purchases") == {
         "Customer": "customer_external_id", "Date": "occurred_at", "Amount": "amount",
         "Currency": "currency", "External id": "external_id", "Description": "description",
     }  # fmt: skip
@@ -189,21 +189,21 @@ def products_file(tmp_path: Path) -> Path:
 
 def test_product_and_quantity_headers_in_spanish_and_english() -> None:
     spanish = ["Nº factura", "Cliente", "Fecha", "Artículo", "Unidades", "Precio", "Importe"]
-    assert importing.recognise_headers(spanish, "purchases") == {
+    assert import_files.recognise_headers(spanish, "purchases") == {
         "Nº factura": "external_id", "Cliente": "customer_external_id", "Fecha": "occurred_at",
         "Artículo": "product", "Unidades": "quantity",
         "Precio": "",  # a unit price beside the amount: not the amount
         "Importe": "amount",
     }  # fmt: skip
     other = ["Cliente", "Fecha", "Producto", "Cantidad", "Total"]
-    assert importing.recognise_headers(other, "purchases")["Producto"] == "product"
-    assert importing.recognise_headers(other, "purchases")["Cantidad"] == "quantity"
+    assert import_files.recognise_headers(other, "purchases")["Producto"] == "product"
+    assert import_files.recognise_headers(other, "purchases")["Cantidad"] == "quantity"
     english = ["Customer", "Date", "SKU", "Qty", "Price"]
-    assert importing.recognise_headers(english, "purchases") == {
+    assert import_files.recognise_headers(english, "purchases") == {
         "Customer": "customer_external_id", "Date": "occurred_at", "SKU": "product",
         "Qty": "quantity", "Price": "amount",  # the only money column: the amount
     }  # fmt: skip
-    assert importing.recognise_headers(["Product", "Units", "Amount"], "purchases") == {
+    assert import_files.recognise_headers(["Product", "Units", "Amount"], "purchases") == {
         "Product": "product", "Units": "quantity", "Amount": "amount",
     }  # fmt: skip
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
 from tendero.core.bulk import insert_rows
-from tendero.customers import import_customer_rows, importing
+from tendero.customers import import_customer_rows, import_files, importing
 from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError, PersonalFact
 
 
@@ -28,7 +28,7 @@ def test_header_synonyms_in_english_and_spanish() -> None:
         "Otra cosa",
     ]  # fmt: skip
 
-    mapping = importing.recognise_headers(headers, "customers")
+    mapping = import_files.recognise_headers(headers, "customers")
 
     assert mapping == {
         "Código": "external_id", "Razón social": "display_name", "E-mail": "emails",
@@ -38,11 +38,11 @@ def test_header_synonyms_in_english_and_spanish() -> None:
         "Etiquetas": "tags", "Origen": "acquisition_source", "Apodo": "preferred_name",
         "Tipo": "kind", "Otra cosa": "",
     }  # fmt: skip
-    assert importing.recognise_headers(["ID", "Name", "Phone", "VAT"], "customers") == {
+    assert import_files.recognise_headers(["ID", "Name", "Phone", "VAT"], "customers") == {
         "ID": "external_id", "Name": "display_name", "Phone": "phones", "VAT": "tax_id",
     }  # fmt: skip
     # Tendero's own export: "id" is ours when there is an external_id column too.
-    assert importing.recognise_headers(["id", "external_id"], "customers") == {
+    assert import_files.recognise_headers(["id", "external_id"], "customers") == {
         "id": "id", "external_id": "external_id",
     }  # fmt: skip
 

@@ -11,7 +11,7 @@ from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.core.errors import DomainError
 from tendero.core.spreadsheets import CsvWriter
-from tendero.customers import importing
+from tendero.customers import import_files, importing
 from tendero.customers.models import ImportJob, ImportKind, ImportRowError
 
 EXIT_UNUSABLE = 2
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         unknown = importing.unknown_columns(job)
         if unknown:
             self.stderr.write(f"Ignored columns (not recognised): {', '.join(unknown)}")
-        problems = importing.mapping_problems(job.kind, job.mapping)
+        problems = import_files.mapping_problems(job.kind, job.mapping)
         if problems:
             self._unusable(" ".join(problems))
         started = time.monotonic()
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             importing.run_import(
                 job, user, progress=lambda j: self._progress(j, started), parallel=True
             )
-        except importing.UnusableFile as exc:
+        except import_files.UnusableFile as exc:
             self._unusable(str(exc.message))
         except Exception as exc:
             raise CommandError(f"The import failed: {exc}") from exc

@@ -56,8 +56,7 @@ class Registry(Generic[Item]):
         return [(key, order, item) for key, (order, item) in ordered]
 
     def __iter__(self) -> Iterator[Item]:
-        ordered = sorted(self._items.items(), key=lambda entry: (entry[1][0], entry[0]))
-        return (item for _, (_, item) in ordered)
+        return (item for _, _, item in self.entries())
 
     def __contains__(self, key: object) -> bool:
         return key in self._items
@@ -177,14 +176,8 @@ class RoleGrants:
     def grant(self, role: str, permissions: Iterable[str]) -> None:
         self._permissions.setdefault(role, set()).update(permissions)
 
-    def revoke(self, role: str, permissions: Iterable[str]) -> None:
-        self._permissions.get(role, set()).difference_update(permissions)
-
     def of(self, role: str) -> frozenset[str]:
         return frozenset(self._permissions.get(role, ()))
-
-    def roles(self) -> list[str]:
-        return list(self._permissions)
 
 
 role_grants = RoleGrants()
@@ -204,14 +197,13 @@ def grant(roles: Iterable[str], *permissions: str) -> None:
 class DemoRun:
     """What the demo's steps share. The customers' step makes the people and the
     customers; every other app's step adds its part of their life (interactions,
-    purchases, scores...), counts what it made in `counts` and may leave in `results`
-    what a later step builds on."""
+    purchases, scores...), says what it made and may leave in `results` what a later
+    step builds on."""
 
     customers: list[Any]
     users: dict[str, Any]
     today: datetime
     say: Callable[[str], None]
-    counts: dict[str, int] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
 
 

@@ -175,14 +175,13 @@ def create_demo_data(
 
 def _life_of_the_customers(
     customers: list[Customer], users: dict[str, User], today: datetime, say: Callable[[str], None]
-) -> dict[str, int]:
+) -> None:
     """The life of the demo customers (saved): each installed app's demo step, in
     order (interactions, personal knowledge, rhythms, the search index, duplicates,
     purchases, lifetime value...), each saying what it made."""
     demo = registry.DemoRun(customers=customers, users=users, today=today, say=say)
     for step in registry.demo_steps:
         step.run(demo)
-    return demo.counts
 
 
 def _recent_edits(users: dict[str, User]) -> int:

@@ -10,7 +10,6 @@ from tendero.customers.search import index_customers
 def knowledge(demo: DemoRun) -> None:
     facts = create_demo_facts(demo.customers, demo.today, fallback=demo.users["manager"])
     recorded = record_demo_facts_through_services(demo.customers, demo.users)
-    demo.counts["facts"], demo.counts["recorded_facts"] = facts + recorded, recorded
     demo.say(f"{facts + recorded:,} personal facts ({recorded} recorded through the services).")
 
 
@@ -19,5 +18,4 @@ def search_index(demo: DemoRun) -> None:
 
 
 def duplicates(demo: DemoRun) -> None:
-    demo.counts["duplicate_pairs"] = pairs = detect_duplicates()
-    demo.say(f"{pairs} possible duplicates to review.")
+    demo.say(f"{detect_duplicates()} possible duplicates to review.")

@@ -9,10 +9,6 @@ from tendero.dialogue.rhythm import refresh_contact_rhythms, set_contact_rhythm
 
 def interactions(demo: DemoRun) -> None:
     made = create_demo_interactions(demo.customers, demo.users, demo.today)
-    demo.counts["interactions"], demo.counts["quiet"] = (
-        made.interactions,
-        len(made.quiet_customer_ids),
-    )
     demo.results["dialogue.rhythms"] = made.rhythms
     demo.say(
         f"{made.interactions:,} interactions over three years "

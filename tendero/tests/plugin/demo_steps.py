@@ -8,5 +8,4 @@ def field_notes(demo: DemoRun) -> None:
         FieldNote(customer=customer, noted_at=demo.today, text="Visita a la nave")
         for customer in demo.customers[:3]
     )
-    demo.counts["field_notes"] = len(notes)
     demo.say(f"{len(notes)} field notes.")

@@ -491,7 +491,7 @@ def prepare_import_database(url: str, env: dict[str, str]) -> None:
         conn.execute(
             "TRUNCATE customers_customer, customers_searchtoken, customers_importjob CASCADE"
         )
-        conn.execute("TRUNCATE privacy_auditentry")
+        conn.execute("TRUNCATE audit_auditentry")
     subprocess.run(
         [
             *(sys.executable, "-m", "tendero.cli", "createsuperuser", "--noinput"),
@@ -535,7 +535,7 @@ IMPORTED_TABLES = (
     "customers_customer",
     "customers_customeremail",
     "customers_customerphone",
-    "privacy_auditentry",
+    "audit_auditentry",
     "customers_searchtoken",
 )
 
@@ -550,7 +550,7 @@ def raw_copy_seconds(url: str, folder: Path) -> dict[str, float]:
         )
     subprocess.run(
         ["psql", url, "-qc", "TRUNCATE customers_customer, customers_searchtoken, "
-         "customers_importjob CASCADE; TRUNCATE privacy_auditentry; CHECKPOINT"],
+         "customers_importjob CASCADE; TRUNCATE audit_auditentry; CHECKPOINT"],
         check=True,
         capture_output=True,
     )  # fmt: skip
@@ -811,11 +811,11 @@ def table_counts() -> dict[str, int]:
         Customer,
         CustomerEmail,
         CustomerPhone,
-        PersonalFact,
         RelationshipLevelChange,
         SearchToken,
     )
     from tendero.dialogue.models import Interaction
+    from tendero.knowledge.models import PersonalFact
 
     counts = {}
     with connection.cursor() as cursor:

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "tendero.audit",
     "tendero.customers",
     "tendero.dialogue",
+    "tendero.knowledge",
     "tendero.contracts",
     "tendero.privacy",
     "tendero.insights",

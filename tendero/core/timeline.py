@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils.dateparse import parse_datetime
@@ -97,6 +97,9 @@ class TimelineSource:
     narrow: Callable[[QuerySet[Any], TimelineFilters], QuerySet[Any] | None] = field(
         default=lambda queryset, filters: None if filters.narrows_dialogue else queryset
     )
+    # The words for an entry's codes, in the reader's language, without a query
+    # ({"channel_label": "Phone"...}); the entry's template reads them as `labels`.
+    describe: Callable[[Entry], dict[str, str]] | None = None
 
 
 _SOURCES: dict[str, TimelineSource] = {}
@@ -105,6 +108,19 @@ _SOURCES: dict[str, TimelineSource] = {}
 def register(source: TimelineSource) -> None:
     """Add a source (from an app's `ready()`); registering a kind again replaces it."""
     _SOURCES[source.kind] = source
+
+
+def source(kind: str) -> TimelineSource | None:
+    return _SOURCES.get(kind)
+
+
+def choice_label(choices: type[models.Choices], value: str | int) -> str:
+    """The label of `value` among `choices`, or the value itself when it is not one
+    of them (a code retired since the entry was written)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
 
 
 def sources() -> list[TimelineSource]:

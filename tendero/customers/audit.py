@@ -9,7 +9,6 @@ from tendero.customers.models import (
     CustomerEmail,
     CustomerMerge,
     CustomerPhone,
-    PersonalFact,
     RelationshipLevelChange,
 )
 
@@ -24,5 +23,4 @@ auditlog.register(CustomerPhone, exclude_fields=["position"])
 auditlog.register(Contact, exclude_fields=["version", "updated_at"])
 auditlog.register(AccountExecutiveAssignment)
 auditlog.register(RelationshipLevelChange)
-auditlog.register(PersonalFact, exclude_fields=["version", "updated_at", "month_day"])
 auditlog.register(CustomerMerge)

@@ -15,15 +15,15 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tendero.core import registry
-from tendero.customers.knowledge import UpcomingDate, recent_and_upcoming
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
     Customer,
     CustomerEmail,
     CustomerPhone,
-    PersonalFact,
 )
+from tendero.knowledge.models import PersonalFact
+from tendero.knowledge.services import UpcomingDate, recent_and_upcoming
 
 RECENT_FACTS = 5
 DATES_AHEAD_DAYS = 30

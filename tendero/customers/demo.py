@@ -37,7 +37,6 @@ from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.core import registry
 from tendero.customers import services
-from tendero.customers.demo_knowledge import make_duplicates
 from tendero.customers.demo_people import (
     ALL_TAGS,
     DEMOTION_REASONS,
@@ -84,6 +83,7 @@ from tendero.customers.models import (
     Tag,
 )
 from tendero.customers.validation import normalise_email, normalise_phone
+from tendero.knowledge.demo import make_duplicates
 
 COMPANY_NAME = "Tendero Telecom"
 DEMO_CUSTOMERS = 2000

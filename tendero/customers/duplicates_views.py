@@ -24,9 +24,10 @@ from tendero.customers.duplicates import (
     open_pairs_for,
 )
 from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
-from tendero.customers.models import Customer, DuplicatePair, PersonalFact
+from tendero.customers.models import Customer, DuplicatePair
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
 
 PER_PAGE = 20
 

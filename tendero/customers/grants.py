@@ -1,4 +1,4 @@
-"""What each role may do with customers, their contacts, facts and tags."""
+"""What each role may do with customers, their contacts and tags."""
 
 from tendero.accounts import roles
 from tendero.core import registry
@@ -17,8 +17,6 @@ KEEP_RECORD = (
     "customers.change_customer",
     "customers.add_contact",
     "customers.change_contact",
-    "customers.add_personalfact",
-    "customers.change_personalfact",
 )
 
 
@@ -28,7 +26,6 @@ def register() -> None:
         "customers.view_customer",
         "customers.view_contact",
         "customers.view_tag",
-        "customers.view_personalfact",
     )
     registry.grant(roles.SEE_EVERY_CUSTOMER, "customers.view_all_customers")
     registry.grant(

@@ -22,14 +22,8 @@ from tendero.customers.import_cells import (
     row_fields,
     translate_cell,
 )
-from tendero.customers.models import (
-    Contact,
-    Customer,
-    CustomerKind,
-    ImportJob,
-    ImportRowError,
-    PersonalFact,
-)
+from tendero.customers.models import Contact, Customer, CustomerKind, ImportJob, ImportRowError
+from tendero.knowledge.models import PersonalFact
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +197,7 @@ def _matching_contact(candidates: list[Contact], clean: dict[str, Any]) -> Conta
 def fact_batch(
     run: ImportRun, batch: list[tuple[int, list[str]]], errors: list[ImportRowError]
 ) -> list[int]:
-    from tendero.customers import knowledge  # written alongside; imported when needed
+    from tendero.knowledge import services as knowledge  # written alongside; imported when needed
 
     parsed, by_key, by_id = _parsed_with_customers(run, batch)
     customer_ids = {c.pk for c in [*by_key.values(), *by_id.values()]}

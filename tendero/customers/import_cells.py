@@ -18,13 +18,8 @@ from tendero.customers.import_files import (
     LIST_FIELDS,
     normalise_header,
 )
-from tendero.customers.models import (
-    AcquisitionSource,
-    CustomerKind,
-    FactKind,
-    LifecycleStage,
-    RelationKind,
-)
+from tendero.customers.models import AcquisitionSource, CustomerKind, LifecycleStage
+from tendero.knowledge.models import FactKind, RelationKind
 
 logger = logging.getLogger(__name__)
 

@@ -211,7 +211,7 @@ def run_import(
         "customers": ("customers.add_customer", "customers.change_customer")
     }.get(job.kind, ("customers.add_contact", "customers.change_contact"))
     if job.kind == ImportKind.FACTS:
-        needs = ("customers.add_personalfact",)
+        needs = ("knowledge.add_personalfact",)
     if job.kind == ImportKind.PURCHASES:
         needs = ("contracts.add_purchase",)
     for permission in needs:

@@ -42,7 +42,6 @@ from django.db import connection, models, transaction
 from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.customers.demo import Writer
-from tendero.customers.demo_knowledge import ENGLISH_FAMILY_NAMES, INTERESTS, SPANISH_FAMILY_NAMES
 from tendero.customers.demo_people import (
     ENGLISH_FIRST_NAMES,
     ENGLISH_SURNAMES,
@@ -61,10 +60,7 @@ from tendero.customers.models import (
     Customer,
     CustomerEmail,
     CustomerPhone,
-    FactKind,
     LifecycleStage,
-    PersonalFact,
-    RelationKind,
     RelationshipLevelChange,
     SearchToken,
     Tag,
@@ -85,6 +81,8 @@ from tendero.customers.seeding_tables import (
 )
 from tendero.dialogue.demo import ensure_departments
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.demo import ENGLISH_FAMILY_NAMES, INTERESTS, SPANISH_FAMILY_NAMES
+from tendero.knowledge.models import FactKind, PersonalFact, RelationKind
 from tendero.organization.models import Department
 
 SEED_SALES_USERS = tuple(f"seed.sales{n:02d}" for n in range(1, 9))

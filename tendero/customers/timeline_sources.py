@@ -1,5 +1,5 @@
-"""What customers contribute to the timeline: personal facts learned, steps on
-the relationship ladder, account-executive changes and merges."""
+"""What customers contribute to the timeline: steps on the relationship ladder,
+account-executive changes and merges."""
 
 from __future__ import annotations
 
@@ -10,28 +10,13 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from tendero.core import timeline
-from tendero.core.timeline import columns, person_name
+from tendero.core.timeline import choice_label, columns, person_name
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     CustomerMerge,
-    PersonalFact,
+    RelationshipLevel,
     RelationshipLevelChange,
 )
-
-
-def _facts(customer_ids: list[int]) -> QuerySet[Any]:
-    return PersonalFact.objects.filter(customer_id__in=customer_ids).annotate(
-        **columns(
-            tl_object_id=F("pk"),
-            tl_occurred_at=F("learned_at"),
-            tl_title=F("text"),
-            tl_body=F("related_name"),
-            tl_channel=F("kind"),
-            tl_direction=F("relation"),
-            tl_outcome=person_name("contact"),
-            tl_actor=person_name("learned_by"),
-        )
-    )
 
 
 def _level_changes(customer_ids: list[int]) -> QuerySet[Any]:
@@ -70,21 +55,23 @@ def _merges(customer_ids: list[int]) -> QuerySet[Any]:
     )
 
 
+def _describe_level_change(entry: timeline.Entry) -> dict[str, str]:
+    def level(value: str) -> str:
+        return choice_label(RelationshipLevel, int(value)) if value.isdigit() else value
+
+    # The level source carries the levels in `channel` (from) and `direction` (to).
+    return {
+        "from_label": level(entry.channel),
+        "to_label": level(entry.direction),
+        "is_promotion": "1" if entry.direction > entry.channel else "",
+    }
+
+
 def register() -> None:
-    timeline.register(
-        timeline.TimelineSource(
-            kind="fact",
-            group="knowledge",
-            label=_("Personal knowledge"),
-            template="customers/timeline/_fact.html",
-            rows=_facts,
-            time_field="learned_at",
-        )
-    )
-    for kind, rows, time_field in (
-        ("level_change", _level_changes, "changed_at"),
-        ("assignment", _assignments, "started_at"),
-        ("merge", _merges, "merged_at"),
+    for kind, rows, time_field, describe in (
+        ("level_change", _level_changes, "changed_at", _describe_level_change),
+        ("assignment", _assignments, "started_at", None),
+        ("merge", _merges, "merged_at", None),
     ):
         timeline.register(
             timeline.TimelineSource(
@@ -94,5 +81,6 @@ def register() -> None:
                 template=f"customers/timeline/_{kind}.html",
                 rows=rows,
                 time_field=time_field,
+                describe=describe,
             )
         )

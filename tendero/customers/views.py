@@ -170,7 +170,7 @@ def _timeline_context(
         "timeline_form": form,
         "entries": describe_entries(page.entries),
         # Asked once here rather than for each of the entries.
-        "can_note_facts": user.has_perm("customers.add_personalfact"),
+        "can_note_facts": user.has_perm("knowledge.add_personalfact"),
         "can_edit_interactions": user.has_perm("dialogue.change_interaction"),
         "add_fact_url": reverse("knowledge:add", args=[customer.pk]),
         "next_cursor": page.next_cursor,
@@ -255,7 +255,7 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def customer_knowledge(request: HttpRequest, pk: int) -> HttpResponse:
     # Imported here: the knowledge views build on this module's helpers.
-    from tendero.customers import knowledge_views
+    from tendero.knowledge import views as knowledge_views
 
     customer = _fetch_360(request, pk)
     return _render_tab(

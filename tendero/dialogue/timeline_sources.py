@@ -6,10 +6,12 @@ from typing import Any
 
 from django.db.models import CharField, F, QuerySet
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from tendero.core import timeline
-from tendero.core.timeline import EMPTY, person_name
-from tendero.dialogue.models import Interaction
+from tendero.core.timeline import EMPTY, choice_label, person_name
+from tendero.dialogue.models import Channel, Direction, Interaction, Sentiment, Voice
 
 
 def _interactions(customer_ids: list[int]) -> QuerySet[Any]:
@@ -41,9 +43,17 @@ def _narrow(queryset: QuerySet[Any], filters: timeline.TimelineFilters) -> Query
     return queryset
 
 
-def register() -> None:
-    from django.utils.translation import gettext_lazy as _
+def _describe(entry: timeline.Entry) -> dict[str, str]:
+    return {
+        "edit_url": reverse("dialogue:edit", args=[entry.object_id]),
+        "channel_label": choice_label(Channel, entry.channel) if entry.channel else "",
+        "direction_label": choice_label(Direction, entry.direction) if entry.direction else "",
+        "voice_label": choice_label(Voice, entry.voice) if entry.voice else "",
+        "sentiment_label": choice_label(Sentiment, entry.sentiment) if entry.sentiment else "",
+    }
 
+
+def register() -> None:
     timeline.register(
         timeline.TimelineSource(
             kind="interaction",
@@ -53,5 +63,6 @@ def register() -> None:
             rows=_interactions,
             time_field="occurred_at",
             narrow=_narrow,
+            describe=_describe,
         )
     )

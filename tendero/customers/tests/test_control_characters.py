@@ -13,9 +13,10 @@ from tendero.conftest import api_client, login, send
 from tendero.contracts.models import Purchase
 from tendero.core.text import clean_line
 from tendero.customers import importing, services
-from tendero.customers.models import Contact, Customer, ImportRowError, PersonalFact, Tag
+from tendero.customers.models import Contact, Customer, ImportRowError, Tag
 from tendero.customers.tests.test_views import customer_form_data
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
 from tendero.organization.models import Department
 
 API = "/api/v1"

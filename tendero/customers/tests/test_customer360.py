@@ -12,8 +12,9 @@ from django.utils import timezone
 from tendero.accounts.models import User
 from tendero.conftest import login
 from tendero.core import timeline
-from tendero.customers.models import Customer, PersonalFact
+from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
 from tendero.organization.models import Department
 
 HTMX = {"HX-Request": "true"}

@@ -17,22 +17,21 @@ from django.utils import timezone
 from tendero.accounts import roles
 from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
-from tendero.customers import demo, demo_knowledge, demo_people, seeding, seeding_history
+from tendero.customers import demo, demo_people, seeding, seeding_history
 from tendero.customers.models import (
-    FAMILY_RELATIONS,
     AccountExecutiveAssignment,
     Contact,
     Customer,
     CustomerEmail,
     CustomerPhone,
     DuplicatePair,
-    FactKind,
-    PersonalFact,
     RelationshipLevelChange,
     SearchToken,
 )
 from tendero.customers.validation import normalise_email, normalise_phone
 from tendero.dialogue.models import Interaction
+from tendero.knowledge import demo as demo_knowledge
+from tendero.knowledge.models import FAMILY_RELATIONS, FactKind, PersonalFact
 
 SMALL_DEMO = 300
 
@@ -524,7 +523,7 @@ def test_seeding_a_big_load_builds_the_indexes_it_dropped_again(
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
-                "('dialogue_interaction', 'customers_searchtoken', 'customers_personalfact')"
+                "('dialogue_interaction', 'customers_searchtoken', 'knowledge_personalfact')"
             )
             return set(cursor.fetchall())
 

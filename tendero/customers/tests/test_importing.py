@@ -13,7 +13,8 @@ from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
 from tendero.core.bulk import insert_rows
 from tendero.customers import import_customer_rows, import_files, importing
-from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError, PersonalFact
+from tendero.customers.models import Contact, Customer, ImportJob, ImportRowError
+from tendero.knowledge.models import PersonalFact
 
 
 def _run(user: User, kind: str, path: Path, **options: Any) -> ImportJob:

@@ -20,11 +20,11 @@ from tendero.customers.models import (
     Customer,
     CustomerMerge,
     DuplicatePair,
-    PersonalFact,
     RelationshipLevelChange,
     SearchToken,
 )
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
 
 MakeCustomer = Callable[..., Customer]
 

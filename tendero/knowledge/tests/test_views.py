@@ -14,9 +14,10 @@ from django.utils import timezone
 from tendero.accounts.models import User
 from tendero.conftest import login
 from tendero.customers import services
-from tendero.customers.knowledge import record_fact, retire_fact
-from tendero.customers.models import Customer, PersonalFact
+from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
+from tendero.knowledge.services import record_fact, retire_fact
 
 MakeCustomer = Callable[..., Customer]
 HTMX = {"HX-Request": "true"}
@@ -72,7 +73,7 @@ def test_panel_shows_family_as_relation_name_and_birthday(
     record_fact(sales, customer, {"kind": "interest", "text": "Supports Real Betis"})
     response = login(client, sales).get(panel_url(customer), headers=HTMX)
     assert response.status_code == 200
-    assert response.templates[0].name == "customers/knowledge/_panel.html"
+    assert response.templates[0].name == "knowledge/_panel.html"
     html = response.content.decode()
     assert "<html" not in html
     assert "Child:</span> <strong>Lucía</strong>" in html

@@ -2,7 +2,7 @@
 
 Facts about a customer and their contacts, their family and relations, and the
 dates coming up. Customers and facts outside the caller's scope answer 404, like
-unknown ids; changes go through tendero.customers.knowledge, whose NotAllowed,
+unknown ids; changes go through tendero.knowledge.services, whose NotAllowed,
 InvalidData and VersionConflict become 403, 422 and 409.
 """
 
@@ -18,9 +18,11 @@ from ninja.errors import HttpError
 from tendero.accounts.api import request_user
 from tendero.core.schemas import ErrorOut, PageParams, paginate
 from tendero.core.services import MAX_ID, require_to_see
-from tendero.customers import knowledge
 from tendero.customers.api import get_visible_customer
-from tendero.customers.knowledge_schemas import (
+from tendero.customers.models import Customer
+from tendero.knowledge import services as knowledge
+from tendero.knowledge.models import PersonalFact
+from tendero.knowledge.schemas import (
     FactIn,
     FactListParams,
     FactOut,
@@ -30,7 +32,6 @@ from tendero.customers.knowledge_schemas import (
     ImportantDateParams,
     RetireIn,
 )
-from tendero.customers.models import Customer, PersonalFact
 
 router = Router(tags=["Personal knowledge"])
 
@@ -41,7 +42,7 @@ VERSIONED_WRITE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 
 def _readable_customer(request: HttpRequest, customer_id: int) -> Customer:
     customer = get_visible_customer(request, customer_id)
-    require_to_see(request_user(request), "customers.view_personalfact")
+    require_to_see(request_user(request), "knowledge.view_personalfact")
     return customer
 
 
@@ -61,7 +62,7 @@ def _get_visible_fact(request: HttpRequest, fact_id: int) -> PersonalFact:
         )
     if fact is None:
         raise HttpError(404, _("No such fact."))
-    require_to_see(request_user(request), "customers.view_personalfact")
+    require_to_see(request_user(request), "knowledge.view_personalfact")
     return fact
 
 

@@ -1,7 +1,7 @@
 """Personal knowledge pages: the panel of the customer 360 page and its forms.
 
 Each URL answers htmx with a fragment and a plain browser with a full page, so
-links work without JavaScript. Changes go through tendero.customers.knowledge.
+links work without JavaScript. Changes go through tendero.knowledge.services.
 """
 
 from __future__ import annotations
@@ -22,17 +22,18 @@ from tendero.accounts.access import signed_in_user
 from tendero.core.errors import DomainError, NotAllowed
 from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
-from tendero.customers import knowledge
-from tendero.customers.knowledge_forms import FactEditForm, FactForm, RetireFactForm
-from tendero.customers.models import Contact, Customer, PersonalFact
+from tendero.customers.models import Contact, Customer
 from tendero.customers.views import not_allowed, submit_form, visible_customer
+from tendero.knowledge import services as knowledge
+from tendero.knowledge.forms import FactEditForm, FactForm, RetireFactForm
+from tendero.knowledge.models import PersonalFact
 
-PAGE = "customers/knowledge/page.html"
-PANEL = "customers/knowledge/_panel.html"
-FACT_FORM = "customers/knowledge/_fact_form.html"
-FACT_ROW = "customers/knowledge/_fact.html"
-FACT_EDIT = "customers/knowledge/_fact_edit.html"
-FACT_RETIRE = "customers/knowledge/_fact_retire.html"
+PAGE = "knowledge/page.html"
+PANEL = "knowledge/_panel.html"
+FACT_FORM = "knowledge/_fact_form.html"
+FACT_ROW = "knowledge/_fact.html"
+FACT_EDIT = "knowledge/_fact_edit.html"
+FACT_RETIRE = "knowledge/_fact_retire.html"
 CHANGED = json.dumps({"timeline-changed": True, "knowledge-changed": True})
 
 
@@ -63,8 +64,8 @@ def _decorate(fact: PersonalFact) -> PersonalFact:
 
 def _permissions(request: HttpRequest) -> dict[str, bool]:
     return {
-        "can_add": request.user.has_perm("customers.add_personalfact"),
-        "can_change": request.user.has_perm("customers.change_personalfact"),
+        "can_add": request.user.has_perm("knowledge.add_personalfact"),
+        "can_change": request.user.has_perm("knowledge.change_personalfact"),
     }
 
 
@@ -100,7 +101,7 @@ def panel_context(
     form: FactForm | None = None,
     contacts: list[Contact] | None = None,
 ) -> dict[str, Any]:
-    """The context of customers/knowledge/_panel.html for a customer the reader may
+    """The context of knowledge/_panel.html for a customer the reader may
     see (the 360 page's knowledge tab uses it too). A fixed number of queries:
     contacts (unless prefetched), facts, upcoming dates."""
     if show_retired is None:
@@ -172,7 +173,7 @@ def _add_page(
 @require_GET
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything we know about the customer and their contacts."""
-    require_permission(request, "customers.view_personalfact")
+    require_permission(request, "knowledge.view_personalfact")
     customer = visible_customer(request, pk)
     context = panel_context(request, customer)
     if htmx_details(request) is not None:
@@ -187,7 +188,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a fact. From the panel, htmx gets the fresh panel; a form fetched on
     its own (e.g. next to an interaction, with ?interaction=<id>) swaps itself for a
     blank one. Either way the timeline and the knowledge panels are told to refresh."""
-    require_permission(request, "customers.add_personalfact")
+    require_permission(request, "knowledge.add_personalfact")
     customer = visible_customer(request, pk)
     contacts = _contacts(customer)
     if request.method == "GET":
@@ -243,7 +244,7 @@ def add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def fact(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """One fact's row (what "cancel" brings back)."""
-    require_permission(request, "customers.view_personalfact")
+    require_permission(request, "knowledge.view_personalfact")
     found = _decorate(_visible_fact(request, pk, fact_pk))
     context = {"customer": found.customer, "fact": found, **_permissions(request)}
     if htmx_details(request) is not None:
@@ -272,7 +273,7 @@ def _row_changed(request: HttpRequest, found: PersonalFact) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """Correct a fact, if nobody changed it meanwhile (the version)."""
-    require_permission(request, "customers.change_personalfact")
+    require_permission(request, "knowledge.change_personalfact")
     found = _visible_fact(request, pk, fact_pk)
     customer = found.customer
     contacts = _contacts(customer)
@@ -314,7 +315,7 @@ def edit(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def retire(request: HttpRequest, pk: int, fact_pk: int) -> HttpResponse:
     """Mark a fact as no longer true; it stays in the history."""
-    require_permission(request, "customers.change_personalfact")
+    require_permission(request, "knowledge.change_personalfact")
     found = _visible_fact(request, pk, fact_pk)
     customer = found.customer
     status = 200

@@ -28,8 +28,8 @@ from tendero.core.schemas import (
     UserRef,
     Version,
 )
-from tendero.customers.knowledge import NO_YEAR, REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
-from tendero.customers.models import FactKind, PersonalFact, RelationKind
+from tendero.knowledge.models import FactKind, PersonalFact, RelationKind
+from tendero.knowledge.services import NO_YEAR, REASON_MAX, RELATED_NAME_MAX, TEXT_MAX
 
 
 class PersonRef(Schema):

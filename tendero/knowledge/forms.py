@@ -11,14 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from tendero.core.forms import LineField, MultilineField
 from tendero.customers.forms import ServiceErrorsMixin
-from tendero.customers.knowledge import (
+from tendero.customers.models import Contact, Customer
+from tendero.knowledge.models import FactKind, PersonalFact, RelationKind
+from tendero.knowledge.services import (
     NO_YEAR,
     REASON_MAX,
     RELATED_NAME_MAX,
     RELATIONAL_KINDS,
     TEXT_MAX,
 )
-from tendero.customers.models import Contact, Customer, FactKind, PersonalFact, RelationKind
 
 
 class DateInput(forms.DateInput):

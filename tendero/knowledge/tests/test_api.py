@@ -12,8 +12,9 @@ from django.utils import timezone
 from tendero.accounts.models import User
 from tendero.conftest import api_client, send
 from tendero.customers import services
-from tendero.customers.knowledge import record_fact, retire_fact
-from tendero.customers.models import Customer, PersonalFact
+from tendero.customers.models import Customer
+from tendero.knowledge.models import PersonalFact
+from tendero.knowledge.services import record_fact, retire_fact
 
 API = "/api/v1"
 MakeCustomer = Callable[..., Customer]

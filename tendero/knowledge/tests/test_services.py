@@ -12,7 +12,10 @@ from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
-from tendero.customers.knowledge import (
+from tendero.customers.models import Customer
+from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
+from tendero.knowledge.services import (
     NO_YEAR,
     clean_fact_data,
     correct_fact,
@@ -24,8 +27,6 @@ from tendero.customers.knowledge import (
     retire_fact,
     upcoming_dates,
 )
-from tendero.customers.models import Customer, PersonalFact
-from tendero.dialogue.models import Interaction
 
 MakeCustomer = Callable[..., Customer]
 

@@ -31,15 +31,9 @@ from tendero.core.services import (
     clean_text,
     require,
 )
-from tendero.customers.models import (
-    FAMILY_RELATIONS,
-    Contact,
-    Customer,
-    FactKind,
-    PersonalFact,
-    RelationKind,
-)
+from tendero.customers.models import Contact, Customer
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import FAMILY_RELATIONS, FactKind, PersonalFact, RelationKind
 
 FACT_FIELDS = frozenset(
     [
@@ -304,10 +298,10 @@ def record_fact(by: User, customer: Customer, data: Mapping[str, Any]) -> Person
     """Write down something learned about the customer or one of their contacts,
     learned by `by` (now, unless data says when). Audited.
 
-    Raises NotAllowed (no customers.add_personalfact, or a customer `by` cannot see),
+    Raises NotAllowed (no knowledge.add_personalfact, or a customer `by` cannot see),
     InvalidData (every field error at once; nothing is written).
     """
-    require(by, "customers.add_personalfact")
+    require(by, "knowledge.add_personalfact")
     _require_visible(by, customer.pk)
     clean = clean_fact_data(data, customer)
     with audited(by):
@@ -324,7 +318,7 @@ def correct_fact(
     Raises NotAllowed, InvalidData (also for a retired fact),
     VersionConflict (someone changed it since `expected_version`; nothing written).
     """
-    require(by, "customers.change_personalfact")
+    require(by, "knowledge.change_personalfact")
     _require_visible(by, fact.customer_id)
     if fact.retired_at is not None:
         raise InvalidData(
@@ -353,7 +347,7 @@ def retire_fact(by: User, fact: PersonalFact, reason: str, expected_version: int
     Raises NotAllowed, InvalidData (reason too long; the fact is already
     retired), VersionConflict.
     """
-    require(by, "customers.change_personalfact")
+    require(by, "knowledge.change_personalfact")
     _require_visible(by, fact.customer_id)
     errors = FieldErrors()
     reason = clean_text(errors, "reason", reason, REASON_MAX)

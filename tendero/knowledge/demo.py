@@ -26,16 +26,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tendero.accounts.models import User
-from tendero.customers.knowledge import record_fact
-from tendero.customers.models import (
-    Contact,
-    Customer,
-    CustomerKind,
-    FactKind,
-    PersonalFact,
-    RelationKind,
-)
+from tendero.customers.models import Contact, Customer, CustomerKind
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import FactKind, PersonalFact, RelationKind
+from tendero.knowledge.services import record_fact
 
 KNOWLEDGE_SEED = 20_261_124
 DUPLICATE_SEED = 20_261_125
@@ -451,7 +445,7 @@ RECORDED_FACTS = {
 def record_demo_facts_through_services(
     customers: Sequence[Customer], users: dict[str, User], count: int = 9
 ) -> int:
-    """Record `count` facts through `tendero.customers.knowledge.record_fact`, each by
+    """Record `count` facts through `tendero.knowledge.services.record_fact`, each by
     the customer's account executive. Returns how many were recorded."""
     active = {u.pk: u for u in users.values() if u.is_active}
     recorded = 0

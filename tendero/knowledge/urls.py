@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tendero.customers import knowledge_views as views
+from tendero.knowledge import views
 
 app_name = "knowledge"
 urlpatterns = [

@@ -46,8 +46,10 @@ PICK_IDS = """
 import json
 from tendero.accounts.models import User
 from tendero.contracts.models import Purchase
-from tendero.customers.models import Contact, Customer, DuplicatePair, ImportJob, PersonalFact
+from tendero.customers.models import Contact, Customer, ImportJob
 from tendero.dialogue.models import Interaction
+from tendero.knowledge.models import PersonalFact
+from tendero.stewardship.models import DuplicatePair
 
 rep = User.objects.get(username="ana.sales")
 customers = Customer.objects.visible_to(rep)

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "tendero.contracts",
     "tendero.privacy",
     "tendero.insights",
+    "tendero.stewardship",
     "tendero.workspace",
 ]
 if TENDERO_ENV == "test":

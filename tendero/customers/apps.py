@@ -24,33 +24,19 @@ class CustomersConfig(AppConfig):
         registry.register_api_router("tendero.customers.api.router", order=20)
         registry.register_api_router("tendero.customers.search_api.router", order=30)
         registry.register_api_router("tendero.customers.timeline_api.router", order=60)
-        registry.register_api_router("tendero.customers.duplicates_api.router", order=70)
 
         registry.register_urls("tendero.customers.urls", prefix="customers/", order=20)
         registry.register_urls("tendero.customers.search_urls", order=40)
         registry.register_urls("tendero.customers.import_urls", order=50)
-        registry.register_urls("tendero.customers.duplicates_urls", order=60)
 
         steps = "tendero.customers.demo_steps"
         registry.register_demo_step("customers.search", f"{steps}.search_index", order=40)
-        registry.register_demo_step("customers.duplicates", f"{steps}.duplicates", order=50)
 
         registry.register_nav_item(
             registry.NavItem(
                 "customers", _("Customers"), "customers:list", app_names=("customers",)
             ),
             order=10,
-        )
-        registry.register_nav_item(
-            registry.NavItem(
-                "duplicates",
-                _("Duplicates"),
-                "duplicates:list",
-                permission="customers.view_duplicatepair",
-                app_names=("duplicates",),
-                parent="customers",
-            ),
-            order=30,
         )
         registry.register_nav_item(
             registry.NavItem(

@@ -7,7 +7,6 @@ from tendero.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
-    CustomerMerge,
     CustomerPhone,
     RelationshipLevelChange,
 )
@@ -23,4 +22,3 @@ auditlog.register(CustomerPhone, exclude_fields=["position"])
 auditlog.register(Contact, exclude_fields=["version", "updated_at"])
 auditlog.register(AccountExecutiveAssignment)
 auditlog.register(RelationshipLevelChange)
-auditlog.register(CustomerMerge)

@@ -3,10 +3,8 @@
 from tendero.accounts import roles
 from tendero.core import registry
 
-# Looking after the customer base as a whole: duplicates, imports, exports.
+# Looking after the customer base as a whole: merges, imports, exports.
 DATA_STEWARD = (
-    "customers.view_duplicatepair",
-    "customers.change_duplicatepair",
     "customers.merge_customers",
     "customers.import_data",
     "customers.view_importjob",

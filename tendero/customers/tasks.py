@@ -7,7 +7,6 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from tendero.accounts.models import User
 from tendero.core.errors import DomainError
 from tendero.customers import importing
-from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import ImportJob, ImportStatus
 
 
@@ -40,12 +39,3 @@ def fail_abandoned_imports() -> int:
     host that has ended (killed, say); returns how many. Pages and the API check the
     jobs they show as well: this catches the ones nobody looks at."""
     return importing.fail_abandoned_jobs()
-
-
-# Duplicate detection (kept apart from the import tasks above).
-
-
-@db_periodic_task(crontab(hour="2", minute="40"))
-def detect_duplicate_customers() -> int:
-    """Every night at 02:40: refresh the possible duplicate pairs; returns how many are open."""
-    return detect_duplicates()

@@ -1,5 +1,5 @@
-"""What customers contribute to the timeline: steps on the relationship ladder,
-account-executive changes and merges."""
+"""What customers contribute to the timeline: steps on the relationship ladder and
+account-executive changes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from tendero.core import timeline
 from tendero.core.timeline import choice_label, columns, person_name
 from tendero.customers.models import (
     AccountExecutiveAssignment,
-    CustomerMerge,
     RelationshipLevel,
     RelationshipLevelChange,
 )
@@ -44,17 +43,6 @@ def _assignments(customer_ids: list[int]) -> QuerySet[Any]:
     )
 
 
-def _merges(customer_ids: list[int]) -> QuerySet[Any]:
-    return CustomerMerge.objects.filter(survivor_id__in=customer_ids).annotate(
-        **columns(
-            tl_object_id=F("pk"),
-            tl_occurred_at=F("merged_at"),
-            tl_title=F("merged_display_name"),
-            tl_actor=person_name("merged_by"),
-        )
-    )
-
-
 def _describe_level_change(entry: timeline.Entry) -> dict[str, str]:
     def level(value: str) -> str:
         return choice_label(RelationshipLevel, int(value)) if value.isdigit() else value
@@ -71,7 +59,6 @@ def register() -> None:
     for kind, rows, time_field, describe in (
         ("level_change", _level_changes, "changed_at", _describe_level_change),
         ("assignment", _assignments, "started_at", None),
-        ("merge", _merges, "merged_at", None),
     ):
         timeline.register(
             timeline.TimelineSource(

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from tendero.knowledge.models import PersonalFact
+from tendero.stewardship.models import CustomerMerge, DuplicatePair
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class Move:
     model: type[Any]
     source: str
     before: list[tuple[str, str | None]]  # the migration targets just before the move
-    row: dict[str, Any]  # written through the old app's model; `customer` is filled in
+    row: dict[str, Any]  # written through the old app's model
+    customer_field: str = "customer_id"  # filled in with a customer's id
 
 
 MOVES = [
@@ -30,6 +32,20 @@ MOVES = [
         "customers",
         [("customers", "0014_import_job_runner_process"), ("knowledge", None)],
         {"kind": "interest", "text": "Sails on weekends"},
+    ),
+    Move(
+        CustomerMerge,
+        "customers",
+        [("customers", "0015_personalfact_moved_to_knowledge"), ("stewardship", None)],
+        {"merged_customer_id": 7, "merged_display_name": "Ferreteria Ruiz"},
+        customer_field="survivor_id",
+    ),
+    Move(
+        DuplicatePair,
+        "customers",
+        [("customers", "0015_personalfact_moved_to_knowledge"), ("stewardship", None)],
+        {"second_id": None, "score": 90},
+        customer_field="first_id",
     ),
 ]
 
@@ -45,7 +61,10 @@ def _migrate(targets: list[tuple[str, str | None]]) -> Any:
 @pytest.mark.parametrize("move", MOVES, ids=lambda move: move.model.__name__)
 @pytest.mark.django_db(transaction=True)
 def test_a_database_migrated_before_the_move_keeps_its_rows_and_grants(move, make_customer):
-    customer = make_customer(display_name="Ferretería Ruiz")
+    customer, other = make_customer(display_name="Ferretería Ruiz"), make_customer()
+    written = {**move.row, move.customer_field: customer.pk}
+    if "second_id" in written:  # a pair is of two customers, the older first
+        written["second_id"] = other.pk
     meta = move.model._meta
     grant = Permission.objects.get(
         content_type__app_label=meta.app_label, codename=f"view_{meta.model_name}"
@@ -57,12 +76,12 @@ def test_a_database_migrated_before_the_move_keeps_its_rows_and_grants(move, mak
         assert old_content_types.objects.get(pk=grant.content_type_id).app_label == move.source
         old_model = old.get_model(move.source, meta.object_name)
         assert old_model._meta.db_table == f"{move.source}_{meta.model_name}"
-        row = old_model.objects.create(customer_id=customer.pk, **move.row)
+        row = old_model.objects.create(**written)
     finally:
         _migrate(latest)
     ContentType.objects.clear_cache()
     kept = move.model.objects.get(pk=row.pk)
-    assert {field: getattr(kept, field) for field in move.row} == move.row
+    assert {field: getattr(kept, field) for field in written} == written
     assert meta.db_table == f"{meta.app_label}_{meta.model_name}"
     moved = Permission.objects.get(pk=grant.pk)
     assert (moved.content_type.app_label, moved.codename) == (meta.app_label, grant.codename)

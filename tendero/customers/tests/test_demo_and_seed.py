@@ -24,7 +24,6 @@ from tendero.customers.models import (
     Customer,
     CustomerEmail,
     CustomerPhone,
-    DuplicatePair,
     RelationshipLevelChange,
     SearchToken,
 )
@@ -32,6 +31,7 @@ from tendero.customers.validation import normalise_email, normalise_phone
 from tendero.dialogue.models import Interaction
 from tendero.knowledge import demo as demo_knowledge
 from tendero.knowledge.models import FAMILY_RELATIONS, FactKind, PersonalFact
+from tendero.stewardship.models import DuplicatePair
 
 SMALL_DEMO = 300
 

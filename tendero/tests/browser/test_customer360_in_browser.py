@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tendero.customers import services
-from tendero.customers.duplicates import detect_duplicates
 from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
+from tendero.stewardship.duplicates import detect_duplicates
 from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tendero.customers.duplicates import detect_duplicates
-from tendero.customers.models import Customer, CustomerMerge, DuplicatePair
+from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
+from tendero.stewardship.duplicates import detect_duplicates
+from tendero.stewardship.models import CustomerMerge, DuplicatePair
 from tendero.tests.browser.helpers import assert_accessible, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -18,16 +18,13 @@ from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.core.htmx import htmx_details
 from tendero.core.http import require_permission
 from tendero.core.pagination import fetch_window, page_number
-from tendero.customers.duplicates import (
-    dismiss_duplicate_pair,
-    duplicates_of,
-    open_pairs_for,
-)
-from tendero.customers.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
-from tendero.customers.models import Customer, DuplicatePair
+from tendero.customers.models import Customer
 from tendero.customers.views import not_allowed, visible_customer
 from tendero.dialogue.models import Interaction
 from tendero.knowledge.models import PersonalFact
+from tendero.stewardship.duplicates import dismiss_duplicate_pair, duplicates_of, open_pairs_for
+from tendero.stewardship.merging import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_customers
+from tendero.stewardship.models import DuplicatePair
 
 PER_PAGE = 20
 
@@ -38,7 +35,7 @@ PER_PAGE = 20
 @login_required
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     """The open pairs the user may see, strongest first, paginated without COUNT(*)."""
-    require_permission(request, "customers.view_duplicatepair")
+    require_permission(request, "stewardship.view_duplicatepair")
     user = signed_in_user(request)
     page = page_number(request)
     offset = (page - 1) * PER_PAGE
@@ -59,7 +56,9 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         "total_is_capped": not window.count_is_exact,
     }
     fragment = htmx_details(request)
-    template = "customers/duplicates/_pairs.html" if fragment else "customers/duplicates/list.html"
+    template = (
+        "stewardship/duplicates/_pairs.html" if fragment else "stewardship/duplicates/list.html"
+    )
     return render(request, template, context)
 
 
@@ -185,7 +184,9 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     if not request.user.has_perm("customers.merge_customers"):
         return not_allowed(request)
     if request.method != "POST":
-        return render(request, "customers/duplicates/compare.html", _compare_context(request, pair))
+        return render(
+            request, "stewardship/duplicates/compare.html", _compare_context(request, pair)
+        )
 
     ids = [customer.pk for customer in pair]
     posted: dict[str, Any] = {}
@@ -205,7 +206,7 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
     if errors or None in versions.values():
         context = _compare_context(request, pair, posted)
         context["errors"] = errors or [_("Reload the page and try again.")]
-        return render(request, "customers/duplicates/compare.html", context, status=422)
+        return render(request, "stewardship/duplicates/compare.html", context, status=422)
 
     survivor = next(c for c in pair if c.pk == survivor_id)
     duplicate = next(c for c in pair if c.pk != survivor_id)
@@ -232,7 +233,7 @@ def compare(request: HttpRequest, pk: int, other_pk: int) -> HttpResponse:
         context["errors"] = [error.message]
         context["conflict"] = isinstance(error, VersionConflict)
         status = 409 if isinstance(error, VersionConflict) else 422
-        return render(request, "customers/duplicates/compare.html", context, status=status)
+        return render(request, "stewardship/duplicates/compare.html", context, status=status)
     messages.success(
         request,
         _("%(duplicate)s was merged into %(survivor)s.")
@@ -249,10 +250,10 @@ def candidates(request: HttpRequest, pk: int) -> HttpResponse:
     """The "possible duplicates" box of a customer page, alone (htmx)."""
     customer = visible_customer(request, pk)
     found = []
-    if request.user.has_perm("customers.view_duplicatepair"):
+    if request.user.has_perm("stewardship.view_duplicatepair"):
         found = duplicates_of(customer, request.user)
     return render(
         request,
-        "customers/duplicates/_candidates.html",
+        "stewardship/duplicates/_candidates.html",
         {"customer": customer, "candidates": found},
     )

@@ -35,12 +35,11 @@ from tendero.customers.models import (
     Contact,
     Customer,
     CustomerEmail,
-    CustomerMerge,
     CustomerPhone,
-    DuplicatePair,
     SearchToken,
 )
 from tendero.customers.services import save_customer
+from tendero.stewardship.models import CustomerMerge, DuplicatePair
 
 SURVIVOR = "survivor"
 DUPLICATE = "duplicate"

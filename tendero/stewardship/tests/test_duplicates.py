@@ -9,14 +9,15 @@ from pytest_django import DjangoAssertNumQueries
 
 from tendero.accounts.models import User
 from tendero.core.errors import NotAllowed
-from tendero.customers.duplicates import (
+from tendero.customers.models import Customer, CustomerEmail, CustomerPhone
+from tendero.customers.search import name_key
+from tendero.stewardship.duplicates import (
     MAX_GROUP,
     detect_duplicates,
     dismiss_duplicate_pair,
     duplicates_of,
 )
-from tendero.customers.models import Customer, CustomerEmail, CustomerPhone, DuplicatePair
-from tendero.customers.search import name_key
+from tendero.stewardship.models import DuplicatePair
 
 MakeCustomer = Callable[..., Customer]
 
@@ -221,7 +222,7 @@ def test_dismissing_twice_keeps_the_first_dismissal(
 
 
 def test_the_nightly_task_runs_detection(make_customer: MakeCustomer) -> None:
-    from tendero.customers.tasks import detect_duplicate_customers
+    from tendero.stewardship.tasks import detect_duplicate_customers
 
     make_customer(display_name="Night Owl", emails=["owl@example.com"])
     make_customer(display_name="Night Owl", emails=["owl@example.com"])

@@ -9,9 +9,10 @@ from pytest_django import DjangoAssertNumQueries
 from tendero.accounts.models import User
 from tendero.conftest import login
 from tendero.customers import services
-from tendero.customers.duplicates import detect_duplicates
-from tendero.customers.models import Customer, CustomerMerge, DuplicatePair
+from tendero.customers.models import Customer
 from tendero.dialogue.models import Interaction
+from tendero.stewardship.duplicates import detect_duplicates
+from tendero.stewardship.models import CustomerMerge, DuplicatePair
 
 MakeCustomer = Callable[..., Customer]
 SCRIPT = "<script>alert(1)</script>"

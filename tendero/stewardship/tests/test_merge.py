@@ -12,19 +12,18 @@ from tendero.accounts.models import User
 from tendero.audit.models import AuditEntry
 from tendero.core.errors import InvalidData, NotAllowed, VersionConflict
 from tendero.customers import services
-from tendero.customers.duplicates import detect_duplicates
-from tendero.customers.merging import merge_customers
 from tendero.customers.models import (
     AccountExecutiveAssignment,
     Contact,
     Customer,
-    CustomerMerge,
-    DuplicatePair,
     RelationshipLevelChange,
     SearchToken,
 )
 from tendero.dialogue.models import Interaction
 from tendero.knowledge.models import PersonalFact
+from tendero.stewardship.duplicates import detect_duplicates
+from tendero.stewardship.merging import merge_customers
+from tendero.stewardship.models import CustomerMerge, DuplicatePair
 
 MakeCustomer = Callable[..., Customer]
 

@@ -30,15 +30,8 @@ from django.utils.translation import gettext as _
 
 from tendero.accounts.models import User
 from tendero.core.errors import NotAllowed
-from tendero.customers.models import (
-    Customer,
-    CustomerEmail,
-    CustomerPhone,
-    DuplicatePair,
-    DuplicatePairQuerySet,
-    DuplicateReason,
-    SearchToken,
-)
+from tendero.customers.models import Customer, CustomerEmail, CustomerPhone, SearchToken
+from tendero.stewardship.models import DuplicatePair, DuplicatePairQuerySet, DuplicateReason
 
 # Beyond this many customers sharing one key, the key is not about identity.
 MAX_GROUP = 20
@@ -378,7 +371,7 @@ def dismiss_duplicate_pair(by: User, pair: DuplicatePair) -> DuplicatePair:
     """Record that the two customers of `pair` are not the same: the pair is no
     longer shown and detection never brings it back. Dismissing twice changes
     nothing. Raises NotAllowed (no permission, or a customer the user cannot see)."""
-    if not by.has_perm("customers.change_duplicatepair"):
+    if not by.has_perm("stewardship.change_duplicatepair"):
         raise NotAllowed(_("You do not have permission to do this."))
     visible = Customer.objects.visible_to(by).filter(pk__in=[pair.first_id, pair.second_id])
     if visible.count() != 2:

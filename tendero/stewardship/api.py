@@ -25,15 +25,16 @@ from tendero.core.schemas import (
 )
 from tendero.core.services import MAX_ID, require_to_see
 from tendero.customers.api import VERSIONED_WRITE_ERRORS, customer_out, get_visible_customer
-from tendero.customers.duplicates import (
+from tendero.customers.models import Customer
+from tendero.customers.schemas import CustomerOut
+from tendero.stewardship.duplicates import (
     dismiss_duplicate_pair,
     duplicates_of,
     open_pairs_for,
     reason_labels,
 )
-from tendero.customers.merging import MergeableField, merge_customers
-from tendero.customers.models import Customer, DuplicatePair, DuplicateReason
-from tendero.customers.schemas import CustomerOut
+from tendero.stewardship.merging import MergeableField, merge_customers
+from tendero.stewardship.models import DuplicatePair, DuplicateReason
 
 router = Router(tags=["Duplicates"])
 
@@ -112,7 +113,7 @@ class MergeOut(Schema):
     "customers you may see. " + PAGINATION_DESCRIPTION,
 )
 def list_duplicates(request: HttpRequest, params: Query[PageParams]) -> dict[str, Any]:
-    require_to_see(request_user(request), "customers.view_duplicatepair")
+    require_to_see(request_user(request), "stewardship.view_duplicatepair")
     user = request_user(request)
     return paginate(
         request, open_pairs_for(user), params, counted=DuplicatePair.objects.open().visible_to(user)
@@ -150,7 +151,7 @@ def dismiss_duplicate(request: HttpRequest, pair_id: int) -> DuplicatePair:
 )
 def customer_duplicates(request: HttpRequest, customer_id: int) -> list[dict[str, Any]]:
     customer = get_visible_customer(request, customer_id)
-    require_to_see(request_user(request), "customers.view_duplicatepair")
+    require_to_see(request_user(request), "stewardship.view_duplicatepair")
     return [
         {
             "customer": candidate.customer,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tendero.customers import duplicates_views as views
+from tendero.stewardship import views
 
 app_name = "duplicates"
 urlpatterns = [
